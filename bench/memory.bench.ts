@@ -1,0 +1,120 @@
+import { CACHE_MANAGER, CacheModule as NestCacheManagerModule } from '@nestjs/cache-manager';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Cache } from 'cache-manager';
+import { LRUCache } from 'lru-cache';
+import { Registry } from 'prom-client';
+import { CacheModule, CacheService, getCacheToken, type NamespaceCache } from '@app/cache';
+import { compare, type BenchRecord } from './harness';
+
+const KEYS = 100_000;
+const TTL = 3_600_000;
+
+interface Item {
+  id: number;
+  name: string;
+  tags: string[];
+  active: boolean;
+}
+
+@Module({
+  imports: [
+    CacheModule.forRoot({ memory: { maxEntries: KEYS * 2 }, namespaces: ['bench'] }),
+    NestCacheManagerModule.register({ ttl: TTL }),
+  ],
+})
+class BenchModule {}
+
+/** Memory tier: NamespaceCache vs lru-cache, an awaited Map and @nestjs/cache-manager. */
+export async function benchMemory(): Promise<BenchRecord[]> {
+  const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+  const cache = app.get<NamespaceCache<Item>>(getCacheToken('bench'));
+  const manager = app.get<Cache>(CACHE_MANAGER);
+  const lru = new LRUCache<string, Item>({ max: KEYS * 2, ttl: TTL });
+  const map = new Map<string, Item>();
+
+  const keys = Array.from({ length: KEYS }, (_, i) => `item:${i}`);
+  const missing = Array.from({ length: KEYS }, (_, i) => `missing:${i}`);
+  const items = keys.map((_, i): Item => ({
+    id: i,
+    name: `item ${i}`,
+    tags: ['a', 'b'],
+    active: i % 2 === 0,
+  }));
+  for (let i = 0; i < KEYS; i++) {
+    await cache.set(keys[i], items[i]);
+    await manager.set(keys[i], items[i]);
+    lru.set(keys[i], items[i]);
+    map.set(keys[i], items[i]);
+  }
+  const key = (i: number): string => keys[i % KEYS];
+  const item = (i: number): Item => items[i % KEYS];
+  const records: BenchRecord[] = [];
+
+  records.push(
+    ...(await compare('memory get-hit', (i) => cache.get(key(i)), {
+      'lru-cache': (i) => lru.get(key(i)),
+      'await Map': async (i) => await map.get(key(i)),
+      '@nestjs/cache-manager': (i) => manager.get(key(i)),
+    })),
+  );
+  records.push(
+    ...(await compare('memory get-miss', (i) => cache.get(missing[i % KEYS]), {
+      'lru-cache': (i) => lru.get(missing[i % KEYS]),
+      'await Map': async (i) => await map.get(missing[i % KEYS]),
+      '@nestjs/cache-manager': (i) => manager.get(missing[i % KEYS]),
+    })),
+  );
+  records.push(
+    ...(await compare('memory set', (i) => cache.set(key(i), item(i)), {
+      'lru-cache': (i) => lru.set(key(i), item(i)),
+      'await Map': async (i) => await map.set(key(i), item(i)),
+      '@nestjs/cache-manager': (i) => manager.set(key(i), item(i)),
+    })),
+  );
+  const load = (i: number) => (): Item => item(i);
+  records.push(
+    ...(await compare('memory getOrSet-hit', (i) => cache.getOrSet(key(i), load(i)), {
+      'lru-cache': (i) => lru.get(key(i)) ?? lru.set(key(i), item(i)),
+      'await Map': async (i) => (await map.get(key(i))) ?? map.set(key(i), item(i)),
+      '@nestjs/cache-manager': (i) => manager.wrap(key(i), async () => item(i)),
+    })),
+  );
+  await app.close();
+  return records;
+}
+
+@Module({
+  imports: [
+    CacheModule.forRoot({
+      memory: { maxEntries: KEYS * 2 },
+      namespaces: ['plain', 'measured'],
+      metrics: { registry: new Registry() },
+    }),
+  ],
+})
+class MetricsBenchModule {}
+
+/** What metrics cost on the hot path: get-hit and set with latency histograms on vs off. */
+export async function benchMetrics(): Promise<BenchRecord[]> {
+  const offApp = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+  const plain = offApp.get<NamespaceCache<Item>>(getCacheToken('bench'));
+  const onApp = await NestFactory.createApplicationContext(MetricsBenchModule, { logger: false });
+  const measured = onApp.get(CacheService).namespace<Item>('measured');
+  const item: Item = { id: 1, name: 'item', tags: ['a'], active: true };
+  for (let i = 0; i < 1000; i++) {
+    await plain.set(`k${i}`, item);
+    await measured.set(`k${i}`, item);
+  }
+  const records = [
+    ...(await compare('get-hit with metrics on', (i) => measured.get(`k${i % 1000}`), {
+      'get-hit with metrics off': (i) => plain.get(`k${i % 1000}`),
+    })),
+    ...(await compare('set with metrics on', (i) => measured.set(`k${i % 1000}`, item), {
+      'set with metrics off': (i) => plain.set(`k${i % 1000}`, item),
+    })),
+  ];
+  await onApp.close();
+  await offApp.close();
+  return records;
+}

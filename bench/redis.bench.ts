@@ -1,0 +1,113 @@
+import KeyvRedis from '@keyv/redis';
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createCache } from 'cache-manager';
+import { Redis } from 'ioredis';
+import { Keyv } from 'keyv';
+import { LRUCache } from 'lru-cache';
+import { CacheModule, CacheService, type NamespaceCache } from '@app/cache';
+import { RedisServer } from '../test/servers/redis-server';
+import { compare, type BenchRecord } from './harness';
+
+const KEYS = 10_000;
+const HOT = 1_000;
+const TTL = 3_600_000;
+
+interface Item {
+  id: number;
+  name: string;
+  tags: string[];
+}
+
+async function cacheApp(url: string): Promise<INestApplicationContext> {
+  @Module({
+    imports: [
+      CacheModule.forRoot({
+        prefix: 'bench',
+        redis: { url, commandTimeout: '2s' },
+        namespaces: [
+          { name: 'remote', tiers: ['redis'] },
+          { name: 'layered', tiers: ['memory', 'redis'], maxEntries: 2 * HOT },
+        ],
+      }),
+    ],
+  })
+  class RedisBenchModule {}
+  return NestFactory.createApplicationContext(RedisBenchModule, { logger: false });
+}
+
+/** Redis tier: NamespaceCache vs raw ioredis, and two tiers vs cache-manager's two stores. */
+export async function benchRedis(): Promise<BenchRecord[]> {
+  const server = process.env.REDIS_URL ? undefined : await RedisServer.start();
+  const url = process.env.REDIS_URL ?? (server as RedisServer).url;
+  const app = await cacheApp(url);
+  const service = app.get(CacheService);
+  const remote: NamespaceCache<Item> = service.namespace('remote');
+  const layered: NamespaceCache<Item> = service.namespace('layered');
+  const raw = new Redis(url, { enableAutoPipelining: true });
+  const manager = createCache({
+    stores: [
+      new Keyv({ store: new LRUCache<string, NonNullable<unknown>>({ max: 2 * HOT }) }),
+      new Keyv({ store: new KeyvRedis(url), namespace: 'cm' }),
+    ],
+    ttl: TTL,
+  });
+
+  const keys = Array.from({ length: KEYS }, (_, i) => `item:${i}`);
+  const items = keys.map((_, i): Item => ({ id: i, name: `item ${i}`, tags: ['a', 'b'] }));
+  const texts = items.map((item) => JSON.stringify(item));
+  for (let i = 0; i < KEYS; i++) {
+    await remote.set(keys[i], items[i]);
+    await layered.set(keys[i], items[i]);
+    await raw.set(`raw:${keys[i]}`, texts[i], 'PX', TTL);
+    await manager.set(keys[i], items[i]);
+  }
+  const key = (i: number): string => keys[i % KEYS];
+  // 9 reads in 10 go to a hot set that stays in memory; 1 in 10 walks the cold keys.
+  const mixed = (i: number): string =>
+    i % 10 === 0 ? keys[HOT + ((i / 10) % (KEYS - HOT))] : keys[i % HOT];
+  const records: BenchRecord[] = [];
+
+  for (const concurrency of [1, 50]) {
+    const label = concurrency === 1 ? 'sequential' : `${concurrency} concurrent`;
+    records.push(
+      ...(await compare(
+        `redis get (${label})`,
+        (i) => remote.get(key(i)),
+        {
+          'raw ioredis GET + JSON.parse': async (i) =>
+            JSON.parse((await raw.get(`raw:${key(i)}`)) as string) as unknown,
+        },
+        concurrency,
+      )),
+      ...(await compare(
+        `redis set (${label})`,
+        (i) => remote.set(key(i), items[i % KEYS]),
+        {
+          'raw ioredis SET PX + JSON.stringify': (i) =>
+            raw.set(`raw:${key(i)}`, JSON.stringify(items[i % KEYS]), 'PX', TTL),
+        },
+        concurrency,
+      )),
+    );
+  }
+  records.push(
+    ...(await compare('two tiers get, 90% memory hits', (i) => layered.get(mixed(i)), {
+      'cache-manager (lru memory + @keyv/redis)': (i) => manager.get(mixed(i)),
+    })),
+  );
+  const batches = Array.from({ length: 100 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
+  const rawBatches = batches.map((batch) => batch.map((k) => `raw:${k}`));
+  records.push(
+    ...(await compare('redis getMany(100)', (i) => remote.getMany(batches[i % 100]), {
+      'raw ioredis MGET + JSON.parse': async (i) =>
+        (await raw.mget(rawBatches[i % 100])).map((text) => JSON.parse(text as string) as unknown),
+    })),
+  );
+
+  await manager.disconnect();
+  await raw.quit();
+  await app.close();
+  await server?.stop();
+  return records;
+}

@@ -1,0 +1,48 @@
+import { SetMetadata, type ExecutionContext } from '@nestjs/common';
+import type { Duration } from '../options/duration';
+
+/** Metadata key of `@CacheOptions`. */
+export const CACHE_ROUTE_OPTIONS = Symbol('cache:route-options');
+
+/** How `CacheInterceptor` caches a route (or a GraphQL / microservice handler). */
+export interface RouteCacheOptions {
+  /**
+   * Namespace the responses go to.
+   * @default the module's `defaultNamespace` ('http')
+   */
+  namespace?: string;
+  /**
+   * Time to live of a cached response.
+   * @default the namespace's `ttl`
+   */
+  ttl?: Duration;
+  /** Tags of the cached responses, for `@CacheEvict({ tags })` or `invalidateTags`. */
+  tags?: string[];
+  /**
+   * The cache key, instead of method + path + sorted query. Required for handlers that are not
+   * HTTP (GraphQL, microservices): without it they are never cached.
+   */
+  key?: string | ((context: ExecutionContext) => string | undefined);
+  /**
+   * Request headers whose values are part of the key. A request carrying `Authorization` or a
+   * cookie is cached only when the route varies on that header (then per user).
+   */
+  vary?: string[];
+  /** `false` turns caching off for a route of a class that has it on. */
+  enabled?: boolean;
+  /** As `getOrSet`'s: serve a stale response this long past its TTL when the handler fails. */
+  grace?: Duration;
+  /** As `getOrSet`'s soft timeout. */
+  timeout?: Duration;
+  /** As `getOrSet`'s hard timeout. */
+  hardTimeout?: Duration;
+  /** As `getOrSet`'s refreshAhead. */
+  refreshAhead?: number;
+}
+
+/**
+ * Sets how `CacheInterceptor` caches the routes of a class or one route; the method's options
+ * override the class's.
+ */
+export const CacheOptions = (options: RouteCacheOptions): ClassDecorator & MethodDecorator =>
+  SetMetadata(CACHE_ROUTE_OPTIONS, options);

@@ -1,0 +1,84 @@
+import type { GetOrSetOptions } from '../options/cache-options.interface';
+import type { Duration } from '../options/duration';
+import { methodCallKey } from './method-key';
+import { methodCacheLogger, wrappingDecorator } from './method-cache';
+
+/** Options of `@Cacheable` and `@CachePut`. */
+export interface CacheableOptions<Args extends unknown[] = unknown[], Result = unknown> {
+  /** The namespace results go to. */
+  namespace: string;
+  /**
+   * Time to live of a result.
+   * @default the namespace's `ttl`
+   */
+  ttl?: Duration;
+  /**
+   * The key of a call.
+   * @default class name, method name and the arguments as stable JSON
+   */
+  key?: (...args: Args) => string;
+  /** Tags of the stored results, fixed or from the arguments. */
+  tags?: string[] | ((...args: Args) => string[]);
+  /** Decides before the call: false calls the method without the cache. */
+  condition?: (...args: Args) => boolean;
+  /** Decides after the call: true returns the result without storing it. */
+  unless?: (result: Result) => boolean;
+  /** As `getOrSet`'s: serve a stale result this long past its TTL when the method fails. */
+  grace?: Duration;
+  /** As `getOrSet`'s soft timeout. */
+  timeout?: Duration;
+  /** As `getOrSet`'s hard timeout. */
+  hardTimeout?: Duration;
+  /** As `getOrSet`'s refreshAhead. */
+  refreshAhead?: number;
+  /** As `getOrSet`'s lock: one call across instances sharing Redis. */
+  lock?: GetOrSetOptions['lock'];
+}
+
+/** Resolves the key and tags of one call; undefined when it cannot be keyed (then uncached). */
+export function callTarget(
+  options: CacheableOptions,
+  args: unknown[],
+  where: { className: string; method: string },
+): { key: string; tags?: string[] } | undefined {
+  try {
+    const key = options.key
+      ? options.key(...args)
+      : methodCallKey(where.className, where.method, args);
+    const tags = typeof options.tags === 'function' ? options.tags(...args) : options.tags;
+    return { key, tags };
+  } catch (error) {
+    methodCacheLogger.warn(
+      `${where.className}.${where.method}: runs uncached, no key: ${(error as Error).message}`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Caches the result of a method returning a Promise: a call whose key holds a value returns it
+ * without running the method; concurrent calls of one missing key run it once. Results come back
+ * as deeply frozen copies, on the first call as on later ones.
+ */
+export function Cacheable<Args extends unknown[] = unknown[], Result = unknown>(
+  options: CacheableOptions<Args, Result>,
+): MethodDecorator {
+  const settings = options as unknown as CacheableOptions;
+  return wrappingDecorator('Cacheable', options?.namespace, (namespace, call, args, where) => {
+    if (settings.condition && !settings.condition(...args)) return call();
+    const target = callTarget(settings, args, where);
+    if (!target) return call();
+    const { ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock } = settings;
+    return namespace.getOrSet(target.key, call, {
+      ...defined({ ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock }),
+      tags: target.tags,
+    });
+  });
+}
+
+/** The fields of `options` that are set, so unset ones fall back to the namespace's. */
+export function defined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}

@@ -1,0 +1,2 @@
+export * from './cache.error';
+export * from './fault';

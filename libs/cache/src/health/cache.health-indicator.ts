@@ -1,0 +1,24 @@
+import { Injectable } from '@nestjs/common';
+import { CacheService, type CacheHealth } from '../cache.service';
+
+/** A health indicator result in the shape `@nestjs/terminus` reads: `{ [key]: { status, ... } }`. */
+export type CacheHealthResult = Record<string, CacheHealth>;
+
+/**
+ * A health indicator for `@nestjs/terminus` (which it does not import, so the module works
+ * without it): memory, Redis (PING within a timeout), the bus and the durable store.
+ *
+ * ```ts
+ * @Get('health') @HealthCheck()
+ * check() { return this.health.check([() => this.cacheHealth.isHealthy('cache')]); }
+ * ```
+ */
+@Injectable()
+export class CacheHealthIndicator {
+  constructor(private readonly cache: CacheService) {}
+
+  /** `{ [key]: { status: 'up' | 'down', memory, redis, persistence } }`; never throws. */
+  async isHealthy(key = 'cache', timeout = 1000): Promise<CacheHealthResult> {
+    return { [key]: await this.cache.health(timeout) };
+  }
+}

@@ -1,0 +1,303 @@
+import {
+  Injectable,
+  Logger,
+  StreamableFile,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { HTTP_CODE_METADATA, ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { lastValueFrom, of, throwError, type Observable } from 'rxjs';
+import { CacheService } from '../cache.service';
+import { CACHE_KEY_METADATA, CACHE_TTL_METADATA } from '../compat/cache-manager.compat';
+import { CACHE_ROUTE_OPTIONS, type RouteCacheOptions } from '../decorators/cache-options.decorator';
+import { defined } from '../decorators/cacheable.decorator';
+import type { NamespaceCache } from '../namespace-cache';
+import type { GetOrSetOptions } from '../options/cache-options.interface';
+import { isCachedResponse, type CachedResponse } from './cached-response';
+import { carriesUnvariedCredentials, httpCacheKey, type KeyedRequest } from './http-cache-key';
+
+/** Raw request and response as Express and Fastify both expose them. */
+interface HttpRequest extends KeyedRequest {
+  readonly originalUrl?: string;
+}
+interface HttpResponse {
+  getHeader(name: string): unknown;
+  /** Fastify's reply wraps the Node response. */
+  readonly raw?: { getHeader(name: string): unknown };
+}
+
+/** What never changes for a route. */
+interface RoutePlan {
+  readonly options: RouteCacheOptions;
+  /** False when the route is off, takes `@Res()`/`@Next()`, or streams (SSE). */
+  readonly enabled: boolean;
+  /** Header names the key varies on, lower case. */
+  readonly vary: readonly string[];
+  readonly status: number;
+  readonly load: GetOrSetOptions;
+}
+
+/** The handler's response could not be cached; carries it so the leading request still gets it. */
+class Uncacheable extends Error {
+  constructor(readonly body: unknown) {
+    super('response not cacheable');
+  }
+}
+
+/** The handler itself failed: the error belongs to the request, not to the cache. */
+class HandlerFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('handler failed');
+  }
+}
+
+/**
+ * Caches GET and HEAD successes of the routes it intercepts (per route, per controller, or
+ * globally with `APP_INTERCEPTOR`), configured by `@CacheOptions`. Never caches errors, non-2xx
+ * statuses, responses that set cookies, routes that take `@Res()`/`@Next()`, SSE or streams.
+ * A request carrying credentials is cached only when the route varies on them. Concurrent
+ * identical misses run the handler once. Sets `X-Cache: HIT | MISS`. A cache fault is logged and
+ * the handler runs: the cache never fails a request. Members are protected for subclasses.
+ */
+@Injectable()
+export class CacheInterceptor implements NestInterceptor {
+  protected readonly logger = new Logger('CacheInterceptor');
+  private readonly plans = new WeakMap<object, WeakMap<object, RoutePlan>>();
+
+  constructor(
+    protected readonly cache: CacheService,
+    protected readonly reflector: Reflector,
+    protected readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    let plan: RoutePlan;
+    let key: string | undefined;
+    let namespace: NamespaceCache<unknown>;
+    try {
+      plan = this.planFor(context);
+      if (!plan.enabled) return next.handle();
+      key = this.trackBy(context, plan.options);
+      if (key === undefined) return next.handle();
+      namespace = this.cache.namespace(plan.options.namespace ?? this.cache.defaultNamespace);
+    } catch (error) {
+      this.logger.error(`route served uncached: ${(error as Error).message}`);
+      return next.handle();
+    }
+    return context.getType() === 'http'
+      ? this.cacheHttp(context, next, namespace, key, plan)
+      : this.cacheValue(next, namespace, key, plan);
+  }
+
+  /** What never changes for a route: its options and whether it can be cached; kept per route. */
+  protected planFor(context: ExecutionContext): RoutePlan {
+    const controller = context.getClass();
+    const handler = context.getHandler();
+    let plans = this.plans.get(controller);
+    if (!plans) this.plans.set(controller, (plans = new WeakMap()));
+    let plan = plans.get(handler);
+    if (!plan) {
+      const options = this.optionsFor(context);
+      plan = {
+        options,
+        enabled:
+          options.enabled !== false &&
+          !this.takesRawResponse(context) &&
+          !this.reflector.get(SSE_METADATA, handler),
+        vary: (options.vary ?? []).map((name) => name.toLowerCase()),
+        status: this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? 200,
+        load: this.loadOptions(options),
+      };
+      plans.set(handler, plan);
+    }
+    return plan;
+  }
+
+  /**
+   * The route's options: the method's override the class's; `@CacheKey` and `@CacheTTL` (the
+   * names `@nestjs/cache-manager` uses) fill in `key` and `ttl`.
+   */
+  protected optionsFor(context: ExecutionContext): RouteCacheOptions {
+    const targets = [context.getHandler(), context.getClass()];
+    const options =
+      this.reflector.getAllAndOverride<RouteCacheOptions | undefined>(
+        CACHE_ROUTE_OPTIONS,
+        targets,
+      ) ?? {};
+    const key = this.reflector.getAllAndOverride<string | undefined>(CACHE_KEY_METADATA, targets);
+    const ttl = this.reflector.getAllAndOverride<number | undefined>(CACHE_TTL_METADATA, targets);
+    return {
+      ...options,
+      ...(key !== undefined && { key: options.key ?? key }),
+      ...(ttl !== undefined && { ttl: options.ttl ?? ttl }),
+    };
+  }
+
+  /** The cache key of this call, or undefined when it must not be cached. */
+  protected trackBy(context: ExecutionContext, options: RouteCacheOptions): string | undefined {
+    const http = context.getType() === 'http';
+    let request: HttpRequest | undefined;
+    if (http) {
+      // Whatever the key, only reads are cached, and never a user's across users.
+      request = context.switchToHttp().getRequest<HttpRequest>();
+      if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
+      if (carriesUnvariedCredentials(request, this.planFor(context).vary)) return undefined;
+    }
+    if (options.key !== undefined) {
+      return typeof options.key === 'function' ? options.key(context) : options.key;
+    }
+    if (!request) return undefined;
+    const url = request.originalUrl ?? request.url;
+    return httpCacheKey(
+      { method: request.method, url, headers: request.headers },
+      this.planFor(context).vary,
+    );
+  }
+
+  /** Routes that write the response themselves (`@Res()`, `@Next()`) are never cached. */
+  protected takesRawResponse(context: ExecutionContext): boolean {
+    const args = Reflect.getMetadata(
+      ROUTE_ARGS_METADATA,
+      context.getClass(),
+      context.getHandler().name,
+    ) as Record<string, unknown> | undefined;
+    return Object.keys(args ?? {}).some((arg) => {
+      const type = Number(arg.split(':')[0]);
+      return type === Number(RouteParamtypes.RESPONSE) || type === Number(RouteParamtypes.NEXT);
+    });
+  }
+
+  private async cacheHttp(
+    context: ExecutionContext,
+    next: CallHandler,
+    namespace: NamespaceCache<unknown>,
+    key: string,
+    plan: RoutePlan,
+  ): Promise<Observable<unknown>> {
+    const response = context.switchToHttp().getResponse<HttpResponse>();
+    let produced: { body: unknown } | undefined;
+    let missed = false;
+    try {
+      const cached = await namespace.getOrSet(
+        key,
+        async () => {
+          missed = true;
+          const body = await this.run(next);
+          produced = { body };
+          if (!this.isCacheable(plan.status, response, body)) throw new Uncacheable(body);
+          return this.toCached(plan.status, response, body);
+        },
+        plan.load,
+      );
+      if (!isCachedResponse(cached)) return next.handle();
+      this.reply(response, missed ? 'MISS' : 'HIT', cached, plan.options);
+      // The request that ran the handler sends its own body; the others the stored one, the same
+      // data (an object stays an object for interceptors further out).
+      return of(missed && produced ? produced.body : cached.body);
+    } catch (outcome) {
+      return this.settle(outcome, missed, produced, next, key);
+    }
+  }
+
+  /** The stored form of a response: status, body, and the content type to send it back with. */
+  protected toCached(status: number, response: HttpResponse, body: unknown): CachedResponse {
+    const contentType = response.getHeader('content-type');
+    return {
+      status,
+      body,
+      headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
+    };
+  }
+
+  /** Non-HTTP handlers with an explicit key: the value itself is cached. */
+  private async cacheValue(
+    next: CallHandler,
+    namespace: NamespaceCache<unknown>,
+    key: string,
+    plan: RoutePlan,
+  ): Promise<Observable<unknown>> {
+    let produced: { body: unknown } | undefined;
+    let missed = false;
+    try {
+      const value = await namespace.getOrSet(
+        key,
+        async () => {
+          missed = true;
+          const body = await this.run(next);
+          produced = { body };
+          return body;
+        },
+        plan.load,
+      );
+      return of(value);
+    } catch (outcome) {
+      return this.settle(outcome, missed, produced, next, key);
+    }
+  }
+
+  /** The getOrSet options a route's `@CacheOptions` carry. */
+  protected loadOptions(options: RouteCacheOptions): GetOrSetOptions {
+    const { ttl, tags, grace, timeout, hardTimeout, refreshAhead } = options;
+    return defined({ ttl, tags, grace, timeout, hardTimeout, refreshAhead });
+  }
+
+  /** Runs the handler to its last value, marking its own failures apart from cache faults. */
+  private async run(next: CallHandler): Promise<unknown> {
+    try {
+      return await lastValueFrom(next.handle(), { defaultValue: undefined });
+    } catch (error) {
+      throw new HandlerFailed(error);
+    }
+  }
+
+  /**
+   * After a failed getOrSet. The handler's own error belongs to the request that ran it; requests
+   * that only shared the load run the handler themselves, as they do for a response that could
+   * not be cached. Anything else is a cache fault: logged, and the response served uncached.
+   */
+  private settle(
+    outcome: unknown,
+    ran: boolean,
+    produced: { body: unknown } | undefined,
+    next: CallHandler,
+    key: string,
+  ): Observable<unknown> {
+    if (outcome instanceof HandlerFailed) {
+      if (ran) return throwError(() => outcome.error);
+      return next.handle();
+    }
+    if (outcome instanceof Uncacheable) return ran ? of(outcome.body) : next.handle();
+    this.logger.warn(
+      `cache fault on ${key}; serving uncached: ${(outcome as Error)?.message ?? String(outcome)}`,
+    );
+    return produced ? of(produced.body) : next.handle();
+  }
+
+  /** Only 2xx responses with a storable body and no cookie being set are kept. */
+  protected isCacheable(status: number, response: HttpResponse, body: unknown): boolean {
+    if (status < 200 || status >= 300) return false;
+    // Middleware may have set the cookie on the Node response under Fastify's reply.
+    const cookie = response.getHeader('set-cookie') ?? response.raw?.getHeader('set-cookie');
+    if (cookie !== undefined) return false;
+    if (body === undefined || body instanceof StreamableFile || Buffer.isBuffer(body)) return false;
+    return typeof (body as { pipe?: unknown }).pipe !== 'function';
+  }
+
+  /** Headers and status of a response served from, or just stored in, the cache. */
+  protected reply(
+    response: HttpResponse,
+    outcome: 'HIT' | 'MISS',
+    cached: CachedResponse,
+    options: RouteCacheOptions,
+  ): void {
+    const adapter = this.adapterHost.httpAdapter;
+    adapter.setHeader(response, 'X-Cache', outcome);
+    for (const [name, value] of Object.entries(cached.headers))
+      adapter.setHeader(response, name, value);
+    if (options.vary?.length) adapter.setHeader(response, 'Vary', options.vary.join(', '));
+    // The status is not set here: Nest applies the route's own (`@HttpCode`), the one stored.
+  }
+}

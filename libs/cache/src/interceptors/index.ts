@@ -1,0 +1,2 @@
+export * from './cache.interceptor';
+export type { CachedResponse } from './cached-response';

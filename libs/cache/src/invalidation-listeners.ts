@@ -1,0 +1,43 @@
+import { Logger } from '@nestjs/common';
+import { InvalidOptionError } from './errors';
+import { globToRegExp } from './values/glob';
+
+/** Told the key of an entry that was deleted or invalidated. */
+export type InvalidationCallback = (key: string) => void;
+
+/** The `onInvalidate` subscriptions of one namespace, matched by glob. */
+export class InvalidationListeners {
+  private static readonly logger = new Logger('CacheInvalidation');
+  private readonly listeners = new Set<{ pattern: RegExp; callback: InvalidationCallback }>();
+
+  add(glob: string, callback: InvalidationCallback): () => void {
+    if (typeof glob !== 'string' || glob.length === 0) {
+      throw new InvalidOptionError('onInvalidate(glob, callback): glob must be a non-empty string');
+    }
+    if (typeof callback !== 'function') {
+      throw new InvalidOptionError('onInvalidate(glob, callback): callback must be a function');
+    }
+    const listener = { pattern: globToRegExp(glob), callback };
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  notify(key: string): void {
+    for (const { pattern, callback } of this.listeners) {
+      if (!pattern.test(key)) continue;
+      try {
+        callback(key);
+      } catch (error) {
+        InvalidationListeners.logger.error(
+          `an onInvalidate callback threw for "${key}": ${String(error)}`,
+        );
+      }
+    }
+  }
+
+  clear(): void {
+    this.listeners.clear();
+  }
+}

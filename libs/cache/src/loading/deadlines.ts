@@ -1,0 +1,62 @@
+import { CacheError } from '../errors';
+
+/** `getOrSet` gave up waiting for its loader (`hardTimeout`) and had no stale value to serve. */
+export class LoaderTimeoutError extends CacheError {
+  constructor(namespace: string, key: string, ms: number) {
+    super(
+      `cache namespace "${namespace}": the loader of "${key}" took longer than ${ms}ms`,
+      'E_CACHE_LOADER_TIMEOUT',
+      'the loader goes on and its value is stored when it arrives; add grace to serve stale values meanwhile',
+    );
+  }
+}
+
+/** What `withDeadlines` needs to know about one call. */
+export interface Deadlines<T> {
+  /** Soft timeout: serve the stale value after this, if there is one. */
+  readonly timeout?: number;
+  /** Hard timeout: serve the stale value after this, or fail. */
+  readonly hardTimeout?: number;
+  /** The stale value, if one is known by then. */
+  readonly stale: () => { value: T } | undefined;
+  /** Called when the stale value is served. */
+  readonly onStale: () => void;
+  readonly timeoutError: () => Error;
+}
+
+/**
+ * Races a load against its timeouts. The load itself is never cancelled: it goes on, and stores
+ * its value when it arrives; only this caller stops waiting.
+ */
+export function withDeadlines<T>(load: Promise<T>, deadlines: Deadlines<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timers: NodeJS.Timeout[] = [];
+    let settled = false;
+    const settle = (finish: () => void): void => {
+      if (settled) return;
+      settled = true;
+      timers.forEach(clearTimeout);
+      finish();
+    };
+    const serveStale = (): boolean => {
+      const stale = deadlines.stale();
+      if (stale === undefined) return false;
+      deadlines.onStale();
+      settle(() => resolve(stale.value));
+      return true;
+    };
+    load.then(
+      (value) => settle(() => resolve(value)),
+      (error: unknown) =>
+        settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
+    );
+    if (deadlines.timeout !== undefined) timers.push(setTimeout(serveStale, deadlines.timeout));
+    if (deadlines.hardTimeout !== undefined) {
+      timers.push(
+        setTimeout(() => {
+          if (!serveStale()) settle(() => reject(deadlines.timeoutError()));
+        }, deadlines.hardTimeout),
+      );
+    }
+  });
+}

@@ -1,0 +1,41 @@
+import type { CacheEntry } from '../tiers/cache-entry';
+
+/** The shared-tier calls a locked load needs, each already fault-tolerant. */
+export interface LockOperations {
+  /** Our token, undefined when someone else holds the lock, null when the tier is failing. */
+  acquire(): Promise<string | undefined | null>;
+  release(token: string): Promise<void>;
+  /** The stored entry, if any (undefined as well when the tier is failing). */
+  read(): Promise<CacheEntry | undefined>;
+}
+
+/**
+ * Loads under a lock shared by every instance: the holder loads and stores; the others poll the
+ * shared tier for the holder's value until `wait` ms have passed, then load themselves. A lock
+ * that cannot be taken because the tier is failing is skipped.
+ */
+export async function loadUnderLock<T>(
+  lock: LockOperations,
+  wait: number,
+  load: () => Promise<T>,
+): Promise<T> {
+  const token = await lock.acquire();
+  if (token === undefined) {
+    const deadline = Date.now() + wait;
+    for (let pause = 5; Date.now() < deadline; pause = Math.min(pause * 2, 100)) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, deadline - Date.now())));
+      const entry = await lock.read();
+      if (entry !== undefined) return entry.value as T;
+    }
+  }
+  try {
+    if (token) {
+      // The previous holder may have stored the value just before we got the lock.
+      const stored = await lock.read();
+      if (stored !== undefined) return stored.value as T;
+    }
+    return await load();
+  } finally {
+    if (token) await lock.release(token);
+  }
+}

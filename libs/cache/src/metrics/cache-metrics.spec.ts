@@ -1,0 +1,104 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import { Registry } from 'prom-client';
+import { CacheModule } from '../cache.module';
+import { CacheService } from '../cache.service';
+
+describe('Prometheus metrics', () => {
+  let registry: Registry;
+  let moduleRef: TestingModule;
+  let service: CacheService;
+
+  beforeEach(async () => {
+    registry = new Registry();
+    moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: ['users', 'pages'], metrics: { registry } })],
+    }).compile();
+    await moduleRef.init();
+    service = moduleRef.get(CacheService);
+  });
+  afterEach(() => moduleRef.close());
+
+  const line = (text: string, metric: string): string | undefined =>
+    text.split('\n').find((row) => row.startsWith(metric));
+
+  it('counts scripted traffic exactly, by namespace, without double counting across scrapes', async () => {
+    const users = service.namespace('users');
+    await users.set('a', 1);
+    await users.set('b', 2);
+    await users.set('c', 3);
+    await users.get('a');
+    await users.get('b');
+    await users.get('a');
+    await users.get('missing');
+    await users.delete('c');
+    await service.namespace('pages').getOrSet('home', () => 'html');
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const text = await registry.metrics();
+      expect(line(text, 'cache_hits_total{namespace="users"}')).toBe(
+        'cache_hits_total{namespace="users"} 3',
+      );
+      expect(line(text, 'cache_misses_total{namespace="users"}')).toBe(
+        'cache_misses_total{namespace="users"} 1',
+      );
+      expect(line(text, 'cache_sets_total{namespace="users"}')).toBe(
+        'cache_sets_total{namespace="users"} 3',
+      );
+      expect(line(text, 'cache_deletes_total{namespace="users"}')).toBe(
+        'cache_deletes_total{namespace="users"} 1',
+      );
+      expect(line(text, 'cache_entries{namespace="users"}')).toBe(
+        'cache_entries{namespace="users"} 2',
+      );
+      expect(line(text, 'cache_loader_calls_total{namespace="pages"}')).toBe(
+        'cache_loader_calls_total{namespace="pages"} 1',
+      );
+      expect(
+        line(
+          text,
+          'cache_operation_duration_seconds_count{namespace="users",tier="memory",operation="get"}',
+        ),
+      ).toBe(
+        'cache_operation_duration_seconds_count{namespace="users",tier="memory",operation="get"} 4',
+      );
+      expect(
+        line(
+          text,
+          'cache_operation_duration_seconds_count{namespace="users",tier="memory",operation="set"}',
+        ),
+      ).toBe(
+        'cache_operation_duration_seconds_count{namespace="users",tier="memory",operation="set"} 3',
+      );
+      expect(line(text, 'cache_loader_duration_seconds_count{namespace="pages"}')).toBe(
+        'cache_loader_duration_seconds_count{namespace="pages"} 1',
+      );
+    }
+  });
+
+  it('never uses keys as label values', async () => {
+    await service.namespace('users').set('user:secret-token', 1);
+    await service.namespace('users').get('user:secret-token');
+    expect(await registry.metrics()).not.toContain('secret-token');
+  });
+
+  it('reports cumulative latency in stats, and unregisters on close so a new app can register', async () => {
+    await service.namespace('users').get('x');
+    expect(service.stats().users.latency?.get.count).toBe(1);
+    await moduleRef.close();
+    expect(registry.getSingleMetric('cache_hits_total')).toBeUndefined();
+    moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: ['users'], metrics: { registry } })],
+    }).compile();
+    await moduleRef.init();
+    expect(registry.getSingleMetric('cache_hits_total')).toBeDefined();
+  });
+
+  it('costs nothing when off: no latency in stats', async () => {
+    const plain = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: ['n'] })],
+    }).compile();
+    await plain.init();
+    await plain.get(CacheService).namespace('n').get('k');
+    expect(plain.get(CacheService).stats().n.latency).toBeUndefined();
+    await plain.close();
+  });
+});

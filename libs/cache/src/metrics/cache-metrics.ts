@@ -1,0 +1,185 @@
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { LocalHistogram } from './local-histogram';
+import { InvalidOptionError } from '../errors';
+import type { TierKind } from '../options/cache-options.interface';
+import type { NamespaceStats } from '../stats';
+
+/** Options of `CacheModule.forRoot({ metrics })`. */
+export interface MetricsOptions {
+  /**
+   * The prom-client registry to register on.
+   * @default prom-client's global `register` (the one the app already exposes)
+   */
+  registry?: Registry;
+  /**
+   * Prefix of every metric name.
+   * @default 'cache_'
+   */
+  prefix?: string;
+  /**
+   * Histogram buckets of tier operations, in seconds.
+   * @default [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5]
+   */
+  buckets?: number[];
+}
+
+/** Cumulative latency of one operation, for consumers that compute their own rates. */
+export interface LatencyTotals {
+  count: number;
+  seconds: number;
+}
+
+/** What one namespace reports to the metrics; every method is cheap. */
+export interface NamespaceMetrics {
+  observe(tier: TierKind, operation: 'get' | 'set', seconds: number): void;
+  loader(seconds: number): void;
+  /** Cumulative latency by operation, since start. */
+  totals(): Readonly<Record<'get' | 'set' | 'loader', LatencyTotals>>;
+}
+
+type StatsCounter = Exclude<
+  keyof NamespaceStats,
+  'hitRate' | 'entries' | 'bytes' | 'persistent' | 'memoryOnly' | 'accesses' | 'latency'
+>;
+const COUNTERS: ReadonlyArray<[StatsCounter, string]> = [
+  ['hits', 'reads answered by the cache'],
+  ['misses', 'reads the cache could not answer'],
+  ['sets', 'writes'],
+  ['deletes', 'entries deleted or invalidated'],
+  ['evictions', 'entries evicted from memory by its bounds'],
+  ['expirations', 'entries found expired'],
+  ['errors', 'backend faults absorbed'],
+  ['staleServes', 'stale values served within grace'],
+  ['loaderCalls', 'loader calls'],
+  ['loaderFailures', 'loader calls that threw'],
+];
+
+/**
+ * Prometheus metrics of every namespace through prom-client (an optional dependency): counters
+ * and gauges are read from the namespaces' stats when scraped, so they cost nothing per call;
+ * only the latency histograms observe calls as they happen. Label values are namespace and tier
+ * names, never keys.
+ */
+export class CacheMetrics {
+  private readonly operations: LocalHistogram;
+  private readonly loaders: LocalHistogram;
+  private readonly owned: string[] = [];
+
+  constructor(options: MetricsOptions, stats: () => Readonly<Record<string, NamespaceStats>>) {
+    const client = loadPromClient();
+    const registers = [options.registry ?? client.register];
+    const prefix = options.prefix ?? 'cache_';
+    for (const [field, help] of COUNTERS) {
+      const seen = new Map<string, number>();
+      const counter: Counter<'namespace'> = new client.Counter({
+        name: `${prefix}${snake(field)}_total`,
+        help: `Cache ${help}, by namespace.`,
+        labelNames: ['namespace'],
+        registers,
+        collect() {
+          // Counters only grow: add what happened since the last scrape.
+          for (const [namespace, values] of Object.entries(stats())) {
+            const delta = values[field] - (seen.get(namespace) ?? 0);
+            if (delta > 0) counter.inc({ namespace }, delta);
+            seen.set(namespace, values[field]);
+          }
+        },
+      });
+      this.owned.push(`${prefix}${snake(field)}_total`);
+    }
+    for (const [field, help] of [
+      ['entries', 'entries held in memory'],
+      ['bytes', 'approximate bytes held in memory'],
+      ['persistent', 'entries held whose persistence level is not MEMORY_ONLY'],
+    ] as const) {
+      const gauge: Gauge<'namespace'> = new client.Gauge({
+        name: `${prefix}${field}`,
+        help: `Cache ${help}, by namespace.`,
+        labelNames: ['namespace'],
+        registers,
+        collect() {
+          for (const [namespace, values] of Object.entries(stats()))
+            gauge.set({ namespace }, values[field]);
+        },
+      });
+      this.owned.push(`${prefix}${field}`);
+    }
+    this.operations = new LocalHistogram(
+      `${prefix}operation_duration_seconds`,
+      'Latency of cache reads and writes, by namespace and the tier that answered.',
+      options.buckets ?? [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
+    );
+    this.loaders = new LocalHistogram(
+      `${prefix}loader_duration_seconds`,
+      'Duration of getOrSet loader calls, by namespace.',
+      [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    );
+    for (const registry of registers) {
+      this.operations.register(registry);
+      this.loaders.register(registry);
+    }
+
+    this.registers = registers;
+  }
+
+  private readonly registers: Registry[];
+
+  /** The metrics of one namespace. */
+  for(namespace: string): NamespaceMetrics {
+    const totals = {
+      get: { count: 0, seconds: 0 },
+      set: { count: 0, seconds: 0 },
+      loader: { count: 0, seconds: 0 },
+    };
+    // Children are resolved once per label set, not per call.
+    const children = new Map<string, ReturnType<LocalHistogram['child']>>();
+    const child = (
+      tier: TierKind,
+      operation: 'get' | 'set',
+    ): ReturnType<LocalHistogram['child']> => {
+      const id = `${tier}:${operation}`;
+      let found = children.get(id);
+      if (!found) children.set(id, (found = this.operations.child({ namespace, tier, operation })));
+      return found;
+    };
+    const loader = this.loaders.child({ namespace });
+    return {
+      observe: (tier, operation, seconds) => {
+        child(tier, operation).observe(seconds);
+        totals[operation].count++;
+        totals[operation].seconds += seconds;
+      },
+      loader: (seconds) => {
+        loader.observe(seconds);
+        totals.loader.count++;
+        totals.loader.seconds += seconds;
+      },
+      totals: () => totals,
+    };
+  }
+
+  /** Removes the metrics from their registry, so a new app in the same process can register them. */
+  close(): void {
+    for (const registry of this.registers) {
+      for (const name of [...this.owned, this.operations.name, this.loaders.name]) {
+        registry.removeSingleMetric(name);
+      }
+    }
+  }
+}
+
+function loadPromClient(): typeof import('prom-client') {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('prom-client') as typeof import('prom-client');
+  } catch {
+    throw new InvalidOptionError(
+      'metrics: prom-client is not installed',
+      'npm install prom-client',
+    );
+  }
+}
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}

@@ -1,0 +1,2 @@
+export * from './cache-metrics';
+export * from './diagnostics';

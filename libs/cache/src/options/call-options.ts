@@ -1,0 +1,120 @@
+import { InvalidOptionError } from '../errors';
+import type { GetOrSetOptions, SetOptions } from './cache-options.interface';
+import { parseDuration } from './duration';
+import {
+  describe,
+  expectKnownKeys,
+  expectObject,
+  expectOneOf,
+  expectStringList,
+} from './option-checks';
+import { PERSISTENCE_LEVELS, type PersistenceLevel } from './persistence-level';
+
+const SET_KEYS = ['ttl', 'tags', 'indexes', 'persistence'] as const;
+const GET_OR_SET_KEYS = [
+  ...SET_KEYS,
+  'lock',
+  'unless',
+  'grace',
+  'timeout',
+  'hardTimeout',
+  'refreshAhead',
+] as const;
+const LOCK_KEYS = ['ttl', 'wait'] as const;
+
+/** How long a cross-instance load lock lives, and how long others wait for its value. */
+const LOCK_DEFAULTS = { ttl: '10s', wait: '5s' } as const;
+
+/** Per-call options after validation; absent fields take the namespace's settings. */
+export interface ParsedSetOptions {
+  readonly ttl?: number;
+  readonly tags?: readonly string[];
+  readonly indexes?: Readonly<Record<string, string>>;
+  readonly persistence?: PersistenceLevel;
+}
+
+/** `getOrSet` options after validation. */
+export interface ParsedGetOrSetOptions extends ParsedSetOptions {
+  readonly lock?: { readonly ttl: number; readonly wait: number };
+  readonly unless?: (value: never) => boolean;
+  readonly grace?: number;
+  readonly timeout?: number;
+  readonly hardTimeout?: number;
+  readonly refreshAhead?: number;
+}
+
+const NO_OPTIONS: ParsedSetOptions = Object.freeze({});
+
+/** Validates the per-call options of `set` and friends. */
+export function parseSetOptions(raw: SetOptions | undefined, path = 'options'): ParsedSetOptions {
+  if (raw === undefined) return NO_OPTIONS;
+  return parseOptions(raw, SET_KEYS, path);
+}
+
+/** Validates the options of `getOrSet`. */
+export function parseGetOrSetOptions(
+  raw: GetOrSetOptions | undefined,
+  path = 'options',
+): ParsedGetOrSetOptions {
+  if (raw === undefined) return NO_OPTIONS;
+  const parsed: ParsedGetOrSetOptions = parseOptions(raw, GET_OR_SET_KEYS, path);
+  if (raw.unless !== undefined && typeof raw.unless !== 'function') {
+    throw new InvalidOptionError(`${path}.unless: expected a function`);
+  }
+  if (raw.unless) Object.assign(parsed, { unless: raw.unless });
+  for (const name of ['grace', 'timeout', 'hardTimeout'] as const) {
+    if (raw[name] !== undefined)
+      Object.assign(parsed, { [name]: parseDuration(raw[name], `${path}.${name}`) });
+  }
+  if (raw.refreshAhead !== undefined) {
+    const share = raw.refreshAhead;
+    if (typeof share !== 'number' || !(share > 0 && share < 1)) {
+      throw new InvalidOptionError(
+        `${path}.refreshAhead: ${describe(share)} is not a fraction between 0 and 1`,
+      );
+    }
+    Object.assign(parsed, { refreshAhead: share });
+  }
+  if (raw.lock === undefined || raw.lock === false) return parsed;
+  const lock = raw.lock === true ? {} : expectObject(raw.lock, `${path}.lock`);
+  expectKnownKeys(lock, LOCK_KEYS, `${path}.lock`);
+  return {
+    ...parsed,
+    lock: {
+      ttl: parseDuration(lock.ttl ?? LOCK_DEFAULTS.ttl, `${path}.lock.ttl`),
+      wait: parseDuration(lock.wait ?? LOCK_DEFAULTS.wait, `${path}.lock.wait`),
+    },
+  };
+}
+
+function parseOptions(raw: object, known: readonly string[], path: string): ParsedSetOptions {
+  const options = expectObject(raw, path);
+  expectKnownKeys(options, known, path);
+  const parsed: { -readonly [K in keyof ParsedSetOptions]: ParsedSetOptions[K] } = {};
+  if (options.ttl !== undefined) parsed.ttl = parseDuration(options.ttl, `${path}.ttl`);
+  if (options.tags !== undefined) parsed.tags = expectStringList(options.tags, `${path}.tags`);
+  if (options.indexes !== undefined) {
+    parsed.indexes = parseIndexes(options.indexes, `${path}.indexes`);
+  }
+  if (options.persistence !== undefined) {
+    parsed.persistence = expectOneOf(
+      options.persistence,
+      PERSISTENCE_LEVELS,
+      `${path}.persistence`,
+    );
+  }
+  return parsed;
+}
+
+function parseIndexes(raw: unknown, path: string): Record<string, string> {
+  const indexes = expectObject(raw, path);
+  const parsed: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, value] of Object.entries(indexes)) {
+    if (name.length === 0) throw new InvalidOptionError(`${path}: index names must be non-empty`);
+    if (typeof value !== 'string') {
+      throw new InvalidOptionError(`${path}.${name}: ${describe(value)} is not a string`);
+    }
+    parsed[name] = value;
+  }
+  return parsed;
+}

@@ -1,0 +1,28 @@
+import ms from 'ms';
+import { InvalidOptionError } from '../errors';
+
+/**
+ * A duration: a number of milliseconds, or a string such as `'500ms'`, `'30s'`, `'5m'`, `'1h'`,
+ * `'1d'`. `Infinity` means "never expires".
+ */
+export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
+
+// `ms` alone would accept "5 mins" or "2 weeks"; the contract allows exactly these units.
+const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
+
+/**
+ * Parses a duration to milliseconds, throwing an error that names `path` and the bad value.
+ * Zero and negatives are rejected: a cache entry that expires at once is a bug, not a setting.
+ */
+export function parseDuration(value: unknown, path: string): number {
+  if (typeof value === 'number') {
+    if (value === Infinity || (Number.isFinite(value) && value > 0)) return value;
+  } else if (typeof value === 'string' && DURATION_PATTERN.test(value)) {
+    const parsed = ms(value as ms.StringValue);
+    if (parsed > 0) return parsed;
+  }
+  throw new InvalidOptionError(
+    `${path}: ${JSON.stringify(value) ?? String(value)} is not a duration`,
+    "use milliseconds (a positive number, or Infinity for no expiry) or a string like '500ms', '30s', '5m', '1h', '1d'",
+  );
+}

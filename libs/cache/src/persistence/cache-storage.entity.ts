@@ -1,0 +1,57 @@
+import { EntitySchema } from 'typeorm';
+
+/** The table persisted entries live in. */
+export const CACHE_STORAGE_TABLE = 'cache_storage';
+
+/** Metadata kept with a persisted entry. */
+export interface CacheStorageMetadata {
+  /** Persistence level the entry was written with. */
+  readonly persistence: string;
+  readonly tags?: readonly string[];
+  readonly indexes?: Readonly<Record<string, string>>;
+  /** When its grace period ends, epoch ms (see `getOrSet`'s `grace`). */
+  readonly graceUntil?: number;
+  /** How many times the entry was written. */
+  readonly writes?: number;
+}
+
+/** One row of `cache_storage`. */
+export interface CacheStorageRow {
+  namespace: string;
+  key: string;
+  /** The value as the cache's codec encodes it (JSON; Dates tagged). */
+  value: unknown;
+  expiresAt: Date | null;
+  metadata: CacheStorageMetadata;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The SQL dialects the store speaks. */
+export type StorageDialect = 'postgres' | 'sqlite';
+
+/**
+ * The TypeORM entity of `cache_storage`, for a dialect: `jsonb` and `timestamptz` on
+ * PostgreSQL, their closest equivalents on the embedded SQLite store. Register it in a
+ * DataSource to read the table with a repository.
+ */
+export function cacheStorageEntity(
+  dialect: StorageDialect = 'postgres',
+): EntitySchema<CacheStorageRow> {
+  const json = dialect === 'postgres' ? 'jsonb' : 'simple-json';
+  const time = dialect === 'postgres' ? 'timestamptz' : 'datetime';
+  return new EntitySchema<CacheStorageRow>({
+    name: 'CacheStorage',
+    tableName: CACHE_STORAGE_TABLE,
+    columns: {
+      namespace: { type: 'text', primary: true },
+      key: { type: 'text', primary: true },
+      value: { type: json },
+      expiresAt: { name: 'expires_at', type: time, nullable: true },
+      metadata: { type: json },
+      createdAt: { name: 'created_at', type: time, createDate: true },
+      updatedAt: { name: 'updated_at', type: time, updateDate: true },
+    },
+    indices: [{ name: 'IDX_cache_storage_expires_at', columns: ['expiresAt'] }],
+  });
+}

@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import { WrongTypeError } from '../errors';
+import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
+import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
+import { globToRegExp } from '../values/glob';
+import { snapshotValue } from '../values/snapshot-value';
+import { CACHE_STORAGE_TABLE as TABLE } from './cache-storage.entity';
+import type { StorageStore } from './storage-store';
+import { globToLike } from './like-pattern';
+import { fromRow, toRow } from './stored-entry';
+
+const LIVE = '(expires_at IS NULL OR expires_at > $LIVE)';
+
+interface EntryRow {
+  key: string;
+  value: string;
+  metadata: string;
+  expires_at: Date | null;
+}
+
+/**
+ * One namespace as a cache tier on PostgreSQL, in the `cache_storage` table itself: for apps that
+ * have a database but no Redis. Expiry is checked on every read (rows past `expires_at` are
+ * misses, and go with the cleanup job); read-modify-writes take a per-key advisory lock.
+ */
+export class PostgresTier implements CacheTier {
+  readonly kind = 'postgres' as const;
+
+  private readonly lockNamespace: string;
+
+  constructor(
+    private readonly store: () => Promise<StorageStore>,
+    private readonly namespace: string,
+  ) {
+    this.lockNamespace = `${namespace}:locks`;
+  }
+
+  async get(key: string): Promise<CacheEntry | undefined> {
+    return (await this.getMany([key]))[0];
+  }
+
+  async getMany(keys: readonly string[]): Promise<Array<CacheEntry | undefined>> {
+    if (keys.length === 0) return [];
+    const rows = await this.select<EntryRow>(
+      `SELECT key, value::text AS value, metadata::text AS metadata, expires_at FROM ${TABLE}
+       WHERE namespace = $1 AND key = ANY($2::text[]) AND ${LIVE}`,
+      [keys],
+    );
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    return keys.map((key) => {
+      const row = byKey.get(key);
+      return row === undefined ? undefined : this.decode(row);
+    });
+  }
+
+  async set(key: string, entry: CacheEntry): Promise<void> {
+    await (await this.store()).upsert([toRow(this.namespace, key, entry)], 1);
+  }
+
+  async setIfAbsent(key: string, entry: CacheEntry): Promise<boolean> {
+    const row = toRow(this.namespace, key, entry);
+    // Inserts, or replaces a row that has expired; a live row stays and nothing is returned.
+    const stored = await this.select<{ key: string }>(
+      `INSERT INTO ${TABLE} (namespace, key, value, expires_at, metadata, created_at, updated_at)
+       VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, now(), now())
+       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
+         metadata = excluded.metadata, created_at = now(), updated_at = now()
+       WHERE ${TABLE}.expires_at IS NOT NULL AND ${TABLE}.expires_at <= $LIVE
+       RETURNING key`,
+      [key, row.value, time(row.expiresAt), row.metadata],
+    );
+    return stored.length > 0;
+  }
+
+  update(key: string, patch: Readonly<Record<string, unknown>>): Promise<CacheEntry | undefined> {
+    return this.locked(key, (current) => {
+      if (current === undefined) return { result: undefined };
+      if (
+        typeof current.value !== 'object' ||
+        current.value === null ||
+        Array.isArray(current.value) ||
+        current.value instanceof Date
+      ) {
+        throw new WrongTypeError(`cannot update "${key}": its value is not an object`);
+      }
+      const merged = snapshotValue({ ...(current.value as Record<string, unknown>), ...patch });
+      const entry: CacheEntry = { ...current, value: merged.value, size: merged.size };
+      return { result: entry, write: entry };
+    });
+  }
+
+  increment(key: string, by: number, template: EntryTemplate): Promise<number> {
+    return this.locked(key, (current) => {
+      if (current === undefined) {
+        return { result: by, write: { ...template, value: by, size: 8 } };
+      }
+      if (typeof current.value !== 'number') {
+        throw new WrongTypeError(`cannot increment "${key}": its value is not a number`);
+      }
+      const value = current.value + by;
+      if (!Number.isFinite(value))
+        throw new WrongTypeError(`cannot increment "${key}": the result is not a finite number`);
+      return { result: value, write: { ...current, value } };
+    });
+  }
+
+  async expire(key: string, expiresAt: number): Promise<boolean> {
+    const rows = await this.select<{ key: string }>(
+      `UPDATE ${TABLE} SET expires_at = $3, metadata = metadata - 'graceUntil' - 'expiresAt', updated_at = now()
+       WHERE namespace = $1 AND key = $2 AND ${LIVE} RETURNING key`,
+      [key, time(expiresAt === Infinity ? null : expiresAt)],
+    );
+    return rows.length > 0;
+  }
+
+  delete(keys: readonly string[]): Promise<string[]> {
+    return this.remove(`key = ANY($2::text[])`, [keys]);
+  }
+
+  deleteByTags(tags: readonly string[]): Promise<string[]> {
+    return this.remove(`metadata -> 'tags' ?| $2::text[]`, [tags]);
+  }
+
+  async deleteMatching(glob: string): Promise<string[]> {
+    const pattern = globToRegExp(glob);
+    const candidates = await this.select<{ key: string }>(
+      `SELECT key FROM ${TABLE} WHERE namespace = $1 AND key LIKE $2 ESCAPE '\\' AND ${LIVE}`,
+      [globToLike(glob)],
+    );
+    // LIKE narrows it down; the glob itself decides.
+    return this.delete(candidates.map((row) => row.key).filter((key) => pattern.test(key)));
+  }
+
+  async keysByIndex(name: string, value: string): Promise<string[]> {
+    const rows = await this.select<{ key: string }>(
+      `SELECT key FROM ${TABLE} WHERE namespace = $1 AND metadata -> 'indexes' ->> $2 = $3 AND ${LIVE}`,
+      [name, value],
+    );
+    return rows.map((row) => row.key);
+  }
+
+  async clear(): Promise<number> {
+    return (await this.remove('TRUE', [])).length;
+  }
+
+  async usage(): Promise<TierUsage> {
+    const [row] = await this.select<{ n: string }>(
+      `SELECT count(*) AS n FROM ${TABLE} WHERE namespace = $1 AND ${LIVE}`,
+      [],
+    );
+    return { entries: Number(row?.n ?? 0), bytes: 0, persistent: 0 };
+  }
+
+  async acquireLock(key: string, ttl: number): Promise<string | undefined> {
+    const token = randomUUID();
+    // Locks live in a namespace of their own: `:` never appears in a namespace name.
+    const store = await this.store();
+    const result = await store.query<unknown>(
+      `INSERT INTO ${TABLE} (namespace, key, value, expires_at, metadata, created_at, updated_at)
+       VALUES ($1, $2, to_jsonb($3::text), $4, '{"persistence":"memory"}'::jsonb, now(), now())
+       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+       WHERE ${TABLE}.expires_at <= $5
+       RETURNING key`,
+      [this.lockNamespace, key, token, new Date(Date.now() + ttl), new Date()],
+    );
+    return rowsOf(result).length > 0 ? token : undefined;
+  }
+
+  async releaseLock(key: string, token: string): Promise<void> {
+    await (
+      await this.store()
+    ).query(
+      `DELETE FROM ${TABLE} WHERE namespace = $1 AND key = $2 AND value = to_jsonb($3::text)`,
+      [this.lockNamespace, key, token],
+    );
+  }
+
+  close(): void {
+    // The store belongs to the module's persistence and is closed with it.
+  }
+
+  /** Deletes the rows matching `where` ($2...), returning the keys of those that were live. */
+  private async remove(where: string, params: unknown[]): Promise<string[]> {
+    const rows = await this.select<{ key: string; live: boolean }>(
+      `DELETE FROM ${TABLE} WHERE namespace = $1 AND ${where} RETURNING key, ${LIVE} AS live`,
+      params,
+    );
+    return rows.filter((row) => row.live).map((row) => row.key);
+  }
+
+  /** A read-modify-write under a transaction-scoped advisory lock on the key. */
+  private async locked<T>(
+    key: string,
+    change: (current: CacheEntry | undefined) => { result: T; write?: CacheEntry },
+  ): Promise<T> {
+    const store = await this.store();
+    return store.transaction(async (query) => {
+      await query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        `${this.namespace}:${key}`,
+      ]);
+      const rows = (await query(
+        `SELECT key, value::text AS value, metadata::text AS metadata, expires_at FROM ${TABLE}
+         WHERE namespace = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)`,
+        [this.namespace, key, new Date()],
+      )) as EntryRow[];
+      const { result, write } = change(rows[0] && this.decode(rows[0]));
+      if (write) {
+        const row = toRow(this.namespace, key, write);
+        await query(
+          `INSERT INTO ${TABLE} (namespace, key, value, expires_at, metadata, created_at, updated_at)
+           VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, now(), now())
+           ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
+             metadata = excluded.metadata, updated_at = now()`,
+          [this.namespace, key, row.value, time(row.expiresAt), row.metadata],
+        );
+      }
+      return result;
+    });
+  }
+
+  /** Runs a query with `$1` = the namespace, the caller's parameters from `$2`, `$LIVE` = now. */
+  private async select<T>(sql: string, params: unknown[]): Promise<T[]> {
+    const live = `$${params.length + 2}`;
+    const result = await (
+      await this.store()
+    ).query<unknown>(sql.replace(/\$LIVE/g, live), [this.namespace, ...params, new Date()]);
+    return rowsOf<T>(result);
+  }
+
+  private decode(row: EntryRow): CacheEntry | undefined {
+    return fromRow({
+      value: row.value,
+      metadata: row.metadata,
+      expiresAt: row.expires_at === null ? null : new Date(row.expires_at).getTime(),
+    });
+  }
+}
+
+/** TypeORM answers UPDATE and DELETE on PostgreSQL with `[rows, count]`, the rest with rows. */
+function rowsOf<T>(result: unknown): T[] {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
+    return result[0] as T[];
+  }
+  return result as T[];
+}
+
+function time(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}

@@ -1,0 +1,287 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CACHE_STORAGE_TABLE, type StorageDialect } from './cache-storage.entity';
+import { CreateCacheStorage1763700000000 } from './create-cache-storage.migration';
+import { globToLike } from './like-pattern';
+import { globToRegExp } from '../values/glob';
+
+/** One entry as the store writes it: value and metadata already encoded as JSON text. */
+export interface StoredRow {
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: string;
+  readonly expiresAt: number | null;
+  readonly metadata: string;
+}
+
+/** Where persisted entries go: a DataSource of the app's, its options, or the embedded store. */
+export type StorageSource = DataSource | DataSourceOptions | undefined;
+
+/** The file of the embedded store, under the working directory. */
+export const EMBEDDED_STORE_FILE = '.cache-storage.sqlite';
+
+/**
+ * The `cache_storage` table through TypeORM: batched, parameterized multi-row upserts, deletes,
+ * keyset-paged reads and bounded cleanup, in PostgreSQL or the embedded SQLite (sql.js) store.
+ * Closes only a connection it opened.
+ */
+export class StorageStore {
+  private constructor(
+    private readonly dataSource: DataSource,
+    private readonly dialect: StorageDialect,
+    private readonly owned: boolean,
+  ) {}
+
+  /** Connects, and creates the table when it is missing and `migrate` allows. */
+  static async open(source: StorageSource, migrate: boolean): Promise<StorageStore> {
+    const store = await StorageStore.connect(source);
+    try {
+      if (migrate) await store.migrate();
+    } catch (error) {
+      // A connection opened here is closed here, or each retry would leak a pool.
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  private static async connect(source: StorageSource): Promise<StorageStore> {
+    const given = source instanceof DataSource ? source : undefined;
+    const dataSource =
+      given ??
+      new DataSource(
+        withAtomicSave(
+          (source as DataSourceOptions | undefined) ?? {
+            type: 'sqljs',
+            location: join(process.cwd(), EMBEDDED_STORE_FILE),
+            autoSave: true,
+          },
+        ),
+      );
+    const opened = !dataSource.isInitialized;
+    if (opened) await dataSource.initialize();
+    const dialect: StorageDialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
+    return new StorageStore(dataSource, dialect, opened);
+  }
+
+  /** Runs the cache_storage migration when the table is missing. */
+  async migrate(): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      if (!(await runner.hasTable(CACHE_STORAGE_TABLE))) {
+        await new CreateCacheStorage1763700000000().up(runner);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** Inserts or replaces rows in one statement per batch. */
+  async upsert(rows: readonly StoredRow[], batchSize: number): Promise<void> {
+    for (let start = 0; start < rows.length; start += batchSize) {
+      const batch = rows.slice(start, start + batchSize);
+      if (this.dialect === 'postgres') {
+        await this.upsertArrays(batch);
+        continue;
+      }
+      const params: unknown[] = [];
+      const tuples = batch.map((row) => {
+        params.push(row.namespace, row.key, row.value, this.time(row.expiresAt), row.metadata);
+        return `(?, ?, ?, ?, ?, ${SQLITE_NOW}, ${SQLITE_NOW})`;
+      });
+      await this.dataSource.query(
+        `INSERT INTO ${CACHE_STORAGE_TABLE} (namespace, key, value, expires_at, metadata, created_at, updated_at)
+         VALUES ${tuples.join(', ')}
+         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,
+           expires_at = excluded.expires_at, metadata = excluded.metadata, updated_at = excluded.updated_at`,
+        params,
+      );
+    }
+  }
+
+  /**
+   * PostgreSQL: one statement whose five parameters are arrays (`unnest`), however many rows: the
+   * server parses and plans five parameters instead of five per row.
+   */
+  private async upsertArrays(rows: readonly StoredRow[]): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO ${CACHE_STORAGE_TABLE} (namespace, key, value, expires_at, metadata, created_at, updated_at)
+       SELECT namespace, key, value::jsonb, expires_at, metadata::jsonb, now(), now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+         AS batch(namespace, key, value, expires_at, metadata)
+       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,
+         expires_at = excluded.expires_at, metadata = excluded.metadata, updated_at = excluded.updated_at`,
+      [
+        rows.map((row) => row.namespace),
+        rows.map((row) => row.key),
+        rows.map((row) => row.value),
+        rows.map((row) => this.time(row.expiresAt)),
+        rows.map((row) => row.metadata),
+      ],
+    );
+  }
+
+  /** Deletes the rows of `keys`, or of the whole namespace when `keys` is undefined. */
+  async delete(
+    namespace: string,
+    keys: readonly string[] | undefined,
+    batchSize: number,
+  ): Promise<void> {
+    if (keys === undefined) {
+      await this.dataSource.query(
+        `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE namespace = ${this.p(1)}`,
+        [namespace],
+      );
+      return;
+    }
+    for (let start = 0; start < keys.length; start += batchSize) {
+      const batch = keys.slice(start, start + batchSize);
+      const marks = batch.map((_key, i) => this.p(i + 2)).join(', ');
+      await this.dataSource.query(
+        `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE namespace = ${this.p(1)} AND key IN (${marks})`,
+        [namespace, ...batch],
+      );
+    }
+  }
+
+  /** Deletes the rows of a namespace carrying any of `tags`. */
+  async deleteByTags(namespace: string, tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    if (this.dialect === 'postgres') {
+      await this.dataSource.query(
+        `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE namespace = $1 AND metadata -> 'tags' ?| $2::text[]`,
+        [namespace, tags],
+      );
+      return;
+    }
+    await this.dataSource.query(
+      `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE namespace = ? AND EXISTS (
+         SELECT 1 FROM json_each(metadata, '$.tags') WHERE json_each.value IN (${tags.map(() => '?').join(', ')}))`,
+      [namespace, ...tags],
+    );
+  }
+
+  /** Deletes the rows of a namespace whose key matches a cache glob. */
+  async deleteMatching(namespace: string, glob: string): Promise<void> {
+    const pattern = globToRegExp(glob);
+    const candidates = await this.dataSource.query<Array<{ key: string }>>(
+      `SELECT key FROM ${CACHE_STORAGE_TABLE} WHERE namespace = ${this.p(1)} AND key LIKE ${this.p(2)} ESCAPE '\\'`,
+      [namespace, globToLike(glob)],
+    );
+    // LIKE narrows it down; the glob itself decides.
+    const keys = candidates.map((row) => row.key).filter((key) => pattern.test(key));
+    await this.delete(namespace, keys, 1000);
+  }
+
+  /**
+   * The unexpired rows of a namespace, one page at a time in key order (never the whole table in
+   * memory): `visit` gets each page.
+   */
+  async forEachPage(
+    namespace: string,
+    pageSize: number,
+    visit: (
+      rows: Array<{ key: string; value: string; expiresAt: number | null; metadata: string }>,
+    ) => void | Promise<void>,
+  ): Promise<void> {
+    const value =
+      this.dialect === 'postgres'
+        ? 'value::text AS value, metadata::text AS metadata'
+        : 'value, metadata';
+    let after = '';
+    for (;;) {
+      const page = await this.dataSource.query<
+        Array<{ key: string; value: string; metadata: string; expires_at: Date | string | null }>
+      >(
+        `SELECT key, ${value}, expires_at FROM ${CACHE_STORAGE_TABLE}
+         WHERE namespace = ${this.p(1)} AND key > ${this.p(2)} AND (expires_at IS NULL OR expires_at > ${this.p(3)})
+         ORDER BY key LIMIT ${this.p(4)}`,
+        [namespace, after, this.time(Date.now()), pageSize],
+      );
+      if (page.length === 0) return;
+      await visit(
+        page.map((row) => ({
+          key: row.key,
+          value: row.value,
+          metadata: row.metadata,
+          expiresAt: row.expires_at === null ? null : new Date(row.expires_at).getTime(),
+        })),
+      );
+      if (page.length < pageSize) return;
+      after = page[page.length - 1].key;
+    }
+  }
+
+  /** Deletes up to `limit` expired rows; returns how many. */
+  async deleteExpired(limit: number): Promise<number> {
+    const result = (await this.dataSource.query(
+      `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE (namespace, key) IN (
+         SELECT namespace, key FROM ${CACHE_STORAGE_TABLE} WHERE expires_at <= ${this.p(1)} LIMIT ${this.p(2)})`,
+      [this.time(Date.now()), limit],
+    )) as unknown;
+    if (this.dialect === 'postgres') return Array.isArray(result) ? Number(result[1] ?? 0) : 0;
+    const changes = await this.dataSource.query<Array<{ n: number }>>('SELECT changes() AS n');
+    return Number(changes[0]?.n ?? 0);
+  }
+
+  /** Runs a query against the store (tests and diagnostics). */
+  query<T>(sql: string, params: unknown[] = []): Promise<T> {
+    return this.dataSource.query(sql, params);
+  }
+
+  /** Runs `work` in one transaction, its queries through `query`. */
+  transaction<T>(
+    work: (query: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<T>,
+  ): Promise<T> {
+    return this.dataSource.transaction((manager) =>
+      work((sql, params) => manager.query(sql, params)),
+    );
+  }
+
+  /** The dialect of the connected database. */
+  get kind(): StorageDialect {
+    return this.dialect;
+  }
+
+  /** The placeholder of parameter `n` (1-based) in this dialect. */
+  p(n: number): string {
+    return this.dialect === 'postgres' ? `$${n}` : '?';
+  }
+
+  async close(): Promise<void> {
+    if (this.owned && this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  private time(ms: number | null): Date | string | null {
+    if (ms === null) return null;
+    return this.dialect === 'postgres' ? new Date(ms) : new Date(ms).toISOString();
+  }
+}
+
+const SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/**
+ * sql.js keeps the database in memory and rewrites its file after each change: written in place,
+ * a crash or a reader mid-write meets half a file. Written to a temporary file and renamed over
+ * the old one, the file is always whole.
+ */
+function withAtomicSave(options: DataSourceOptions): DataSourceOptions {
+  if (
+    options.type !== 'sqljs' ||
+    !options.autoSave ||
+    options.autoSaveCallback ||
+    !options.location
+  ) {
+    return options;
+  }
+  const location = options.location;
+  return {
+    ...options,
+    autoSaveCallback: (data: Uint8Array) => {
+      const temporary = `${location}.${process.pid}.tmp`;
+      writeFileSync(temporary, data);
+      renameSync(temporary, location);
+    },
+  };
+}

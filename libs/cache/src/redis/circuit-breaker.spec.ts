@@ -1,0 +1,103 @@
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  CommandTimeoutError,
+  type CircuitState,
+} from './circuit-breaker';
+
+class AnsweredError extends Error {}
+
+describe('CircuitBreaker', () => {
+  let states: CircuitState[];
+  let breaker: CircuitBreaker;
+  const fail = (): Promise<never> => Promise.reject(new Error('connection refused'));
+  const succeed = (): Promise<string> => Promise.resolve('ok');
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    states = [];
+    breaker = new CircuitBreaker({
+      name: 'backend',
+      timeout: 100,
+      failureThreshold: 3,
+      resetAfter: 1000,
+      maxResetAfter: 4000,
+      onStateChange: (state) => states.push(state),
+      isFault: (error) => !(error instanceof AnsweredError),
+    });
+  });
+  afterEach(() => {
+    breaker.close();
+    jest.useRealTimers();
+  });
+
+  it('opens after consecutive failures and then refuses calls at once', async () => {
+    for (let i = 0; i < 3; i++)
+      await expect(breaker.run(fail)).rejects.toThrow('connection refused');
+    expect(breaker.current).toBe('open');
+    const call = jest.fn(succeed);
+    await expect(breaker.run(call)).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(call).not.toHaveBeenCalled();
+  });
+
+  it('a success in between resets the count', async () => {
+    await expect(breaker.run(fail)).rejects.toThrow();
+    await expect(breaker.run(fail)).rejects.toThrow();
+    await breaker.run(succeed);
+    await expect(breaker.run(fail)).rejects.toThrow();
+    expect(breaker.current).toBe('closed');
+  });
+
+  it('lets one trial through after the pause; success closes it', async () => {
+    for (let i = 0; i < 3; i++) await expect(breaker.run(fail)).rejects.toThrow();
+    jest.advanceTimersByTime(1000);
+    expect(await breaker.run(succeed)).toBe('ok');
+    expect(states).toEqual(['open', 'half-open', 'closed']);
+  });
+
+  it('doubles the pause after a failed trial, up to the maximum', async () => {
+    for (let i = 0; i < 3; i++) await expect(breaker.run(fail)).rejects.toThrow();
+    for (const pause of [1000, 2000, 4000, 4000]) {
+      jest.advanceTimersByTime(pause - 1);
+      await expect(breaker.run(succeed)).rejects.toBeInstanceOf(CircuitOpenError);
+      jest.advanceTimersByTime(1);
+      await expect(breaker.run(fail)).rejects.toThrow('connection refused');
+    }
+    expect(breaker.current).toBe('open');
+  });
+
+  it('refuses other calls while a trial is in flight', async () => {
+    for (let i = 0; i < 3; i++) await expect(breaker.run(fail)).rejects.toThrow();
+    jest.advanceTimersByTime(1000);
+    let finish!: (value: string) => void;
+    const trial = breaker.run(() => new Promise<string>((resolve) => (finish = resolve)));
+    await expect(breaker.run(succeed)).rejects.toBeInstanceOf(CircuitOpenError);
+    finish('done');
+    expect(await trial).toBe('done');
+    expect(breaker.current).toBe('closed');
+  });
+
+  it('fails a call that takes longer than the timeout, and counts it', async () => {
+    const hung = breaker.run(() => new Promise<never>(() => undefined));
+    jest.advanceTimersByTime(125);
+    await expect(hung).rejects.toBeInstanceOf(CommandTimeoutError);
+    await expect(breaker.run(fail)).rejects.toThrow();
+    await expect(breaker.run(fail)).rejects.toThrow();
+    expect(breaker.current).toBe('open');
+  });
+
+  it('does not count errors the backend answered with', async () => {
+    for (let i = 0; i < 5; i++) {
+      await expect(
+        breaker.run(() => Promise.reject(new AnsweredError('WRONGTYPE'))),
+      ).rejects.toThrow();
+    }
+    expect(breaker.current).toBe('closed');
+  });
+
+  it('closes at once on reset, as on a reconnect', async () => {
+    for (let i = 0; i < 3; i++) await expect(breaker.run(fail)).rejects.toThrow();
+    breaker.reset();
+    expect(await breaker.run(succeed)).toBe('ok');
+  });
+});

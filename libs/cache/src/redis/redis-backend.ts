@@ -1,0 +1,172 @@
+import { Logger } from '@nestjs/common';
+import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { InvalidationBus } from '../bus/invalidation-bus';
+import type { ResolvedRedisOptions } from '../options/resolved-options';
+import { CircuitBreaker, type CircuitState } from './circuit-breaker';
+import {
+  defineScripts,
+  isRedisClient,
+  logConnectionState,
+  type RedisClient,
+  type ScriptedClient,
+} from './redis-connection';
+import type { RedisTierSettings } from './redis-options';
+
+/** Health of the Redis backend, as `CacheService.info()` reports it. */
+export interface RedisHealth {
+  readonly healthy: boolean;
+  readonly status: string;
+  readonly circuit: CircuitState;
+  readonly bus?: { readonly connected: boolean };
+}
+
+const TIER_SETTINGS: ReadonlyArray<keyof RedisTierSettings> = [
+  'commandTimeout',
+  'failureThreshold',
+  'retryAfter',
+];
+
+/**
+ * The Redis connection of the module, its circuit breaker and its invalidation bus. Created and
+ * closed by `CacheService`; a client the application passed in is used but never closed.
+ */
+export class RedisBackend {
+  private static readonly logger = new Logger('CacheRedis');
+  readonly client: ScriptedClient;
+  readonly breaker: CircuitBreaker;
+  readonly bus?: InvalidationBus;
+  private readonly owned: boolean;
+  private readonly stopListening: () => void;
+
+  constructor(options: ResolvedRedisOptions, prefix: string, withBus: boolean) {
+    const { connection } = options;
+    this.owned = !isRedisClient(connection);
+    this.client = defineScripts(isRedisClient(connection) ? connection : createClient(options));
+    this.breaker = new CircuitBreaker({
+      name: 'Redis',
+      timeout: options.commandTimeout,
+      failureThreshold: options.failureThreshold,
+      resetAfter: options.retryAfter,
+      maxResetAfter: 30_000,
+      onStateChange: (state) => RedisBackend.logger.warn(`circuit ${state}`),
+      isFault: (error) => !(error instanceof ReplyError),
+    });
+    const stopLogging = logConnectionState(this.client, RedisBackend.logger, 'Redis');
+    // A reconnected client is worth a call at once, rather than at the end of the pause.
+    const onReady = (): void => this.breaker.reset();
+    this.client.on('ready', onReady);
+    this.stopListening = () => {
+      stopLogging();
+      this.client.off('ready', onReady);
+    };
+    if (withBus) {
+      this.bus = new InvalidationBus(
+        this.client,
+        this.client.duplicate(),
+        {
+          channel: `${prefix}:cache-bus`,
+          heartbeat: 1000,
+          timeout: Math.max(options.commandTimeout, 500),
+        },
+        (error) => RedisBackend.logger.warn(`bus publish failed: ${error.message}`),
+      );
+    }
+  }
+
+  /** Waits up to `ms` for the connection (and bus) to be ready, less if it is refused; never throws. */
+  async start(ms: number): Promise<void> {
+    const ready = await waitForReady(this.client, ms);
+    if (!ready)
+      RedisBackend.logger.warn(`Redis is not reachable yet; the cache runs degraded until it is`);
+    // The subscription completes on its own once Redis is reachable; start-up does not wait for it.
+    if (this.bus) await Promise.race([this.bus.start().catch(() => undefined), delay(ms)]);
+  }
+
+  /** Round-trip time of a PING in ms, or the reason it failed within `timeout` ms. */
+  async ping(timeout: number): Promise<{ ok: true; ms: number } | { ok: false; error: string }> {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.client.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeout}ms`)), timeout);
+        }),
+      ]);
+      return { ok: true, ms: Math.round((performance.now() - started) * 100) / 100 };
+    } catch (error) {
+      return { ok: false, error: (error as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  health(): RedisHealth {
+    return {
+      healthy: this.client.status === 'ready' && this.breaker.current === 'closed',
+      status: this.client.status,
+      circuit: this.breaker.current,
+      ...(this.bus && { bus: { connected: this.bus.healthy } }),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.bus?.close();
+    this.breaker.close();
+    this.stopListening();
+    if (this.owned) await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+function createClient(options: ResolvedRedisOptions): RedisClient {
+  const connection = options.connection as Record<string, unknown>;
+  const rest = Object.fromEntries(
+    Object.entries(connection).filter(([key]) => !(TIER_SETTINGS as string[]).includes(key)),
+  );
+  const defaults: RedisOptions = {
+    enableAutoPipelining: true,
+    // Fail fast while disconnected: the breaker and the fallbacks take it from there.
+    enableOfflineQueue: false,
+    // The circuit breaker bounds every call in time: one timer, not one per command.
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  };
+  if (Array.isArray(rest.cluster)) {
+    const clusterOptions = (rest.clusterOptions ?? {}) as Record<string, unknown>;
+    return new Cluster(rest.cluster as ConstructorParameters<typeof Cluster>[0], {
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+      ...clusterOptions,
+      redisOptions: { ...defaults, ...((clusterOptions.redisOptions as RedisOptions) ?? {}) },
+    });
+  }
+  if (typeof rest.url === 'string') {
+    return new Redis(rest.url, { ...defaults, ...((rest.options as RedisOptions) ?? {}) });
+  }
+  return new Redis({ ...defaults, ...(rest as RedisOptions) });
+}
+
+function waitForReady(client: RedisClient, ms: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  // Already failed once (an application's client created earlier): start degraded at once.
+  if (client.status === 'reconnecting' || client.status === 'end') return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ready: boolean): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+      resolve(ready);
+    };
+    const onReady = (): void => done(true);
+    // A refused connection will not become ready by waiting: start degraded at once.
+    const onError = (): void => done(false);
+    const timer = setTimeout(() => done(false), ms);
+    client.on('ready', onReady);
+    client.on('error', onError);
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,95 @@
+import { Logger } from '@nestjs/common';
+import { Cluster, Redis } from 'ioredis';
+import { REDIS_SCRIPTS } from './redis-scripts';
+
+/** A standalone, Sentinel or Cluster client. */
+export type RedisClient = Redis | Cluster;
+
+/** The scripts of `REDIS_SCRIPTS`, defined as commands on a client. */
+export interface ScriptCommands {
+  cacheSet(
+    vkey: string,
+    base: string,
+    key: string,
+    text: string,
+    ttl: number,
+    refs: string,
+  ): Promise<number>;
+  cacheSetIfAbsent(
+    vkey: string,
+    base: string,
+    key: string,
+    text: string,
+    ttl: number,
+    refs: string,
+  ): Promise<number>;
+  cacheCompareAndSet(vkey: string, expected: string, replacement: string): Promise<number>;
+  cacheIncrement(
+    vkey: string,
+    base: string,
+    key: string,
+    by: number,
+    head: string,
+    ttl: number,
+    refs: string,
+  ): Promise<string>;
+  cacheExpire(
+    vkey: string,
+    base: string,
+    key: string,
+    expires: string,
+    ttl: number,
+  ): Promise<number>;
+  cacheDelete(anyKey: string, base: string, ...keys: string[]): Promise<string[]>;
+  cacheDeleteByTags(anyKey: string, base: string, ...tags: string[]): Promise<string[]>;
+  cacheIndexMembers(set: string, base: string, ref: string): Promise<string[]>;
+  cacheReleaseLock(lockKey: string, token: string): Promise<number>;
+}
+
+/** A client with the cache's scripts. */
+export type ScriptedClient = RedisClient & ScriptCommands;
+
+/** Defines the cache's scripts on `client` (EVALSHA, falling back to EVAL). */
+export function defineScripts(client: RedisClient): ScriptedClient {
+  for (const [name, script] of Object.entries(REDIS_SCRIPTS)) {
+    if (!(name in client)) client.defineCommand(name, script);
+  }
+  return client as ScriptedClient;
+}
+
+/** True when `value` is an ioredis client created by the application. */
+export function isRedisClient(value: unknown): value is RedisClient {
+  return value instanceof Redis || value instanceof Cluster;
+}
+
+/** Every master that may hold keys (one node for a standalone or Sentinel client). */
+export function mastersOf(client: RedisClient): Redis[] {
+  return client instanceof Cluster ? client.nodes('master') : [client];
+}
+
+/**
+ * Logs connection loss and recovery once per transition, never per command.
+ * Returns a function that stops listening.
+ */
+export function logConnectionState(client: RedisClient, logger: Logger, label: string): () => void {
+  let up = client.status === 'ready';
+  const onReady = (): void => {
+    if (!up) logger.log(`${label}: connected`);
+    up = true;
+  };
+  const onDown = (): void => {
+    if (up) logger.warn(`${label}: connection lost; retrying`);
+    up = false;
+  };
+  const onError = (error: Error): void => {
+    if (up) logger.warn(`${label}: ${error.message}`);
+  };
+  client.on('ready', onReady);
+  client.on('close', onDown);
+  client.on('error', onError);
+  return () => {
+    client.off('ready', onReady);
+    client.off('close', onDown);
+    client.off('error', onError);
+  };
+}

@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { CacheError, InvalidValueError, WrongTypeError } from '../errors';
+import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
+import { isExpired } from '../tiers/cache-entry';
+import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
+import { globToRegExp } from '../values/glob';
+import { snapshotValue } from '../values/snapshot-value';
+import { encodeValue } from '../values/value-codec';
+import { CircuitOpenError, type CircuitBreaker } from './circuit-breaker';
+import { mastersOf, type ScriptedClient } from './redis-connection';
+import { decodeEntry, encodeEntry, encodeHead, indexRef, ttlOf } from './redis-entry';
+import { escapeRedisGlob, toRedisGlob } from './redis-glob';
+
+/** Told about an entry that could not be decoded (it is deleted and read as a miss). */
+export type CorruptEntryListener = (key: string, error: Error) => void;
+
+const BATCH = 500;
+const UPDATE_ATTEMPTS = 16;
+
+/**
+ * One namespace on Redis (standalone, Sentinel or Cluster). Keys live under the base
+ * `{prefix:namespace}`: values at `base:v:<key>`, tag sets at `base:t:<tag>`, index sets at
+ * `base:i:<index>`; the hash tag keeps them on one Cluster slot so scripts can keep values,
+ * tags and indexes in step atomically. Every call goes through the connection's circuit breaker.
+ */
+export class RedisTier implements CacheTier {
+  readonly kind = 'redis' as const;
+  private readonly base: string;
+
+  constructor(
+    private readonly client: ScriptedClient,
+    prefix: string,
+    namespace: string,
+    private readonly breaker: CircuitBreaker,
+    private readonly onCorrupt?: CorruptEntryListener,
+  ) {
+    this.base = `{${prefix}:${namespace}}`;
+  }
+
+  async get(key: string): Promise<CacheEntry | undefined> {
+    const text = await this.call(() => this.client.get(this.valueKey(key)));
+    return text === null ? undefined : this.decode(key, text);
+  }
+
+  async getMany(keys: readonly string[]): Promise<Array<CacheEntry | undefined>> {
+    if (keys.length === 0) return [];
+    const texts = await this.call(() => this.client.mget(keys.map((key) => this.valueKey(key))));
+    return texts.map((text, i) => (text === null ? undefined : this.decode(keys[i], text)));
+  }
+
+  async set(key: string, entry: CacheEntry): Promise<void> {
+    const { text, ttl, refs } = encodeEntry(entry, Date.now());
+    const vkey = this.valueKey(key);
+    if (entry.tags === undefined && entry.indexes === undefined) {
+      // Nothing to link: a plain SET. Sets the old entry belonged to drop it when next read.
+      await this.call(() =>
+        ttl < 0 ? this.client.set(vkey, text) : this.client.set(vkey, text, 'PX', ttl),
+      );
+      return;
+    }
+    await this.call(() => this.client.cacheSet(vkey, this.base, key, text, ttl, refs));
+  }
+
+  async setIfAbsent(key: string, entry: CacheEntry): Promise<boolean> {
+    const { text, ttl, refs } = encodeEntry(entry, Date.now());
+    const stored = await this.call(() =>
+      this.client.cacheSetIfAbsent(this.valueKey(key), this.base, key, text, ttl, refs),
+    );
+    return stored === 1;
+  }
+
+  /** Optimistic: read, merge, and write only if nobody wrote in between; retried on conflict. */
+  async update(
+    key: string,
+    patch: Readonly<Record<string, unknown>>,
+  ): Promise<CacheEntry | undefined> {
+    const vkey = this.valueKey(key);
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const text = await this.call(() => this.client.get(vkey));
+      if (text === null) return undefined;
+      const current = this.decode(key, text);
+      if (current === undefined) return undefined;
+      if (!isPlainRecord(current.value)) {
+        throw new WrongTypeError(`cannot update "${key}": its value is not an object`);
+      }
+      const merged = snapshotValue({ ...current.value, ...patch });
+      const head = text.slice(0, text.indexOf('\n', text.indexOf('\n') + 1) + 1);
+      const replacement = head + encodeValue(merged.value);
+      const result = await this.call(() => this.client.cacheCompareAndSet(vkey, text, replacement));
+      if (result === 1) return { ...current, value: merged.value, size: merged.size };
+      if (result === -1) return undefined;
+    }
+    throw new CacheError(
+      `update("${key}") lost ${UPDATE_ATTEMPTS} races with concurrent writers`,
+      'E_CACHE_CONFLICT',
+      'retry, or serialize writers of this key',
+    );
+  }
+
+  async increment(key: string, by: number, template: EntryTemplate): Promise<number> {
+    const { head, ttl, refs } = encodeHead(template, Date.now());
+    try {
+      const text = await this.call(() =>
+        this.client.cacheIncrement(this.valueKey(key), this.base, key, by, head, ttl, refs),
+      );
+      return Number(text);
+    } catch (error) {
+      const message = (error as Error).message ?? '';
+      const at = message.indexOf('E_CACHE_WRONG_TYPE');
+      if (at >= 0) throw new WrongTypeError(`cannot increment "${key}": ${message.slice(at + 19)}`);
+      throw error;
+    }
+  }
+
+  async expire(key: string, expiresAt: number): Promise<boolean> {
+    const line = expiresAt === Infinity ? '' : String(expiresAt);
+    const ttl = ttlOf(expiresAt, Date.now());
+    const changed = await this.call(() =>
+      this.client.cacheExpire(this.valueKey(key), this.base, key, line, ttl),
+    );
+    return changed === 1;
+  }
+
+  async delete(keys: readonly string[]): Promise<string[]> {
+    const deleted: string[] = [];
+    for (let i = 0; i < keys.length; i += BATCH) {
+      const batch = keys.slice(i, i + BATCH);
+      deleted.push(
+        ...(await this.call(() =>
+          this.client.cacheDelete(this.valueKey(batch[0]), this.base, ...batch),
+        )),
+      );
+    }
+    return deleted;
+  }
+
+  async deleteByTags(tags: readonly string[]): Promise<string[]> {
+    if (tags.length === 0) return [];
+    return this.call(() =>
+      this.client.cacheDeleteByTags(`${this.base}:t:${tags[0]}`, this.base, ...tags),
+    );
+  }
+
+  async deleteMatching(glob: string): Promise<string[]> {
+    const prefix = `${this.base}:v:`;
+    const pattern = globToRegExp(glob);
+    const keys: string[] = [];
+    await this.scan(escapeRedisGlob(prefix) + toRedisGlob(glob), (found) => {
+      for (const redisKey of found) {
+        const key = redisKey.slice(prefix.length);
+        // The MATCH already scoped it; the check keeps a server-side surprise from widening it.
+        if (redisKey.startsWith(prefix) && pattern.test(key)) keys.push(key);
+      }
+    });
+    return this.delete(keys);
+  }
+
+  async keysByIndex(name: string, value: string): Promise<string[]> {
+    const ref = indexRef(name, value);
+    return this.call(() => this.client.cacheIndexMembers(`${this.base}:${ref}`, this.base, ref));
+  }
+
+  async clear(): Promise<number> {
+    const valuePrefix = `${this.base}:v:`;
+    // Locks stay: another instance may be loading under one right now.
+    const lockPrefix = `${this.base}:l:`;
+    let count = 0;
+    await this.scan(`${escapeRedisGlob(this.base)}:*`, async (found, node) => {
+      const doomed = found.filter((key) => !key.startsWith(lockPrefix));
+      count += doomed.filter((key) => key.startsWith(valuePrefix)).length;
+      if (doomed.length > 0) await this.call(() => node.unlink(...doomed));
+    });
+    return count;
+  }
+
+  async usage(): Promise<TierUsage> {
+    let entries = 0;
+    await this.scan(`${escapeRedisGlob(this.base)}:v:*`, (found) => {
+      entries += found.length;
+    });
+    return { entries, bytes: 0, persistent: 0 };
+  }
+
+  async acquireLock(key: string, ttl: number): Promise<string | undefined> {
+    const token = randomUUID();
+    const taken = await this.call(() => this.client.set(this.lockKey(key), token, 'PX', ttl, 'NX'));
+    return taken === 'OK' ? token : undefined;
+  }
+
+  async releaseLock(key: string, token: string): Promise<void> {
+    await this.call(() => this.client.cacheReleaseLock(this.lockKey(key), token));
+  }
+
+  close(): void {
+    // The connection belongs to the module and is closed with it.
+  }
+
+  private lockKey(key: string): string {
+    return `${this.base}:l:${key}`;
+  }
+
+  private valueKey(key: string): string {
+    return `${this.base}:v:${key}`;
+  }
+
+  private call<T>(command: () => Promise<T>): Promise<T> {
+    return this.breaker.run(command);
+  }
+
+  /** SCAN + MATCH over every master (keys of one namespace sit on one of them). */
+  private async scan(
+    match: string,
+    visit: (keys: string[], node: ScriptedClient) => void | Promise<void>,
+  ): Promise<void> {
+    const masters = mastersOf(this.client);
+    if (masters.length === 0) {
+      // A Cluster that lost every node lists none: walking nothing would report a false success.
+      throw new CircuitOpenError('Redis Cluster');
+    }
+    for (const node of masters) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.call(() =>
+          node.scan(cursor, 'MATCH', match, 'COUNT', 1000),
+        );
+        cursor = next;
+        await visit(keys, node as ScriptedClient);
+      } while (cursor !== '0');
+    }
+  }
+
+  private decode(key: string, text: string): CacheEntry | undefined {
+    let entry: CacheEntry;
+    try {
+      entry = decodeEntry(text);
+    } catch (error) {
+      this.onCorrupt?.(key, error instanceof Error ? error : new InvalidValueError(String(error)));
+      void this.call(() => this.client.unlink(this.valueKey(key))).catch(() => undefined);
+      return undefined;
+    }
+    return isExpired(entry, Date.now()) ? undefined : entry;
+  }
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+  );
+}

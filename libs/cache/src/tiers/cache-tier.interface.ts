@@ -1,0 +1,75 @@
+import type { TierKind } from '../options/cache-options.interface';
+import type { CacheEntry, EntryTemplate } from './cache-entry';
+
+/** A result that a nearby tier returns at once and a remote tier returns as a Promise. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Why an entry left a tier without being deleted by a caller. */
+export type RemovalReason = 'evict' | 'expire';
+
+/** Told when a tier drops an entry on its own (LRU eviction, expiry). */
+export type RemovalListener = (key: string, reason: RemovalReason) => void;
+
+/**
+ * One storage tier, scoped to one namespace: keys here are the caller's keys, and the tier
+ * alone knows how it prefixes them. Memory, Redis and PostgreSQL implement it and pass the same
+ * contract suite (`tier.contract.ts`). Every read-modify-write method is atomic within the tier.
+ * The memory tier returns plain values, so the hot path pays no extra await.
+ */
+export interface CacheTier {
+  readonly kind: TierKind;
+
+  /** The live entry under `key`, or undefined (expired entries are misses). */
+  get(key: string): Awaitable<CacheEntry | undefined>;
+  /** Entries for `keys`, in order. */
+  getMany(keys: readonly string[]): Awaitable<ReadonlyArray<CacheEntry | undefined>>;
+  /** Stores `entry` under `key`, replacing what was there (and its tags and indexes). */
+  set(key: string, entry: CacheEntry): Awaitable<void>;
+  /** Stores `entry` only if no live entry exists; true when stored. */
+  setIfAbsent(key: string, entry: CacheEntry): Awaitable<boolean>;
+  /**
+   * Shallow-merges `patch` (already validated and frozen) into the object under `key`, keeping
+   * its expiry and metadata. Returns the new entry, or undefined when there is none.
+   */
+  update(key: string, patch: Readonly<Record<string, unknown>>): Awaitable<CacheEntry | undefined>;
+  /**
+   * Adds `by` to the number under `key`; a missing key starts at 0 and takes `template`'s
+   * expiry and metadata. Returns the new number.
+   */
+  increment(key: string, by: number, template: EntryTemplate): Awaitable<number>;
+  /** Sets the expiry of a live entry; false when there is none. */
+  expire(key: string, expiresAt: number): Awaitable<boolean>;
+  /** Deletes `keys`; returns the ones that held a live entry. */
+  delete(keys: readonly string[]): Awaitable<string[]>;
+  /** Deletes every entry carrying any of `tags`; returns their keys. */
+  deleteByTags(tags: readonly string[]): Awaitable<string[]>;
+  /**
+   * Deletes every entry whose key matches `glob` (`*` any run, `?` one character, `\\` escapes;
+   * anything else literal); returns their keys. Never reaches beyond this namespace.
+   */
+  deleteMatching(glob: string): Awaitable<string[]>;
+  /** Keys of live entries whose index `name` has `value`. */
+  keysByIndex(name: string, value: string): Awaitable<string[]>;
+  /** Deletes every entry of this namespace; returns how many there were. */
+  clear(): Awaitable<number>;
+  /** Entries held and their approximate size in bytes. */
+  usage(): Awaitable<TierUsage>;
+  /** Releases what the tier holds open. */
+  close(): Awaitable<void>;
+  /**
+   * Takes a lock on `key` across every instance for `ttl` ms; the token to release it, or
+   * undefined when someone else holds it. Only shared tiers implement it.
+   */
+  acquireLock?(key: string, ttl: number): Promise<string | undefined>;
+  /** Releases a lock taken with `acquireLock`, if it is still ours. */
+  releaseLock?(key: string, token: string): Promise<void>;
+}
+
+/** Size of what a tier holds for one namespace. */
+export interface TierUsage {
+  readonly entries: number;
+  /** Approximate bytes; 0 where the tier does not track it (Redis). */
+  readonly bytes: number;
+  /** Entries whose persistence level is not MEMORY_ONLY; 0 where the tier does not track it. */
+  readonly persistent: number;
+}

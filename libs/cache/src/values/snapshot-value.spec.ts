@@ -1,0 +1,41 @@
+import { InvalidValueError } from '../errors';
+import { snapshotValue } from './snapshot-value';
+
+describe('snapshotValue', () => {
+  it('copies and deep-freezes, leaving the input alone', () => {
+    const input = { a: [1, { b: 'x' }], when: new Date(5) };
+    const { value } = snapshotValue(input) as { value: typeof input };
+    expect(value).toEqual(input);
+    expect(value).not.toBe(input);
+    expect(Object.isFrozen(value) && Object.isFrozen(value.a) && Object.isFrozen(value.a[1])).toBe(
+      true,
+    );
+    expect(Object.isFrozen(input)).toBe(false);
+    expect(value.when).not.toBe(input.when);
+    expect(() => value.when.setTime(0)).toThrow(/Cannot change a Date/);
+  });
+
+  it('copies shared (non-circular) references as JSON would', () => {
+    const shared = { x: 1 };
+    const { value } = snapshotValue({ a: shared, b: shared }) as { value: Record<string, unknown> };
+    expect(value).toEqual({ a: { x: 1 }, b: { x: 1 } });
+  });
+
+  it('measures approximately the JSON size', () => {
+    const input = { name: 'Ada', tags: ['a', 'b'], n: 1 };
+    const { size } = snapshotValue(input);
+    const json = JSON.stringify(input).length;
+    expect(size).toBeGreaterThanOrEqual(json * 0.8);
+    expect(size).toBeLessThanOrEqual(json * 2);
+  });
+
+  it('refuses own __proto__ keys', () => {
+    expect(() => snapshotValue(JSON.parse('{"__proto__": {"x": 1}}'))).toThrow(InvalidValueError);
+  });
+
+  it('turns a stack overflow into a clear error', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => snapshotValue(deep)).toThrow('value is nested too deeply to store');
+  });
+});

@@ -1,0 +1,189 @@
+import { InvalidValueError, UndefinedValueError, ValueTooLargeError } from '../errors';
+
+/** A value as the cache keeps it: a deeply frozen copy, and its approximate JSON size. */
+export interface ValueSnapshot {
+  readonly value: unknown;
+  /** Approximate size in bytes of the value's JSON encoding. */
+  readonly size: number;
+}
+
+const UNSUPPORTED: ReadonlyArray<[abstract new (...args: never[]) => unknown, string]> = [
+  [Map, 'a Map'],
+  [Set, 'a Set'],
+  [WeakMap, 'a WeakMap'],
+  [WeakSet, 'a WeakSet'],
+  [Promise, 'a Promise'],
+  [RegExp, 'a RegExp'],
+  [Error, 'an Error'],
+  [ArrayBuffer, 'an ArrayBuffer'],
+];
+
+/**
+ * Freezing does not protect a Date's internal time slot, so stored Dates get a prototype, between
+ * them and `Date.prototype`, whose setters throw. They stay `instanceof Date`, with
+ * `constructor === Date`; JSON and structuredClone see plain Dates.
+ */
+const READONLY_DATE_PROTOTYPE: Date = Object.create(Date.prototype) as Date;
+for (const name of Object.getOwnPropertyNames(Date.prototype)) {
+  if (name.startsWith('set')) {
+    Object.defineProperty(READONLY_DATE_PROTOTYPE, name, {
+      value: rejectDateChange,
+      enumerable: false,
+    });
+  }
+}
+
+/**
+ * Copies `value` into the form the cache stores and returns: JSON data plus `Date`s, deeply
+ * frozen, so neither the caller who passed it nor any caller who reads it can change what the
+ * cache holds. The same walk rejects what JSON would silently lose or corrupt (functions,
+ * symbols, BigInt, NaN, Map/Set, circular references, `undefined` in arrays) with an error that
+ * names where in the value the problem is. Class instances are kept as their own enumerable
+ * data, as JSON would; object properties whose value is `undefined` are dropped, as JSON would.
+ */
+export function snapshotValue(value: unknown, label = 'value', maxBytes = Infinity): ValueSnapshot {
+  if (value === undefined) throw new UndefinedValueError(label);
+  const walker = new SnapshotWalker(label, maxBytes);
+  try {
+    const copy = walker.copy(value);
+    return { value: copy, size: walker.size };
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new InvalidValueError(`${label} is nested too deeply to store`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Deep-freezes, in place, a value freshly decoded from a tier (JSON data and Dates nobody else
+ * holds), giving its Dates the read-only prototype: what `snapshotValue` returns, without a copy.
+ */
+export function freezeDecoded<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  if (value instanceof Date) {
+    Object.setPrototypeOf(value, READONLY_DATE_PROTOTYPE);
+    return Object.freeze(value);
+  }
+  for (const key of Object.keys(value)) freezeDecoded((value as Record<string, unknown>)[key]);
+  return Object.freeze(value);
+}
+
+class SnapshotWalker {
+  size = 0;
+  // The objects being copied, outermost first, and the key of each child being copied: the
+  // path in an error message is built from them only when there is an error to report.
+  private readonly ancestors: object[] = [];
+  private readonly segments: Array<string | number> = [];
+
+  constructor(
+    private readonly label: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Counts bytes, and stops the walk as soon as the value is over its limit (no huge copy). */
+  private grow(bytes: number): void {
+    this.size += bytes;
+    if (this.size > this.maxBytes) {
+      throw new ValueTooLargeError(`${this.label} is over maxValueBytes (${this.maxBytes} bytes)`);
+    }
+  }
+
+  copy(value: unknown): unknown {
+    switch (typeof value) {
+      case 'string':
+        this.grow(value.length + 2);
+        return value;
+      case 'boolean':
+        this.grow(5);
+        return value;
+      case 'number':
+        if (!Number.isFinite(value)) this.fail(`is ${value}, which JSON cannot represent`);
+        this.grow(8);
+        return value;
+      case 'object':
+        if (value === null) {
+          this.grow(4);
+          return null;
+        }
+        return this.copyObject(value);
+      case 'undefined':
+        return this.fail('is undefined', 'use null inside arrays');
+      default:
+        return this.fail(`is a ${typeof value}, which cannot be stored`);
+    }
+  }
+
+  private copyObject(value: object): unknown {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
+      if (value instanceof Date) return this.copyDate(value);
+      this.rejectUnsupported(value);
+    }
+    if (this.ancestors.includes(value)) this.fail('is a circular reference');
+    this.ancestors.push(value);
+    const copy = Array.isArray(value) ? this.copyArray(value) : this.copyRecord(value);
+    this.ancestors.pop();
+    return Object.freeze(copy);
+  }
+
+  private rejectUnsupported(value: object): void {
+    for (const [type, name] of UNSUPPORTED) {
+      if (value instanceof type)
+        this.fail(`is ${name}, which cannot be stored`, 'convert it to plain data');
+    }
+    if (ArrayBuffer.isView(value))
+      this.fail('is a binary buffer, which cannot be stored', 'encode it as a string');
+  }
+
+  private copyArray(value: readonly unknown[]): unknown[] {
+    this.grow(2 + value.length);
+    const copy = new Array<unknown>(value.length);
+    const depth = this.segments.push(0) - 1;
+    for (let i = 0; i < value.length; i++) {
+      this.segments[depth] = i;
+      copy[i] = this.copy(value[i]);
+    }
+    this.segments.pop();
+    return copy;
+  }
+
+  private copyRecord(value: object): Record<string, unknown> {
+    this.grow(2);
+    const copy: Record<string, unknown> = {};
+    const depth = this.segments.push('') - 1;
+    for (const key in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+      const item = (value as Record<string, unknown>)[key];
+      if (item === undefined) continue;
+      this.segments[depth] = key;
+      if (key === '__proto__') this.fail('is an own "__proto__" key, which is not allowed');
+      copy[key] = this.copy(item);
+      this.grow(key.length + 4);
+    }
+    this.segments.pop();
+    return copy;
+  }
+
+  private copyDate(value: Date): Date {
+    const time = value.getTime();
+    if (Number.isNaN(time)) this.fail('is an invalid Date');
+    this.grow(26);
+    const copy = new Date(time);
+    Object.setPrototypeOf(copy, READONLY_DATE_PROTOTYPE);
+    return Object.freeze(copy);
+  }
+
+  private fail(problem: string, hint?: string): never {
+    const path = this.segments.reduce<string>(
+      (text, segment) =>
+        typeof segment === 'number' ? `${text}[${segment}]` : `${text}.${segment}`,
+      this.label,
+    );
+    throw new InvalidValueError(`${path} ${problem}`, hint);
+  }
+}
+
+function rejectDateChange(): never {
+  throw new TypeError('Cannot change a Date returned by the cache; copy it first (new Date(date))');
+}

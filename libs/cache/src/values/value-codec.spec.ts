@@ -1,0 +1,30 @@
+import { decodeValue, encodeValue } from './value-codec';
+import { snapshotValue } from './snapshot-value';
+
+describe('value codec', () => {
+  const roundTrip = (value: unknown): unknown =>
+    decodeValue(encodeValue(snapshotValue(value).value));
+
+  it.each([
+    ['a string', 'text'],
+    ['null', null],
+    ['numbers', [0, -1.5, 2 ** 53 - 1]],
+    ['a nested object', { a: { b: [1, { c: true }] } }],
+    ['a Date', new Date('2021-02-03T04:05:06.789Z')],
+    ['nested Dates', { when: new Date(0), list: [new Date(1)] }],
+    ['a look-alike of the Date tag', { $d: '2020-01-01T00:00:00.000Z' }],
+    ['escaped look-alikes', [{ $$d: 'x' }, { $x: 1 }, { $: 2 }, { $d: 1, other: 2 }]],
+    ['unicode', { ключ: '值 🚀', nl: 'a\nb' }],
+  ])('round-trips %s exactly', (_label, value) => {
+    expect(roundTrip(value)).toStrictEqual(value);
+  });
+
+  it('gives Dates back as Date instances', () => {
+    const decoded = roundTrip({ when: new Date(5) }) as { when: unknown };
+    expect(decoded.when).toBeInstanceOf(Date);
+  });
+
+  it('refuses text that is not JSON', () => {
+    expect(() => decodeValue('{oops')).toThrow(/stored value cannot be decoded/);
+  });
+});

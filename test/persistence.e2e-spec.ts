@@ -1,0 +1,460 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { PersistenceLevel, type CacheModuleOptions } from '@app/cache';
+import { startCacheApp, type CacheApp } from './servers/cache-app';
+import { eventually } from './servers/eventually';
+import { PostgresDatabase } from './servers/postgres-database';
+import { TcpProxy } from './servers/tcp-proxy';
+import { freePort } from './servers/free-port';
+import { RedisServer } from './servers/redis-server';
+
+interface Row {
+  namespace: string;
+  key: string;
+  value: string;
+  metadata: string;
+  expires_at: unknown;
+}
+
+/** A store under test: how the module reaches it, and how a test reads it behind the module's back. */
+interface Backing {
+  dataSource: () => DataSourceOptions;
+  rows: (namespace: string) => Promise<Row[]>;
+  exec: (sql: string) => Promise<void>;
+  teardown: () => Promise<void>;
+}
+
+async function embedded(): Promise<Backing> {
+  const dir = mkdtempSync(join(tmpdir(), 'cache-store-'));
+  const location = join(dir, 'store.sqlite');
+  const options: DataSourceOptions = { type: 'sqljs', location, autoSave: true };
+  // A fresh reader each time: sql.js holds a database in memory, loaded from the file.
+  const withReader = async <T>(use: (reader: DataSource) => Promise<T>): Promise<T> => {
+    const reader = new DataSource({ type: 'sqljs', location, autoSave: true });
+    await reader.initialize();
+    try {
+      return await use(reader);
+    } finally {
+      await reader.destroy();
+    }
+  };
+  return {
+    dataSource: () => options,
+    rows: (namespace) =>
+      withReader((reader) =>
+        reader.query(
+          'SELECT namespace, key, value, metadata, expires_at FROM cache_storage WHERE namespace = ? ORDER BY key',
+          [namespace],
+        ),
+      ),
+    exec: (sql) => withReader(async (reader) => void (await reader.query(sql))),
+    teardown: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function postgres(): Promise<Backing> {
+  const database = await PostgresDatabase.create();
+  return {
+    dataSource: () => ({ type: 'postgres', url: database.url }),
+    rows: (namespace) =>
+      database.query<Row>(
+        'SELECT namespace, key, value::text AS value, metadata::text AS metadata, expires_at FROM cache_storage WHERE namespace = $1 ORDER BY key',
+        [namespace],
+      ),
+    exec: async (sql) => void (await database.query(sql)),
+    teardown: () => database.drop(),
+  };
+}
+
+describe.each([
+  ['embedded SQLite', embedded],
+  ['PostgreSQL', postgres],
+])('persistence levels (%s)', (_label, makeBacking) => {
+  let backing: Backing;
+  const apps: CacheApp[] = [];
+  const start = async (extra: Partial<CacheModuleOptions> = {}): Promise<CacheApp> => {
+    const app = await startCacheApp({
+      namespaces: [
+        { name: 'settings', persistence: PersistenceLevel.ON_CHANGE, ttl: '1h' },
+        { name: 'members', persistence: PersistenceLevel.PERIODIC },
+        { name: 'info', persistence: PersistenceLevel.ON_SHUTDOWN },
+        'volatile',
+      ],
+      persistence: {
+        dataSource: backing.dataSource(),
+        flushInterval: '50ms',
+        cleanupInterval: '50ms',
+      },
+      ...extra,
+    });
+    apps.push(app);
+    return app;
+  };
+
+  beforeEach(async () => {
+    backing = await makeBacking();
+  });
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close().catch(() => undefined);
+    await backing.teardown();
+  });
+
+  it('writes ON_CHANGE entries before set resolves, and removes their rows on delete and invalidation', async () => {
+    const app = await start();
+    const settings = app.ns('settings');
+    await settings.set(
+      'theme',
+      { dark: true, since: new Date('2024-01-02T03:04:05Z') },
+      { tags: ['ui'] },
+    );
+    await settings.set('lang', 'en', { tags: ['ui'] });
+    const rows = await backing.rows('settings');
+    expect(rows.map((row) => row.key)).toEqual(['lang', 'theme']);
+    expect(JSON.parse(rows[1].metadata)).toMatchObject({ persistence: 'on_change', tags: ['ui'] });
+    expect(await settings.delete('lang')).toBe(true);
+    expect((await backing.rows('settings')).map((row) => row.key)).toEqual(['theme']);
+    await settings.invalidateTags(['ui']);
+    expect(await backing.rows('settings')).toEqual([]);
+  });
+
+  it('persists the results of update and increment on change', async () => {
+    const app = await start();
+    const settings = app.ns<Record<string, unknown>>('settings');
+    await settings.set('profile', { name: 'a' });
+    await settings.update('profile', { name: 'b' });
+    await app.ns('settings').increment('visits', 2);
+    const rows = await backing.rows('settings');
+    expect(rows.map((row) => [row.key, JSON.parse(row.value)])).toEqual([
+      ['profile', { name: 'b' }],
+      ['visits', 2],
+    ]);
+  });
+
+  it('never writes MEMORY_ONLY entries', async () => {
+    const app = await start();
+    await app.ns('volatile').set('k', 1);
+    await app.service.flush();
+    expect(await backing.rows('volatile')).toEqual([]);
+  });
+
+  it('writes PERIODIC entries within a few flush intervals', async () => {
+    const app = await start();
+    await app.ns('members').set('chat1:user1', { role: 'admin' });
+    expect(await backing.rows('members')).toEqual([]);
+    await eventually(async () =>
+      expect((await backing.rows('members')).map((row) => row.key)).toEqual(['chat1:user1']),
+    );
+  });
+
+  it('writes ON_SHUTDOWN entries when the app closes, and a second app loads them', async () => {
+    const first = await start();
+    const when = new Date('2023-05-06T07:08:09.010Z');
+    await first.ns('info').set('chat1', { title: 'General', createdAt: when }, { ttl: '1h' });
+    await first.ns('info').set('chat2', { title: 'Random', createdAt: when }, { ttl: '1h' });
+    expect(await backing.rows('info')).toEqual([]);
+    await first.close();
+    expect((await backing.rows('info')).map((row) => row.key)).toEqual(['chat1', 'chat2']);
+    const second = await start();
+    const loaded = await second.ns<{ title: string; createdAt: Date }>('info').get('chat1');
+    expect(loaded).toEqual({ title: 'General', createdAt: when });
+    expect(loaded?.createdAt).toBeInstanceOf(Date);
+    const ttl = await second.ns('info').getTtl('chat2');
+    expect(ttl).toBeGreaterThan(3_500_000);
+    expect(ttl).toBeLessThanOrEqual(3_600_000);
+  });
+
+  it('writes entries set after the shutdown flush before their set resolves', async () => {
+    const app = await start({
+      persistence: { dataSource: backing.dataSource(), flushInterval: '1h' },
+    });
+    await app.ns('info').set('before', 1);
+    // Nest runs this hook while the HTTP server may still answer requests.
+    await app.service.beforeApplicationShutdown();
+    expect((await backing.rows('info')).map((row) => row.key)).toEqual(['before']);
+    await app.ns('info').set('after', 2);
+    await app.ns('members').set('late', 3);
+    expect((await backing.rows('info')).map((row) => row.key)).toEqual(['after', 'before']);
+    expect((await backing.rows('members')).map((row) => row.key)).toEqual(['late']);
+  });
+
+  it('writes waiting entries on flush()', async () => {
+    const app = await start({
+      persistence: { dataSource: backing.dataSource(), flushInterval: '1h' },
+    });
+    await app.ns('info').set('a', 1);
+    await app.ns('members').set('b', 2);
+    expect(await app.service.flush()).toBe(2);
+    expect(await backing.rows('info')).toHaveLength(1);
+    expect(await backing.rows('members')).toHaveLength(1);
+  });
+
+  it('neither loads nor keeps expired rows, and skips a corrupt row', async () => {
+    const first = await start();
+    await first.ns('settings').set('fresh', 'ok');
+    await first.ns('settings').set('short', 'soon gone', { ttl: 50 });
+    await first.ns('settings').set('corrupt', 'x');
+    await first.close();
+    await backing.exec(
+      `UPDATE cache_storage SET metadata = '{"nothing": true}' WHERE key = 'corrupt'`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const second = await start();
+    expect(await second.ns('settings').get('fresh')).toBe('ok');
+    expect(await second.ns('settings').get('short')).toBeUndefined();
+    expect(await second.ns('settings').get('corrupt')).toBeUndefined();
+    expect(second.ns('settings').stats().errors).toBe(1);
+    await eventually(async () =>
+      expect((await backing.rows('settings')).map((row) => row.key)).not.toContain('short'),
+    );
+  });
+
+  it('creates the table itself only when migrate allows', async () => {
+    const app = await start({ persistence: { dataSource: backing.dataSource(), migrate: false } });
+    await app.ns('settings').set('k', 'v');
+    expect(app.ns('settings').stats().errors).toBe(1);
+    expect(app.service.info().backends.persistence.healthy).toBe(false);
+  });
+});
+
+describe('persistence with an application DataSource', () => {
+  it('uses an initialized DataSource and leaves it open', async () => {
+    const database = await PostgresDatabase.create();
+    const dataSource = new DataSource({ type: 'postgres', url: database.url });
+    await dataSource.initialize();
+    try {
+      const app = await startCacheApp({
+        namespaces: [{ name: 'settings', persistence: PersistenceLevel.ON_CHANGE }],
+        persistence: { dataSource },
+      });
+      await app.ns('settings').set('k', 'v');
+      await app.close();
+      expect(dataSource.isInitialized).toBe(true);
+      expect(await dataSource.query('SELECT key FROM cache_storage')).toEqual([{ key: 'k' }]);
+    } finally {
+      await dataSource.destroy();
+      await database.drop();
+    }
+  });
+});
+
+describe('persistence while PostgreSQL is unreachable', () => {
+  it('keeps serving, keeps entries dirty, and writes them once the database is back', async () => {
+    const database = await PostgresDatabase.create();
+    const target = new URL(database.url);
+    const proxy = await TcpProxy.start({
+      host: target.hostname,
+      port: Number(target.port || 5432),
+    });
+    const viaProxy = new URL(database.url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const app = await startCacheApp({
+      namespaces: [{ name: 'members', persistence: PersistenceLevel.PERIODIC }],
+      persistence: {
+        dataSource: {
+          type: 'postgres',
+          url: viaProxy.toString(),
+          connectTimeoutMS: 500,
+          extra: { max: 2 },
+        },
+        flushInterval: '50ms',
+      },
+    });
+    try {
+      await proxy.cut();
+      await app.ns('members').set('a', 1);
+      await app.ns('members').set('b', 2);
+      await eventually(() =>
+        expect(app.service.info().backends.persistence).toMatchObject({ healthy: false, dirty: 2 }),
+      );
+      expect(await app.ns('members').get('a')).toBe(1);
+      await proxy.open();
+      await eventually(async () =>
+        expect(
+          (await database.query<{ key: string }>('SELECT key FROM cache_storage ORDER BY key')).map(
+            (row) => row.key,
+          ),
+        ).toEqual(['a', 'b']),
+      );
+      expect(app.service.info().backends.persistence).toMatchObject({ healthy: true, dirty: 0 });
+    } finally {
+      await app.close();
+      await proxy.cut();
+      await database.drop();
+    }
+  }, 20_000);
+});
+
+describe('PostgreSQL as a cache tier through the module', () => {
+  it('serves a namespace from memory over the table, and keeps it across restarts', async () => {
+    const database = await PostgresDatabase.create();
+    const options: CacheModuleOptions = {
+      namespaces: [{ name: 'catalog', tiers: ['memory', 'postgres'], ttl: '1h' }],
+      persistence: { dataSource: { type: 'postgres', url: database.url } },
+    };
+    try {
+      const first = await startCacheApp(options);
+      const catalog = first.ns<{ title: string; at: Date }>('catalog');
+      await catalog.set('book:1', { title: 'Dune', at: new Date(0) }, { tags: ['books'] });
+      await catalog.set('book:2', { title: 'Emma', at: new Date(0) }, { tags: ['books'] });
+      expect(await catalog.increment('views')).toBe(1);
+      expect(await catalog.get('book:1')).toEqual({ title: 'Dune', at: new Date(0) });
+      await first.close();
+      const second = await startCacheApp(options);
+      const again = second.ns<{ title: string; at: Date }>('catalog');
+      expect((await again.get('book:2'))?.at).toBeInstanceOf(Date);
+      expect(await again.increment('views')).toBe(2);
+      expect(await again.invalidateTags(['books'])).toBe(2);
+      expect(await database.query('SELECT key FROM cache_storage')).toEqual([{ key: 'views' }]);
+      await second.close();
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('refuses the postgres tier without a PostgreSQL store', async () => {
+    await expect(
+      startCacheApp({ namespaces: [{ name: 'catalog', tiers: ['memory', 'postgres'] }] }),
+    ).rejects.toThrow('the "postgres" tier is not configured');
+  });
+});
+
+describe('persistence under concurrency and failure', () => {
+  let database: PostgresDatabase;
+  beforeEach(async () => {
+    database = await PostgresDatabase.create();
+  });
+  afterEach(() => database.drop());
+  const keys = async (namespace: string): Promise<string[]> =>
+    (
+      await database.query<{ key: string }>(
+        'SELECT key FROM cache_storage WHERE namespace = $1 ORDER BY key',
+        [namespace],
+      )
+    ).map((row) => row.key);
+
+  it('never lets a running flush overwrite a newer write or bring back a deleted row', async () => {
+    const app = await startCacheApp({
+      namespaces: [{ name: 'members', persistence: PersistenceLevel.PERIODIC }],
+      persistence: {
+        dataSource: { type: 'postgres', url: database.url },
+        flushInterval: '1h',
+        batchSize: 50,
+      },
+    });
+    try {
+      const members = app.ns<string>('members');
+      for (let i = 0; i < 2000; i++) await members.set(`m${i}`, 'v1');
+      await members.set('k', 'old');
+      await members.set('gone', 'soon deleted');
+      const flushing = app.service.flush();
+      await members.set('k', 'new', { persistence: PersistenceLevel.ON_CHANGE });
+      await members.delete('gone');
+      await flushing;
+      const rows = await database.query<{ key: string; value: string }>(
+        "SELECT key, value::text AS value FROM cache_storage WHERE key IN ('k', 'gone')",
+      );
+      expect(rows).toEqual([{ key: 'k', value: '"new"' }]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('waits for a running flush at shutdown, so every entry is written', async () => {
+    const app = await startCacheApp({
+      namespaces: [{ name: 'members', persistence: PersistenceLevel.PERIODIC }],
+      persistence: {
+        dataSource: { type: 'postgres', url: database.url },
+        flushInterval: 10,
+        batchSize: 10,
+      },
+    });
+    for (let i = 0; i < 1000; i++) await app.ns('members').set(`m${i}`, i);
+    await app.close();
+    expect(await keys('members')).toHaveLength(1000);
+  });
+
+  it('writes the other namespaces and ON_SHUTDOWN entries when one entry is refused', async () => {
+    const app = await startCacheApp({
+      namespaces: [
+        { name: 'p1', persistence: PersistenceLevel.PERIODIC },
+        { name: 'p2', persistence: PersistenceLevel.PERIODIC },
+        { name: 'info', persistence: PersistenceLevel.ON_SHUTDOWN },
+      ],
+      persistence: { dataSource: { type: 'postgres', url: database.url }, flushInterval: '1h' },
+    });
+    await app.ns('p1').set('bad', 'a\u0000b');
+    await app.ns('p1').set('good', 'fine');
+    await app.ns('p2').set('other', 'fine');
+    await app.ns('info').set('chat', 'fine');
+    await app.close();
+    expect(await keys('p1')).toEqual(['good']);
+    expect(await keys('p2')).toEqual(['other']);
+    expect(await keys('info')).toEqual(['chat']);
+  });
+
+  it('deletes the rows of tagged entries memory no longer holds', async () => {
+    const app = await startCacheApp({
+      namespaces: [{ name: 'small', persistence: PersistenceLevel.ON_CHANGE, maxEntries: 2 }],
+      persistence: { dataSource: { type: 'postgres', url: database.url } },
+    });
+    try {
+      for (const key of ['a', 'b', 'c']) await app.ns('small').set(key, key, { tags: ['x'] });
+      expect(await keys('small')).toEqual(['a', 'b', 'c']);
+      await app.ns('small').invalidateTags(['x']);
+      expect(await keys('small')).toEqual([]);
+      for (const key of ['user:1', 'user:2', 'user:3']) await app.ns('small').set(key, key);
+      await app.ns('small').invalidatePattern('user:*');
+      expect(await keys('small')).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps dirty entries when the store cannot be reached at all', async () => {
+    const app = await startCacheApp({
+      namespaces: [{ name: 'members', persistence: PersistenceLevel.PERIODIC }],
+      persistence: {
+        dataSource: {
+          type: 'postgres',
+          url: `postgres://postgres@127.0.0.1:${await freePort()}/none`,
+          connectTimeoutMS: 300,
+        },
+        flushInterval: '1h',
+      },
+    });
+    await app.ns('members').set('a', 1);
+    await expect(app.service.flush()).rejects.toThrow();
+    expect(app.service.info().backends.persistence).toMatchObject({ healthy: false, dirty: 1 });
+    expect(await app.ns('members').get('a')).toBe(1);
+    await app.close();
+  });
+});
+
+describe('warm start next to live instances', () => {
+  it('never writes an old row over a newer value another instance holds in Redis', async () => {
+    const database = await PostgresDatabase.create();
+    const redis = await RedisServer.start();
+    const options: CacheModuleOptions = {
+      redis: { url: redis.url },
+      namespaces: [{ name: 'users', persistence: PersistenceLevel.ON_SHUTDOWN }],
+      persistence: { dataSource: { type: 'postgres', url: database.url } },
+    };
+    try {
+      const first = await startCacheApp(options);
+      await first.ns('users').set('u1', 'old');
+      await first.close();
+      const live = await startCacheApp(options);
+      await live.ns('users').set('u1', 'new');
+      const joining = await startCacheApp(options);
+      expect(await joining.ns('users').get('u1')).toBe('new');
+      expect(await live.ns('users').get('u1')).toBe('new');
+      await joining.close();
+      await live.close();
+    } finally {
+      await redis.stop();
+      await database.drop();
+    }
+  });
+});

@@ -1,0 +1,166 @@
+import { Cluster, Redis } from 'ioredis';
+import { CircuitBreaker } from '../libs/cache/src/redis/circuit-breaker';
+import { defineScripts, type RedisClient } from '../libs/cache/src/redis/redis-connection';
+import { RedisTier } from '../libs/cache/src/redis/redis.tier';
+import { describeTierContract, entryOf } from '../libs/cache/src/tiers/tier.contract';
+import { freePort } from './servers/free-port';
+import { RedisClusterServers, RedisServer } from './servers/redis-server';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function breaker(): CircuitBreaker {
+  return new CircuitBreaker({
+    name: 'redis',
+    timeout: 2000,
+    failureThreshold: 5,
+    resetAfter: 100,
+    maxResetAfter: 1000,
+  });
+}
+
+describe.each([
+  ['standalone', false],
+  ['cluster', true],
+])('Redis tier (%s)', (_label, clustered) => {
+  let standalone: RedisServer | undefined;
+  let cluster: RedisClusterServers | undefined;
+  let client: RedisClient;
+  let prefix = '';
+  let run = 0;
+
+  beforeAll(async () => {
+    if (clustered) {
+      cluster = await RedisClusterServers.start(3);
+      client = new Cluster(cluster.seeds, { enableAutoPipelining: true });
+    } else {
+      standalone = await RedisServer.start();
+      client = new Redis(standalone.url, { enableAutoPipelining: true });
+    }
+    defineScripts(client);
+  }, 60_000);
+
+  afterAll(async () => {
+    await client.quit();
+    await standalone?.stop();
+    await cluster?.stop();
+  });
+
+  beforeEach(() => {
+    prefix = `t${++run}`;
+  });
+
+  const tierFor = (namespace: string): RedisTier =>
+    new RedisTier(defineScripts(client), prefix, namespace, breaker());
+
+  describeTierContract(clustered ? 'redis cluster' : 'redis', {
+    create: tierFor,
+    advance: (ms) => sleep(ms),
+  });
+
+  it('keeps every key of a namespace on one hash slot', async () => {
+    const tier = tierFor('slots');
+    await tier.set('a', entryOf(1, { tags: ['t'], indexes: { i: 'v' } }));
+    const keys: string[] = [];
+    for (const node of clustered ? (client as Cluster).nodes('master') : [client as Redis]) {
+      keys.push(...(await node.keys(`{${prefix}:slots}*`)));
+    }
+    expect(keys.sort()).toEqual([
+      `{${prefix}:slots}:i:["i","v"]`,
+      `{${prefix}:slots}:t:t`,
+      `{${prefix}:slots}:v:a`,
+    ]);
+  });
+
+  it('gives tag and index sets the lifetime of their longest-lived member', async () => {
+    const tier = tierFor('ttl');
+    await tier.set('a', entryOf(1, { tags: ['t'], expiresAt: Date.now() + 10_000 }));
+    await tier.set('b', entryOf(2, { tags: ['t'], expiresAt: Date.now() + 60_000 }));
+    const ttl = await client.pttl(`{${prefix}:ttl}:t:t`);
+    expect(ttl).toBeGreaterThan(50_000);
+    await tier.set('c', entryOf(3, { tags: ['t'] }));
+    expect(await client.pttl(`{${prefix}:ttl}:t:t`)).toBe(-1);
+  });
+
+  it('reads an undecodable value as a miss, reports it and deletes it', async () => {
+    const corrupt: string[] = [];
+    const tier = new RedisTier(defineScripts(client), prefix, 'bad', breaker(), (key) =>
+      corrupt.push(key),
+    );
+    await client.set(`{${prefix}:bad}:v:k`, 'not an entry');
+    expect(await tier.get('k')).toBeUndefined();
+    expect(corrupt).toEqual(['k']);
+    await sleep(20);
+    expect(await client.exists(`{${prefix}:bad}:v:k`)).toBe(0);
+  });
+
+  it('deletes, overwrites and refuses to count a value it cannot read', async () => {
+    const tier = tierFor('corrupt');
+    const vkey = (key: string): string => `{${prefix}:corrupt}:v:${key}`;
+    for (const key of ['d', 's', 'i', 'e']) await client.set(vkey(key), 'garbage');
+    expect(await tier.delete(['d'])).toEqual(['d']);
+    expect(await client.exists(vkey('d'))).toBe(0);
+    await tier.set('s', entryOf('fresh', { tags: ['t'] }));
+    expect((await tier.get('s'))?.value).toBe('fresh');
+    const template = { expiresAt: Infinity, persistence: entryOf(0).persistence };
+    await expect(tier.increment('i', 1, template)).rejects.toMatchObject({
+      code: 'E_CACHE_WRONG_TYPE',
+    });
+    expect(await tier.expire('e', Date.now() + 1000)).toBe(false);
+  });
+
+  it('matches ? against one character, whatever its bytes', async () => {
+    const tier = tierFor('unicode');
+    await tier.set('aé', entryOf(1));
+    await tier.set('ab', entryOf(2));
+    await tier.set('abc', entryOf(3));
+    expect((await tier.deleteMatching('a?')).sort()).toEqual(['ab', 'aé']);
+    expect((await tier.get('abc'))?.value).toBe(3);
+  });
+
+  it('leaves load locks alone on clear', async () => {
+    const tier = tierFor('locks');
+    const token = await tier.acquireLock('k', 10_000);
+    expect(token).toBeDefined();
+    await tier.set('x', entryOf(1));
+    expect(await tier.clear()).toBe(1);
+    expect(await tier.acquireLock('k', 10_000)).toBeUndefined();
+    await tier.releaseLock('k', token as string);
+    expect(await tier.acquireLock('k', 10_000)).toBeDefined();
+  });
+
+  it('keeps large integers and fractions exact through increment', async () => {
+    const tier = tierFor('numbers');
+    const template = { expiresAt: Infinity, persistence: entryOf(0).persistence };
+    expect(await tier.increment('big', 2 ** 53 - 2, template)).toBe(2 ** 53 - 2);
+    expect(await tier.increment('big', 1, template)).toBe(2 ** 53 - 1);
+    expect(await tier.increment('f', 0.1, template)).toBe(0.1);
+    expect(await tier.increment('f', 0.2, template)).toBe(0.1 + 0.2);
+  });
+
+  it('never lets a glob reach another namespace sharing the prefix', async () => {
+    const mine = tierFor('a');
+    const theirs = tierFor('ab');
+    await mine.set('x', entryOf(1));
+    await theirs.set('x', entryOf(2));
+    await theirs.set('}:v:x', entryOf(3));
+    expect(await mine.deleteMatching('*')).toEqual(['x']);
+    expect((await theirs.get('x'))?.value).toBe(2);
+    expect(await mine.clear()).toBe(0);
+    expect((await theirs.get('}:v:x'))?.value).toBe(3);
+  });
+});
+
+describe('Redis tier on a Cluster with no reachable node', () => {
+  it('fails clear and pattern deletes instead of reporting a false success', async () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: await freePort() }], {
+      clusterRetryStrategy: () => null,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
+    cluster.on('error', () => undefined);
+    const tier = new RedisTier(defineScripts(cluster), 'dead', 'ns', breaker());
+    await expect(tier.clear()).rejects.toThrow();
+    await expect(tier.deleteMatching('*')).rejects.toThrow();
+    cluster.disconnect();
+  });
+});

@@ -1,0 +1,254 @@
+import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { CacheService, type CacheModuleOptions } from '@app/cache';
+import { Calls, GlobalCacheModule, routeCacheModule } from './fixtures/route-cache.app';
+import { eventually } from './servers/eventually';
+import { RedisServer } from './servers/redis-server';
+
+async function startApp(
+  platform: 'express' | 'fastify',
+  options?: CacheModuleOptions,
+): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [routeCacheModule(options)],
+  }).compile();
+  const app =
+    platform === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), {
+          logger: false,
+          forceCloseConnections: true,
+        })
+      : moduleRef.createNestApplication({ logger: false, forceCloseConnections: true });
+  // One listening port for the whole test: the Host header is part of every cache key.
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+describe.each(['express', 'fastify'] as const)('CacheInterceptor over HTTP (%s)', (platform) => {
+  let app: INestApplication;
+  let calls: Calls;
+  const http = () => request(app.getHttpServer());
+
+  beforeEach(async () => {
+    app = await startApp(platform);
+    calls = app.get(Calls);
+  });
+  afterEach(() => app.close());
+
+  it('answers a repeated GET from the cache, with the same body and content type', async () => {
+    const first = await http().get('/items?page=1').expect(200);
+    expect(first.headers['x-cache']).toBe('MISS');
+    const second = await http().get('/items?page=1').expect(200);
+    expect(second.headers['x-cache']).toBe('HIT');
+    expect(second.body).toEqual(first.body);
+    expect(second.headers['content-type']).toMatch(/application\/json/);
+    expect(calls.count('list')).toBe(1);
+  });
+
+  it('keeps the status and the declared headers', async () => {
+    await http().get('/items/created').expect(203);
+    const hit = await http().get('/items/created').expect(203);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    await http().get('/items/text').expect(200);
+    const text = await http().get('/items/text').expect(200);
+    expect(text.text).toBe('plain 1');
+    expect(text.headers['content-type']).toMatch(/text\/plain/);
+    expect(calls.count('text')).toBe(1);
+  });
+
+  it('keys on the sorted query string', async () => {
+    await http().get('/items?b=2&a=1').expect(200);
+    const reordered = await http().get('/items?a=1&b=2').expect(200);
+    expect(reordered.headers['x-cache']).toBe('HIT');
+    const other = await http().get('/items?a=1&b=3').expect(200);
+    expect(other.headers['x-cache']).toBe('MISS');
+    expect(calls.count('list')).toBe(2);
+  });
+
+  it('keys on the path', async () => {
+    await http().get('/items/1').expect(200);
+    await http().get('/items/2').expect(200);
+    expect((await http().get('/items/1')).body).toEqual({ id: '1', n: 1 });
+    expect(calls.count('one:1')).toBe(1);
+    expect(calls.count('one:2')).toBe(1);
+  });
+
+  it('never caches errors', async () => {
+    await http().get('/items/missing').expect(404);
+    const again = await http().get('/items/missing').expect(404);
+    expect(again.headers['x-cache']).toBeUndefined();
+    expect(calls.count('missing')).toBe(2);
+  });
+
+  it('never caches responses that set a cookie', async () => {
+    await http().get('/items/cookie').expect(200);
+    const again = await http().get('/items/cookie').expect(200);
+    expect(again.headers['set-cookie']).toBeDefined();
+    expect(again.body).toEqual({ n: 2 });
+  });
+
+  it('never caches streamed files', async () => {
+    await http().get('/items/file').expect(200);
+    const again = await http().get('/items/file').expect(200);
+    expect(again.headers['x-cache']).toBeUndefined();
+    expect(calls.count('file')).toBe(2);
+  });
+
+  it('never caches routes that take the raw response', async () => {
+    await http().get('/items/raw').expect(200);
+    await http().get('/items/raw').expect(200);
+    expect(calls.count('raw')).toBe(2);
+  });
+
+  it('passes POST through and evicts by tag after it succeeds, not when it fails', async () => {
+    await http().get('/items').expect(200);
+    await http().post('/items').send({ fail: true }).expect(404);
+    expect((await http().get('/items')).headers['x-cache']).toBe('HIT');
+    await http().post('/items').send({}).expect(201);
+    expect((await http().get('/items')).headers['x-cache']).toBe('MISS');
+    expect(calls.count('list')).toBe(2);
+    expect(calls.count('create')).toBe(2);
+  });
+
+  it('does not cache a request with credentials unless the route varies on them', async () => {
+    await http().get('/items').set('Authorization', 'Bearer alice').expect(200);
+    await http().get('/items').set('Authorization', 'Bearer alice').expect(200);
+    await http().get('/items').set('Cookie', 'sid=1').expect(200);
+    expect(calls.count('list')).toBe(3);
+    const anonymous = await http().get('/items').expect(200);
+    expect(anonymous.headers['x-cache']).toBe('MISS');
+  });
+
+  it('caches per user on a route that varies on Authorization, never across users', async () => {
+    const alice = await http().get('/items/me').set('Authorization', 'Bearer alice').expect(200);
+    const bob = await http().get('/items/me').set('Authorization', 'Bearer bob').expect(200);
+    const aliceAgain = await http()
+      .get('/items/me')
+      .set('Authorization', 'Bearer alice')
+      .expect(200);
+    const anonymous = await http().get('/items/me').expect(200);
+    expect(alice.body.user).toBe('Bearer alice');
+    expect(bob.body.user).toBe('Bearer bob');
+    expect(aliceAgain.headers['x-cache']).toBe('HIT');
+    expect(aliceAgain.body).toEqual(alice.body);
+    expect(anonymous.body.user).toBe('anonymous');
+    expect(calls.count('me')).toBe(3);
+    expect(alice.headers.vary).toMatch(/Authorization/i);
+  });
+
+  it('keys on the headers a route varies on', async () => {
+    await http().get('/items/lang').set('Accept-Language', 'fr').expect(200);
+    const en = await http().get('/items/lang').set('Accept-Language', 'en').expect(200);
+    const fr = await http().get('/items/lang').set('Accept-Language', 'fr').expect(200);
+    expect(en.body).toEqual({ language: 'en' });
+    expect(fr.body).toEqual({ language: 'fr' });
+    expect(fr.headers['x-cache']).toBe('HIT');
+  });
+
+  it('cannot be poisoned through X-Forwarded-Host', async () => {
+    await http().get('/items/host').set('X-Forwarded-Host', 'evil.example').expect(200);
+    const victim = await http().get('/items/host').expect(200);
+    expect(victim.body).toEqual({ link: 'https://shop.example/items' });
+  });
+
+  it('runs the handler once for concurrent identical misses', async () => {
+    calls.hold();
+    const pending = [1, 2, 3, 4].map(() =>
+      http()
+        .get('/items/slow')
+        .then((response) => response),
+    );
+    await eventually(() => expect(calls.count('slow')).toBe(1));
+    calls.open();
+    const responses = await Promise.all(pending);
+    expect(responses.map((response) => response.body)).toEqual([
+      { n: 1 },
+      { n: 1 },
+      { n: 1 },
+      { n: 1 },
+    ]);
+    expect(calls.count('slow')).toBe(1);
+  });
+
+  it('lets a route turn caching off', async () => {
+    await http().get('/items/off').expect(200);
+    const again = await http().get('/items/off').expect(200);
+    expect(again.headers['x-cache']).toBeUndefined();
+    expect(calls.count('off')).toBe(2);
+  });
+
+  it('caches HEAD apart from GET', async () => {
+    await http().get('/items/1').expect(200);
+    const firstHead = await http().head('/items/1').expect(200);
+    expect(firstHead.headers['x-cache']).toBe('MISS');
+    const head = await http().head('/items/1').expect(200);
+    expect(head.headers['x-cache']).toBe('HIT');
+  });
+
+  it('hands interceptors further out the same kind of body on a hit as on a miss', async () => {
+    const miss = await http().get('/items/wrapped').expect(200);
+    const hit = await http().get('/items/wrapped').expect(200);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(miss.body).toEqual({ type: 'object', body: { n: 1 } });
+    expect(hit.body).toEqual(miss.body);
+  });
+
+  it('applies the method and credential rules to routes with a fixed key too', async () => {
+    await http().get('/items/custom').expect(200);
+    expect((await http().get('/items/custom')).headers['x-cache']).toBe('HIT');
+    const withAuth = await http()
+      .get('/items/custom')
+      .set('Authorization', 'Bearer bob')
+      .expect(200);
+    expect(withAuth.headers['x-cache']).toBeUndefined();
+    expect(withAuth.body).toEqual({ n: 2 });
+    await http().post('/items/custom').expect(201);
+    await http().post('/items/custom').expect(201);
+    expect(calls.count('customPost')).toBe(2);
+  });
+
+  it('keeps the order of repeated query parameters in the key', async () => {
+    await http().get('/items?ids=2&ids=1').expect(200);
+    const swapped = await http().get('/items?ids=1&ids=2').expect(200);
+    expect(swapped.headers['x-cache']).toBe('MISS');
+  });
+});
+
+describe('CacheInterceptor with a failing cache', () => {
+  it('never fails a request: the handler runs when Redis is dead, even in strict mode', async () => {
+    const server = await RedisServer.start();
+    const app = await startApp('express', {
+      strict: true,
+      redis: { url: server.url, commandTimeout: '200ms' },
+    });
+    try {
+      await server.kill();
+      const response = await request(app.getHttpServer()).get('/items?x=1').expect(200);
+      expect(response.body).toEqual({ query: { x: '1' }, n: 1 });
+      await request(app.getHttpServer()).get('/items?x=1').expect(200);
+      expect(app.get(Calls).count('list')).toBe(2);
+    } finally {
+      await app.close();
+      await server.stop();
+    }
+  });
+});
+
+describe('CacheInterceptor as APP_INTERCEPTOR', () => {
+  it('caches every route into the default namespace', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [GlobalCacheModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false, forceCloseConnections: true });
+    await app.listen(0, '127.0.0.1');
+    try {
+      await request(app.getHttpServer()).get('/global').expect(200);
+      const hit = await request(app.getHttpServer()).get('/global').expect(200);
+      expect(hit.headers['x-cache']).toBe('HIT');
+      expect(app.get(Calls).count('global')).toBe(1);
+      expect(app.get(CacheService).namespace('pages').stats().entries).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
