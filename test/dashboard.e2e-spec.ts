@@ -14,10 +14,7 @@ describe('the dashboard in a real browser', () => {
   let traffic: NodeJS.Timeout;
 
   beforeAll(async () => {
-    process.env.CACHE_SQLITE_PATH = join(
-      mkdtempSync(join(tmpdir(), 'dashboard-store-')),
-      'store.sqlite',
-    );
+    process.env.SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'dashboard-store-')), 'store.sqlite');
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     app = moduleRef.createNestApplication({ logger: false, forceCloseConnections: true });
     await app.listen(0, '127.0.0.1');
@@ -46,8 +43,7 @@ describe('the dashboard in a real browser', () => {
     const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     // Steady traffic, so the plots have something to show.
     traffic = setInterval(() => {
-      for (const id of ['ada', 'alan', 'nobody'])
-        void fetch(`${base}/profiles/${id}`).catch(() => undefined);
+      for (const id of [1, 2, 4, 99]) void fetch(`${base}/users/${id}`).catch(() => undefined);
     }, 100);
     const page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
@@ -63,18 +59,18 @@ describe('the dashboard in a real browser', () => {
         points: Number(line.getAttribute('data-points')),
       })),
     );
-    expect(series.map((line) => line.namespace)).toEqual([
-      'lastSeen',
-      'notes',
-      'profiles',
-      'visits',
-    ]);
+    const info = (await (await fetch(`${base}/cache/info`)).json()) as {
+      namespaces: Array<{ name: string }>;
+    };
+    expect(series.map((line) => line.namespace)).toEqual(
+      info.namespaces.map((namespace) => namespace.name).sort(),
+    );
     expect(Math.min(...series.map((line) => line.points))).toBeGreaterThanOrEqual(4);
     const hitRate: string = await page.$eval(
-      '[data-chart="hitRate"] polyline[data-namespace="profiles"]',
+      '[data-chart="hitRate"] polyline[data-namespace="userRecords"]',
       (line) => line.getAttribute('points') ?? '',
     );
-    // Some profile reads hit: the line is not flat on zero.
+    // Some user reads hit: the line is not flat on zero.
     expect(
       new Set(hitRate.split(' ').map((point: string) => point.split(',')[1])).size,
     ).toBeGreaterThan(1);

@@ -1,62 +1,60 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DemoClient } from './servers/demo-client';
 import { DemoProcess } from './servers/demo-process';
+import { sqliteRows } from './servers/sqlite-rows';
 
-/** Reads the embedded store file the way a fresh process would. */
-async function rowsOf(
-  location: string,
-  namespace: string,
-): Promise<Array<{ key: string; value: string }>> {
-  const reader = new DataSource({ type: 'sqljs', location, autoSave: true });
-  await reader.initialize();
-  try {
-    return await reader.query(
-      'SELECT key, value FROM cache_storage WHERE namespace = ? ORDER BY key',
-      [namespace],
-    );
-  } finally {
-    await reader.destroy();
-  }
-}
-
+/** The chat demo as a process on its embedded store, signalled as an orchestrator would. */
 describe('the demo as a process', () => {
   let dir: string;
   let store: string;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'demo-process-'));
-    store = join(dir, 'store.sqlite');
+    store = join(dir, 'demo.sqlite');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes ON_SHUTDOWN entries on SIGTERM, and loads them when it starts again', async () => {
-    const demo = await DemoProcess.start({ CACHE_SQLITE_PATH: store });
-    for (let i = 0; i < 3; i++) await fetch(`${demo.url}/profiles/ada`);
+  const valueOf = async (namespace: string, key: string): Promise<any> => {
+    const row = (await sqliteRows(store, namespace)).find((candidate) => candidate.key === key);
+    return row && JSON.parse(row.value);
+  };
+
+  it('writes ON_SHUTDOWN entries on SIGTERM, and a restart keeps sessions and chat headers', async () => {
+    const demo = await DemoProcess.start({ SQLITE_PATH: store });
+    const ada = await DemoClient.login(demo.url, 'ada@example.com');
+    expect((await ada.get('/chats/1')).body.info).toMatchObject({ title: 'general', messages: 3 });
+    expect(await sqliteRows(store, 'session')).toEqual([]);
     // Nest runs its shutdown hooks, then lets the signal end the process.
     expect(await demo.stop('SIGTERM')).toBe('SIGTERM');
-    expect(await rowsOf(store, 'visits')).toEqual([{ key: 'ada', value: '3' }]);
-    const again = await DemoProcess.start({ CACHE_SQLITE_PATH: store });
+    expect((await sqliteRows(store, 'session')).map((row) => row.key)).toEqual([ada.token]);
+    expect(await valueOf('chats', 'info:1')).toMatchObject({ title: 'general', messages: 3 });
+    const again = await DemoProcess.start({ SQLITE_PATH: store });
     try {
-      const response = (await (await fetch(`${again.url}/profiles/ada`)).json()) as {
-        visits: number;
-      };
-      expect(response.visits).toBe(4);
+      // The same token, after a restart: the session was loaded back.
+      const me = await ada.on(again.url).get('/me');
+      expect(me.status).toBe(200);
+      expect(me.body.user.email).toBe('ada@example.com');
     } finally {
       await again.stop('SIGTERM');
     }
   }, 120_000);
 
   it('writes ON_SHUTDOWN and dirty PERIODIC entries when SIGTERM arrives under load', async () => {
-    const demo = await DemoProcess.start({ CACHE_SQLITE_PATH: store });
+    const demo = await DemoProcess.start({ SQLITE_PATH: store, RATE_LIMIT_PER_MINUTE: '1000000' });
+    const ada = await DemoClient.login(demo.url, 'ada@example.com');
     let answered = 0;
     let stop = false;
-    const load = Array.from({ length: 8 }, async () => {
+    const load = Array.from({ length: 8 }, async (_, worker) => {
       while (!stop) {
-        const response = await fetch(`${demo.url}/profiles/ada`).catch(() => undefined);
-        if (response?.status === 200) answered++;
-        else break;
+        const response = await (
+          worker % 2
+            ? ada.get('/chats/1/messages?limit=1')
+            : ada.post('/chats/1/messages', { text: `load ${worker}` })
+        ).catch(() => undefined);
+        if (response?.status === 201) answered++;
+        else if (response?.status !== 200) break;
       }
     });
     const until = Date.now() + 30_000;
@@ -67,26 +65,30 @@ describe('the demo as a process', () => {
     stop = true;
     await Promise.all(load);
     await stopped;
-    const visits = await rowsOf(store, 'visits');
-    expect(visits).toHaveLength(1);
-    // Every answered request counted; one in flight at the signal may have counted unanswered.
-    expect(Number(visits[0].value)).toBeGreaterThanOrEqual(answered);
-    expect(Number(visits[0].value)).toBeLessThanOrEqual(answered + 8);
-    expect((await rowsOf(store, 'lastSeen')).map((row) => row.key)).toEqual(['ada']);
+    // Every answered post counted in the header; those in flight at the signal may have too.
+    const info = await valueOf('chats', 'info:1');
+    expect(info.messages).toBeGreaterThanOrEqual(3 + answered);
+    expect(info.messages).toBeLessThanOrEqual(3 + answered + 4);
+    // The read marker (PERIODIC) reached the table.
+    expect(await valueOf('chatUsers', '1:1')).toMatchObject({ chatId: 1, userId: 1 });
   }, 120_000);
 
   it('loses no ON_CHANGE entry when killed right after the writes return', async () => {
-    const demo = await DemoProcess.start({ CACHE_SQLITE_PATH: store });
-    const ids = Array.from({ length: 20 }, (_, i) => `note-${String(i).padStart(2, '0')}`);
-    for (const id of ids) {
-      const response = await fetch(`${demo.url}/notes/${id}`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text: `text of ${id}` }),
-      });
-      expect(response.status).toBe(200);
+    const demo = await DemoProcess.start({ SQLITE_PATH: store });
+    const ada = await DemoClient.login(demo.url, 'ada@example.com');
+    const chats: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const created = await ada.post('/chats', { title: `room ${i}` });
+      const saved = await ada.patch(`/chats/${created.body.id}/settings`, { topic: `topic ${i}` });
+      expect(saved.status).toBe(200);
+      chats.push(created.body.id);
     }
     await demo.stop('SIGKILL');
-    expect((await rowsOf(store, 'notes')).map((row) => row.key)).toEqual(ids);
+    const settings = (await sqliteRows(store, 'chats')).filter((row) =>
+      row.key.startsWith('settings:'),
+    );
+    expect(settings.map((row) => row.key).sort()).toEqual(
+      chats.map((id) => `settings:${id}`).sort(),
+    );
   }, 120_000);
 });

@@ -1,82 +1,242 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import request from 'supertest';
 import { AppModule } from '../apps/demo/src/app.module';
+import { DemoClient } from './servers/demo-client';
+import { sqliteRows } from './servers/sqlite-rows';
 
-describe('demo app over HTTP (no server needed)', () => {
+/** The chat demo in this process on its embedded default: no Redis, no PostgreSQL. */
+describe('the chat demo over HTTP (no server needed)', () => {
   let app: INestApplication;
+  let dir: string;
+  let store: string;
+  let base: string;
+  let ada: DemoClient;
+  let alan: DemoClient;
+
+  const stats = async (namespace: string) =>
+    (await new DemoClient(base).get('/cache/stats')).body[namespace];
 
   beforeEach(async () => {
-    // Each app gets a store of its own: persisted visits must not leak between tests.
-    process.env.CACHE_SQLITE_PATH = join(
-      mkdtempSync(join(tmpdir(), 'demo-store-')),
-      'store.sqlite',
-    );
+    dir = mkdtempSync(join(tmpdir(), 'chat-demo-'));
+    store = join(dir, 'demo.sqlite');
+    process.env.SQLITE_PATH = store;
+    process.env.RATE_LIMIT_PER_MINUTE = '3';
+    process.env.DIGEST_INTERVAL = '1h';
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = moduleRef.createNestApplication({ logger: false, forceCloseConnections: true });
+    await app.listen(0, '127.0.0.1');
+    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    ada = await DemoClient.login(base, 'ada@example.com');
+    alan = await DemoClient.login(base, 'alan@example.com');
   });
 
-  afterEach(() => app.close());
-
-  it('reads profiles through the cache: one load, then hits; counts visits', async () => {
-    const first = await request(app.getHttpServer()).get('/profiles/ada').expect(200);
-    expect(first.body).toMatchObject({ profile: { name: 'Ada Lovelace' }, visits: 1, loads: 1 });
-    const concurrent = await Promise.all(
-      [1, 2, 3].map(() => request(app.getHttpServer()).get('/profiles/alan').expect(200)),
-    );
-    expect(concurrent.map((response) => response.body.loads)).toEqual([2, 2, 2]);
-    const again = await request(app.getHttpServer()).get('/profiles/ada').expect(200);
-    expect(again.body).toMatchObject({ visits: 2, loads: 2 });
-    const stats = await request(app.getHttpServer()).get('/cache/stats').expect(200);
-    // Callers that join a load in progress count as misses: the value was not there.
-    expect(stats.body.profiles).toMatchObject({ misses: 4, hits: 1, entries: 2 });
-    expect(stats.body.visits).toMatchObject({ sets: 5, entries: 2 });
+  afterEach(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  it('patches a cached profile in place and invalidates by tag', async () => {
-    await request(app.getHttpServer()).get('/profiles/ada').expect(200);
-    await request(app.getHttpServer()).patch('/profiles/ada').send({ name: 'Ada K' }).expect(200);
-    const patched = await request(app.getHttpServer()).get('/profiles/ada').expect(200);
-    expect(patched.body).toMatchObject({ profile: { name: 'Ada K' }, loads: 1 });
-    const forgotten = await request(app.getHttpServer()).delete('/profiles').expect(200);
-    expect(forgotten.body).toEqual({ invalidated: 1 });
-    const reloaded = await request(app.getHttpServer()).get('/profiles/ada').expect(200);
-    expect(reloaded.body.loads).toBe(2);
+  it('says what it is on GET /', async () => {
+    const home = await new DemoClient(base).get('/');
+    expect(home.status).toBe(200);
+    expect(home.body.name).toContain('chat service');
+    expect(home.body.routes.join('\n')).toContain('GET /chats/:id/search');
   });
 
-  it('does not cache a failed load', async () => {
-    await request(app.getHttpServer()).get('/profiles/nobody').expect(404);
-    const stats = await request(app.getHttpServer()).get('/cache/stats').expect(200);
-    expect(stats.body.profiles.entries).toBe(0);
+  it('serves users cache-aside: active users warmed at start, unknown ids not cached, renames evicted', async () => {
+    const anonymous = new DemoClient(base);
+    expect((await anonymous.get('/users/1')).body).toEqual({ id: 1, name: 'Ada Lovelace' });
+    // Warmed at start: the first read is already a hit.
+    expect(await stats('userRecords')).toMatchObject({ hits: 1, misses: 0, loaderCalls: 0 });
+    // Linus was not active lately: loaded on first read, then a hit.
+    await anonymous.get('/users/4');
+    await anonymous.get('/users/4');
+    expect(await stats('userRecords')).toMatchObject({ hits: 2, misses: 1, loaderCalls: 1 });
+    const entries = (await stats('userRecords')).entries;
+    expect((await anonymous.get('/users/999')).status).toBe(404);
+    expect((await stats('userRecords')).entries).toBe(entries);
+    expect((await ada.patch('/me', { name: 'Ada King' })).status).toBe(200);
+    expect((await anonymous.get('/users/1')).body.name).toBe('Ada King');
   });
 
-  it('exposes Prometheus metrics and its health', async () => {
-    await request(app.getHttpServer()).get('/profiles/ada').expect(200);
-    await request(app.getHttpServer()).get('/profiles/ada').expect(200);
-    const metrics = await request(app.getHttpServer()).get('/metrics').expect(200);
-    expect(metrics.headers['content-type']).toMatch(/text\/plain/);
-    expect(metrics.text).toContain('cache_hits_total{namespace="profiles"} 1');
-    expect(metrics.text).toContain('cache_operation_duration_seconds_bucket');
-    const health = await request(app.getHttpServer()).get('/cache/health').expect(200);
-    expect(health.body).toMatchObject({
-      status: 'up',
-      memory: { healthy: true },
-      persistence: { healthy: true },
+  it('caches GET /me per user, and evicts it when memberships change', async () => {
+    const first = await ada.get('/me');
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    expect(first.body.user.email).toBe('ada@example.com');
+    const again = await ada.get('/me');
+    expect(again.headers.get('x-cache')).toBe('HIT');
+    expect(again.body).toEqual(first.body);
+    // Another user never gets Ada's cached answer.
+    const other = await alan.get('/me');
+    expect(other.headers.get('x-cache')).toBe('MISS');
+    expect(other.body.user.email).toBe('alan@example.com');
+    expect((await new DemoClient(base).get('/me')).status).toBe(401);
+    const created = await ada.post('/chats', { title: 'poetry' });
+    expect(created.status).toBe(201);
+    const after = await ada.get('/me');
+    expect(after.headers.get('x-cache')).toBe('MISS');
+    expect(after.body.chats.map((chat: { title: string }) => chat.title)).toEqual([
+      'general',
+      'poetry',
+    ]);
+  });
+
+  it('signs up with a one-time confirmation code', async () => {
+    const anonymous = new DemoClient(base);
+    const signup = await anonymous.post('/auth/signup', {
+      email: 'kay@example.com',
+      name: 'Alan Kay',
+    });
+    expect(signup.status).toBe(201);
+    expect((await anonymous.post('/auth/confirm', { code: '000000' })).status).toBe(404);
+    const confirmed = await anonymous.post('/auth/confirm', { code: signup.body.code });
+    expect(confirmed.status).toBe(201);
+    expect(confirmed.body.user).toMatchObject({ email: 'kay@example.com', name: 'Alan Kay' });
+    // Used once: the code is gone.
+    expect((await anonymous.post('/auth/confirm', { code: signup.body.code })).status).toBe(404);
+    const kay = new DemoClient(base, confirmed.body.token);
+    expect((await kay.get('/me')).body.user.name).toBe('Alan Kay');
+    expect(
+      (await anonymous.post('/auth/signup', { email: 'kay@example.com', name: 'K' })).status,
+    ).toBe(409);
+    expect(
+      (await anonymous.post('/auth/signup', { email: 'not-an-email', name: 'K' })).body.message,
+    ).toBe('email: "not-an-email" is not an email address');
+  });
+
+  it('lists pending confirmations by owner and runs them once, for their owner only', async () => {
+    const request = await ada.post('/chats/1/delete-request');
+    expect(request.status).toBe(201);
+    expect((await ada.get('/me/pending')).body).toEqual([
+      { kind: 'delete-chat', chatId: 1, userId: 1 },
+    ]);
+    expect((await alan.get('/me/pending')).body).toEqual([]);
+    expect((await alan.post('/chats/1/delete-request')).status).toBe(403);
+    expect((await alan.delete(`/chats/1?code=${request.body.code}`)).status).toBe(404);
+    expect((await ada.delete(`/chats/1?code=${request.body.code}`)).body).toEqual({ deleted: 1 });
+    expect((await ada.get('/me/pending')).body).toEqual([]);
+    expect((await ada.get('/chats/1')).status).toBe(404);
+  });
+
+  it('writes chat settings to the store before answering (ON_CHANGE), owners only', async () => {
+    const saved = await ada.patch('/chats/1/settings', { topic: 'welcome', maxMessageLength: 10 });
+    expect(saved.body).toEqual({ topic: 'welcome', maxMessageLength: 10 });
+    const rows = await sqliteRows(store, 'chats');
+    expect(
+      rows.filter((row) => row.key === 'settings:1').map((row) => JSON.parse(row.value)),
+    ).toEqual([{ topic: 'welcome', maxMessageLength: 10 }]);
+    expect((await alan.patch('/chats/1/settings', { topic: 'mine' })).status).toBe(403);
+    const tooLong = await alan.post('/chats/1/messages', { text: 'eleven chars' });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.message).toBe('text: at most 10 characters in this chat');
+    expect((await ada.get('/chats/1')).body.settings.topic).toBe('welcome');
+  });
+
+  it('caches recent messages and searches; a new message drops them by pattern, an edit by tag', async () => {
+    const search = '/chats/1/search?q=MACHINES';
+    expect((await alan.get(search)).body.map((m: { id: number }) => m.id)).toEqual([2]);
+    const before = await stats('messages');
+    expect(
+      (await ada.get('/chats/1/search?q=machines')).body.map((m: { id: number }) => m.id),
+    ).toEqual([2]);
+    // Same words in another case: the same key, a hit.
+    expect((await stats('messages')).hits).toBe(before.hits + 1);
+    const posted = await ada.post('/chats/1/messages', { text: 'Machines will think' });
+    expect(posted.status).toBe(201);
+    expect((await alan.get(search)).body.map((m: { id: number }) => m.id)).toEqual([
+      posted.body.id,
+      2,
+    ]);
+    const recent = await alan.get('/chats/1/messages?limit=2');
+    expect(recent.body.map((m: { text: string }) => m.text)).toEqual([
+      'It is easier to ask forgiveness.',
+      'Machines will think',
+    ]);
+    expect((await alan.patch(`/messages/${posted.body.id}`, { text: 'no' })).status).toBe(403);
+    await ada.patch(`/messages/${posted.body.id}`, { text: 'Machines do think' });
+    expect((await alan.get('/chats/1/messages?limit=1')).body[0].text).toBe('Machines do think');
+    expect((await alan.get(search)).body[0].text).toBe('Machines do think');
+    // Not a member of "compilers": neither its messages nor its searches.
+    expect((await ada.get('/chats/2/messages')).status).toBe(403);
+    expect((await ada.get('/chats/2/search?q=a')).status).toBe(403);
+  });
+
+  it('answers 429 past the per-minute limit, per user', async () => {
+    const statuses = [];
+    for (let i = 0; i < 4; i++)
+      statuses.push((await ada.post('/chats/1/messages', { text: `m${i}` })).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    const limited = await ada.post('/chats/1/messages', { text: 'again' });
+    expect(limited.body.message).toMatch(/^rate limit: 3 messages per minute/);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await alan.post('/chats/1/messages', { text: 'still fine' })).status).toBe(201);
+  });
+
+  it('keeps UI state in memory only, and typing indicators per chat', async () => {
+    expect((await ada.put('/me/ui', { theme: 'dark', openChatId: 1 })).body).toEqual({
+      theme: 'dark',
+      openChatId: 1,
+      draft: '',
+    });
+    expect((await ada.get('/me/ui')).body.theme).toBe('dark');
+    expect((await alan.get('/me/ui')).body.theme).toBe('light');
+    expect((await ada.put('/me/ui', { theme: 'neon' })).status).toBe(400);
+    expect(await stats('users')).toMatchObject({ entries: 1, persistent: 0, memoryOnly: 1 });
+    expect(await sqliteRows(store, 'users')).toEqual([]);
+    expect((await ada.post('/chats/1/typing')).status).toBe(204);
+    expect((await alan.post('/chats/1/typing')).status).toBe(204);
+    expect((await alan.get('/chats/1/typing')).body).toEqual({ userIds: [1, 2] });
+    expect((await ada.post('/chats/2/typing')).status).toBe(403);
+  });
+
+  it('ends one session on logout, and every session of a user through the index', async () => {
+    const second = await DemoClient.login(base, 'ada@example.com');
+    expect((await ada.post('/auth/logout')).status).toBe(204);
+    expect((await ada.get('/me')).status).toBe(401);
+    expect((await second.get('/me')).status).toBe(200);
+    const third = await DemoClient.login(base, 'ada@example.com');
+    expect((await third.delete('/auth/sessions')).body).toEqual({ ended: 2 });
+    expect((await second.get('/me/ui')).status).toBe(401);
+    expect((await alan.get('/me/ui')).status).toBe(200);
+  });
+
+  it('runs the digest once per window', async () => {
+    const first = await new DemoClient(base).post('/jobs/digest');
+    expect(first.body.ran).toBe(true);
+    const second = await new DemoClient(base).post('/jobs/digest');
+    expect(second.body).toMatchObject({ ran: false, window: first.body.window });
+    const latest = (await new DemoClient(base).get('/jobs/digest')).body.latest;
+    expect(latest).toMatchObject({
+      window: first.body.window,
+      messagesPerChat: { '1': 3, '2': 1 },
     });
   });
 
-  it('reports its configuration', async () => {
-    const info = await request(app.getHttpServer()).get('/cache/info').expect(200);
-    expect(info.body.prefix).toBe('demo');
-    expect(info.body.namespaces.map((n: { name: string }) => n.name).sort()).toEqual([
-      'lastSeen',
-      'notes',
-      'profiles',
-      'visits',
+  it('exposes its caches: stats, Prometheus metrics, health and configuration', async () => {
+    await alan.get('/users/2');
+    const metrics = await new DemoClient(base).get('/metrics');
+    expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
+    expect(metrics.body).toContain('cache_hits_total{namespace="userRecords"} 1');
+    expect(metrics.body).toContain('cache_operation_duration_seconds_bucket');
+    const health = await new DemoClient(base).get('/cache/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'up', persistence: { healthy: true } });
+    const info = (await new DemoClient(base).get('/cache/info')).body;
+    expect(info.prefix).toBe('chat');
+    expect(info.namespaces.map((n: { name: string }) => n.name).sort()).toEqual([
+      'chatUsers',
+      'chats',
+      'confirmation',
+      'http',
+      'messages',
+      'ratelimit',
+      'session',
+      'signup',
+      'temp',
+      'userRecords',
+      'users',
     ]);
   });
 });

@@ -47,7 +47,8 @@ const options = fc.oneof(
     {
       ttl: fc.oneof(
         fc.constantFrom('5m', '30s', '1h', '5 mins', '', -1, 0),
-        fc.integer({ min: 1, max: 10_000_000 }),
+        // Long enough to outlive the round trip that reads the value back.
+        fc.integer({ min: 60_000, max: 10_000_000 }),
       ),
       tags: fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
       colour: fc.string(),

@@ -1,39 +1,52 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { CacheModule } from '@app/cache';
-import type { DataSourceOptions } from 'typeorm';
-import { NotesModule } from './notes/notes.module';
-import { validateEnvironment } from './environment';
+import { DataSource } from 'typeorm';
+import { AuthModule } from './auth/auth.module';
 import { CacheAdminController, MetricsController } from './cache-admin.controller';
+import { ChatsModule } from './chats/chats.module';
+import { ConfirmationsModule } from './confirmations/confirmations.module';
+import { DatabaseModule } from './database/database.module';
+import { validateEnvironment } from './environment';
 import { HomeController } from './home.controller';
-import { ProfilesModule } from './profiles/profiles.module';
-
-/** PostgreSQL at DATABASE_URL, else the embedded store (at CACHE_SQLITE_PATH, or the default file). */
-function storeFor(config: ConfigService): DataSourceOptions | undefined {
-  const url = config.get<string>('DATABASE_URL');
-  if (url) return { type: 'postgres', url };
-  const location = config.get<string>('CACHE_SQLITE_PATH');
-  return location ? { type: 'sqljs', location, autoSave: true } : undefined;
-}
+import { JobsModule } from './jobs/jobs.module';
+import { MeModule } from './me/me.module';
+import { MessagesModule } from './messages/messages.module';
+import { RATELIMIT_NAME } from './namespaces';
+import { UsersModule } from './users/users.module';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, validate: validateEnvironment }),
+    DatabaseModule,
     CacheModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) => ({
-        prefix: config.get<string>('CACHE_PREFIX', 'demo'),
-        defaultTtl: config.get<string>('CACHE_DEFAULT_TTL', '15m') as '15m',
-        memory: { maxEntries: Number(config.get<string>('CACHE_MAX_ENTRIES', '10000')) },
-        ...(config.get<string>('REDIS_URL') && {
-          redis: { url: config.get<string>('REDIS_URL') as string },
-        }),
-        persistence: { dataSource: storeFor(config), flushInterval: '2s' },
-        metrics: true,
-      }),
+      // The app's own DataSource: `cache_storage` lives beside the chat tables.
+      inject: [ConfigService, DataSource],
+      useFactory: (config: ConfigService, dataSource: DataSource) => {
+        const redisUrl = config.get<string>('REDIS_URL');
+        return {
+          prefix: config.get<string>('CACHE_PREFIX') || 'chat',
+          defaultTtl: '15m',
+          memory: { maxEntries: Number(config.get<string>('CACHE_MAX_ENTRIES') || 10_000) },
+          ...(redisUrl && { redis: { url: redisUrl } }),
+          persistence: { dataSource, flushInterval: '2s' },
+          metrics: true,
+          namespaces: [
+            // Responses of `CacheInterceptor` routes (GET /me).
+            { name: 'http', ttl: '1m', maxEntries: 2000 },
+            // One counter per user and minute that every instance increments.
+            { name: RATELIMIT_NAME, ttl: '1h', tiers: redisUrl ? ['redis'] : ['memory'] },
+          ],
+        };
+      },
     }),
-    ProfilesModule,
-    NotesModule,
+    UsersModule,
+    ConfirmationsModule,
+    AuthModule,
+    ChatsModule,
+    MessagesModule,
+    MeModule,
+    JobsModule,
   ],
   controllers: [HomeController, CacheAdminController, MetricsController],
 })

@@ -2,22 +2,29 @@
 export function validateEnvironment(
   env: Record<string, string | undefined>,
 ): Record<string, string | undefined> {
-  const port = env.PORT;
-  if (port !== undefined && port !== '' && !/^\d+$/.test(port)) {
+  const set = (name: string): string | undefined =>
+    env[name] === undefined || env[name] === '' ? undefined : env[name];
+  const port = set('PORT');
+  if (port !== undefined && !/^\d+$/.test(port))
     throw new Error(`PORT: ${JSON.stringify(port)} is not a port number`);
-  }
-  for (const name of ['REDIS_URL', 'DATABASE_URL'] as const) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
+  for (const name of ['REDIS_URL', 'DATABASE_URL']) {
+    const value = set(name);
+    if (value === undefined) continue;
     try {
       new URL(value);
     } catch {
       throw new Error(`${name}: ${JSON.stringify(value)} is not a URL`);
     }
   }
-  const entries = env.CACHE_MAX_ENTRIES;
-  if (entries !== undefined && entries !== '' && !/^[1-9]\d*$/.test(entries)) {
-    throw new Error(`CACHE_MAX_ENTRIES: ${JSON.stringify(entries)} is not a positive integer`);
+  for (const name of ['CACHE_MAX_ENTRIES', 'RATE_LIMIT_PER_MINUTE', 'WARM_ACTIVE_DAYS']) {
+    const value = set(name);
+    if (value !== undefined && !/^[1-9]\d*$/.test(value))
+      throw new Error(`${name}: ${JSON.stringify(value)} is not a positive integer`);
   }
+  const interval = set('DIGEST_INTERVAL');
+  if (interval !== undefined && !/^\d+(ms|s|m|h)$/.test(interval))
+    throw new Error(
+      `DIGEST_INTERVAL: ${JSON.stringify(interval)} is not a duration like 30s or 1m`,
+    );
   return env;
 }

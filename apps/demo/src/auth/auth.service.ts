@@ -1,0 +1,72 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectCache, NamespaceCache } from '@app/cache';
+import { randomBytes } from 'node:crypto';
+import { ConfirmationsService } from '../confirmations/confirmations.service';
+import type { User } from '../users/user';
+import { UsersRepository } from '../users/users.repository';
+import type { Session } from './session';
+
+/** A signup waiting for its confirmation code. */
+interface PendingSignup {
+  email: string;
+  name: string;
+  requestedAt: Date;
+}
+
+/** Signup with a confirmation code, and logins as sessions in the cache. */
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly confirmations: ConfirmationsService,
+    @InjectCache('session') private readonly sessions: NamespaceCache<Session>,
+    @InjectCache('signup') private readonly signups: NamespaceCache<PendingSignup>,
+  ) {}
+
+  /** Keeps the signup for 30 minutes and returns the code that confirms it (5 minutes). */
+  async signup(email: string, name: string): Promise<{ code: string }> {
+    if (await this.users.findByEmail(email))
+      throw new ConflictException(`a user with email ${email} exists`);
+    await this.signups.set(email, { email, name, requestedAt: new Date() });
+    return { code: await this.confirmations.create({ kind: 'signup', email }) };
+  }
+
+  /** Creates the user of a confirmed signup and logs them in. */
+  async confirmSignup(code: string): Promise<{ user: User; token: string }> {
+    const action = await this.confirmations.take(code, (pending) => pending.kind === 'signup');
+    if (action.kind !== 'signup') throw new NotFoundException('no such signup');
+    const pending = await this.signups.get(action.email);
+    if (!pending) throw new NotFoundException('the signup expired; sign up again');
+    const user = await this.users.create(pending.email, pending.name);
+    await this.signups.delete(action.email);
+    return { user, token: await this.openSession(user.id) };
+  }
+
+  async login(email: string): Promise<{ user: User; token: string }> {
+    const user = await this.users.findByEmail(email);
+    if (!user) throw new NotFoundException(`no user with email ${email}`);
+    await this.users.touch(user.id);
+    return { user, token: await this.openSession(user.id) };
+  }
+
+  async logout(token: string): Promise<void> {
+    await this.sessions.delete(token);
+  }
+
+  /** Ends every session of a user, found through the sessions' index by user. */
+  async logoutEverywhere(userId: number): Promise<number> {
+    const tokens = await this.sessions.keysByIndex('user', String(userId));
+    await Promise.all(tokens.map((token) => this.sessions.delete(token)));
+    return tokens.length;
+  }
+
+  private async openSession(userId: number): Promise<string> {
+    const token = randomBytes(24).toString('base64url');
+    await this.sessions.set(
+      token,
+      { userId, createdAt: new Date() },
+      { indexes: { user: String(userId) } },
+    );
+    return token;
+  }
+}

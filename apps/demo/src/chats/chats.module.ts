@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CacheModule } from '@app/cache';
+import { AuthModule } from '../auth/auth.module';
+import { ConfirmationsModule } from '../confirmations/confirmations.module';
+import { ChatMemberEntity } from '../database/chat-member.entity';
+import { ChatEntity } from '../database/chat.entity';
+import { MessageEntity } from '../database/message.entity';
+import { CHATS, CHAT_USERS, TEMP } from '../namespaces';
+import { ChatsController } from './chats.controller';
+import { ChatsService } from './chats.service';
+import { TypingService } from './typing.service';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([ChatEntity, ChatMemberEntity, MessageEntity]),
+    CacheModule.forFeature([CHATS, CHAT_USERS, TEMP]),
+    AuthModule,
+    ConfirmationsModule,
+  ],
+  controllers: [ChatsController],
+  providers: [ChatsService, TypingService],
+  exports: [ChatsService],
+})
+export class ChatsModule {}

@@ -1,0 +1,153 @@
+import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { InjectCache, NamespaceCache, PersistenceLevel } from '@app/cache';
+import { DataSource, Repository } from 'typeorm';
+import { ChatMemberEntity } from '../database/chat-member.entity';
+import { ChatEntity } from '../database/chat.entity';
+import { MessageEntity } from '../database/message.entity';
+import {
+  chatUserKey,
+  DEFAULT_SETTINGS,
+  type ChatInfo,
+  type ChatSettings,
+  type ChatUser,
+} from './chat';
+
+/** Chats, their settings and their members, each behind its namespace. */
+@Injectable()
+export class ChatsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @InjectRepository(ChatEntity) private readonly chatRows: Repository<ChatEntity>,
+    @InjectRepository(ChatMemberEntity) private readonly members: Repository<ChatMemberEntity>,
+    @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
+    @InjectCache('chats') private readonly chats: NamespaceCache<ChatInfo | ChatSettings>,
+    @InjectCache('chatUsers') private readonly chatUsers: NamespaceCache<ChatUser>,
+  ) {}
+
+  /** The chat's header, loaded once and kept up to date as messages and members change. */
+  info(chatId: number): Promise<ChatInfo> {
+    return this.chats.getOrSet(`info:${chatId}`, () => this.loadInfo(chatId)) as Promise<ChatInfo>;
+  }
+
+  async settings(chatId: number): Promise<ChatSettings> {
+    const stored = (await this.chats.get(`settings:${chatId}`)) as ChatSettings | undefined;
+    return stored ?? DEFAULT_SETTINGS;
+  }
+
+  /** Owners only. Written to the durable store before this resolves; never expires. */
+  async updateSettings(
+    chatId: number,
+    userId: number,
+    patch: Partial<ChatSettings>,
+  ): Promise<ChatSettings> {
+    const member = await this.requireMember(chatId, userId);
+    if (member.role !== 'owner') throw new ForbiddenException('only the owner changes settings');
+    const settings = { ...(await this.settings(chatId)), ...patch };
+    await this.chats.set(`settings:${chatId}`, settings, {
+      persistence: PersistenceLevel.ON_CHANGE,
+      ttl: Infinity,
+    });
+    return settings;
+  }
+
+  /** The member's state in the chat, or a 403 for non-members (who are not cached). */
+  async requireMember(chatId: number, userId: number): Promise<ChatUser> {
+    const member = await this.chatUsers.getOrSet(
+      chatUserKey(chatId, userId),
+      () => this.loadMember(chatId, userId) as Promise<ChatUser>,
+      { unless: (found: ChatUser | null) => found === null },
+    );
+    if (!member) {
+      await this.info(chatId); // a 404 for a chat that does not exist
+      throw new ForbiddenException(`you are not a member of chat ${chatId}`);
+    }
+    return member;
+  }
+
+  /** Remembers how far the member read; frequent, so written to the table periodically. */
+  async markRead(chatId: number, userId: number, lastReadMessageId: number): Promise<void> {
+    const patch = { lastReadMessageId, lastReadAt: new Date() };
+    if (await this.chatUsers.update(chatUserKey(chatId, userId), patch)) return;
+    const member = await this.requireMember(chatId, userId);
+    await this.chatUsers.set(chatUserKey(chatId, userId), { ...member, ...patch });
+  }
+
+  async create(title: string, userId: number): Promise<ChatInfo> {
+    const chat = await this.dataSource.transaction(async (manager) => {
+      const created = await manager.save(ChatEntity, { title, createdBy: userId });
+      await manager.save(ChatMemberEntity, { chatId: created.id, userId, role: 'owner' });
+      return created;
+    });
+    return this.info(chat.id);
+  }
+
+  async join(chatId: number, userId: number): Promise<ChatInfo> {
+    await this.info(chatId);
+    if (!(await this.members.existsBy({ chatId, userId })))
+      await this.members.insert({ chatId, userId, role: 'member' });
+    await this.chatUsers.delete(chatUserKey(chatId, userId));
+    return this.refreshInfo(chatId);
+  }
+
+  async leave(chatId: number, userId: number): Promise<ChatInfo> {
+    await this.requireMember(chatId, userId);
+    await this.members.delete({ chatId, userId });
+    await this.chatUsers.delete(chatUserKey(chatId, userId));
+    return this.refreshInfo(chatId);
+  }
+
+  /** Deletes the chat and, by pattern, every cached member state and entry of it. */
+  async remove(chatId: number): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.delete(MessageEntity, { chatId });
+      await manager.delete(ChatMemberEntity, { chatId });
+      await manager.delete(ChatEntity, { id: chatId });
+    });
+    await this.chatUsers.invalidatePattern(`${chatId}:*`);
+    await this.chats.delete(`info:${chatId}`);
+    await this.chats.delete(`settings:${chatId}`);
+  }
+
+  /** Recounts members and messages after a change, in the cached header. */
+  async refreshInfo(chatId: number): Promise<ChatInfo> {
+    const fresh = await this.loadInfo(chatId);
+    await this.chats.set(`info:${chatId}`, fresh);
+    return fresh;
+  }
+
+  /** The chats a user is in, with their role. */
+  async chatsOf(userId: number): Promise<Array<{ id: number; title: string; role: string }>> {
+    const rows = await this.chatRows
+      .createQueryBuilder('chat')
+      .innerJoin(ChatMemberEntity, 'member', 'member.chatId = chat.id')
+      .where('member.userId = :userId', { userId })
+      .select(['chat.id AS id', 'chat.title AS title', 'member.role AS role'])
+      .orderBy('chat.id')
+      .getRawMany<{ id: number; title: string; role: string }>();
+    return rows.map((row) => ({ id: Number(row.id), title: row.title, role: row.role }));
+  }
+
+  private async loadInfo(chatId: number): Promise<ChatInfo> {
+    const chat = await this.chatRows.findOneBy({ id: chatId });
+    if (!chat) throw new NotFoundException(`no chat ${chatId}`);
+    const [members, messages, last] = await Promise.all([
+      this.members.countBy({ chatId }),
+      this.messages.countBy({ chatId }),
+      this.messages.findOne({ where: { chatId }, order: { id: 'DESC' } }),
+    ]);
+    return {
+      id: chat.id,
+      title: chat.title,
+      members,
+      messages,
+      lastMessageAt: last?.createdAt ?? null,
+    };
+  }
+
+  private async loadMember(chatId: number, userId: number): Promise<ChatUser | null> {
+    const row = await this.members.findOneBy({ chatId, userId });
+    if (!row) return null;
+    return { chatId, userId, role: row.role, lastReadMessageId: null, lastReadAt: null };
+  }
+}

@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import { InjectCache, NamespaceCache } from '@app/cache';
+
+interface Typing {
+  userId: number;
+  since: Date;
+}
+
+/** "Is typing" indicators: 5 seconds each, found per chat through a secondary index. */
+@Injectable()
+export class TypingService {
+  constructor(@InjectCache('temp') private readonly temp: NamespaceCache<Typing>) {}
+
+  async typing(chatId: number, userId: number): Promise<void> {
+    await this.temp.set(
+      `typing:${chatId}:${userId}`,
+      { userId, since: new Date() },
+      { ttl: '5s', indexes: { typingIn: String(chatId) } },
+    );
+  }
+
+  async whoIsTyping(chatId: number): Promise<number[]> {
+    const typing = await this.temp.getByIndex('typingIn', String(chatId));
+    return typing.map((entry) => entry.userId).sort((a, b) => a - b);
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { CacheModule } from '@app/cache';
+import { CONFIRMATION } from '../namespaces';
+import { ConfirmationsService } from './confirmations.service';
+
+@Module({
+  imports: [CacheModule.forFeature([CONFIRMATION])],
+  providers: [ConfirmationsService],
+  exports: [ConfirmationsService],
+})
+export class ConfirmationsModule {}

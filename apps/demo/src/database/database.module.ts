@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { databaseOptions, ENTITIES } from './database-options';
+import { SeedService } from './seed.service';
+
+/** The chat service's own source of truth, seeded at first start. */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => databaseOptions(config),
+    }),
+    TypeOrmModule.forFeature(ENTITIES),
+  ],
+  providers: [SeedService],
+  exports: [TypeOrmModule],
+})
+export class DatabaseModule {}

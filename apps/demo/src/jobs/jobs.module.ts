@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CacheModule } from '@app/cache';
+import { MessageEntity } from '../database/message.entity';
+import { TEMP } from '../namespaces';
+import { DigestJob } from './digest.job';
+import { JobsController } from './jobs.controller';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([MessageEntity]), CacheModule.forFeature([TEMP])],
+  controllers: [JobsController],
+  providers: [DigestJob],
+})
+export class JobsModule {}

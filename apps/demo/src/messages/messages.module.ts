@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CacheModule } from '@app/cache';
+import { AuthModule } from '../auth/auth.module';
+import { ChatsModule } from '../chats/chats.module';
+import { MessageEntity } from '../database/message.entity';
+import { MESSAGES } from '../namespaces';
+import { MessagesController } from './messages.controller';
+import { MessagesService } from './messages.service';
+import { RateLimitGuard } from './rate-limit.guard';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([MessageEntity]),
+    CacheModule.forFeature([MESSAGES]),
+    AuthModule,
+    ChatsModule,
+  ],
+  controllers: [MessagesController],
+  providers: [MessagesService, RateLimitGuard],
+})
+export class MessagesModule {}

@@ -1,0 +1,23 @@
+import type { UserEntity } from '../database/user.entity';
+
+/** A user as the API and the caches hold it: plain data, no entity class. */
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  lastActiveAt: Date;
+}
+
+export function toUser(entity: UserEntity): User {
+  return {
+    id: entity.id,
+    email: entity.email,
+    name: entity.name,
+    lastActiveAt: entity.lastActiveAt,
+  };
+}
+
+/** The key of a user in the `userRecords` namespace. */
+export function userRecordKey(id: number): string {
+  return String(id);
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CacheModule } from '@app/cache';
+import { UserEntity } from '../database/user.entity';
+import { USER_RECORDS } from '../namespaces';
+import { UserWarmupService } from './user-warmup.service';
+import { UsersController } from './users.controller';
+import { UsersRepository } from './users.repository';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([UserEntity]), CacheModule.forFeature([USER_RECORDS])],
+  controllers: [UsersController],
+  providers: [UsersRepository, UserWarmupService],
+  exports: [UsersRepository],
+})
+export class UsersModule {}
