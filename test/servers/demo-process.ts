@@ -23,7 +23,8 @@ export class DemoProcess {
       ],
       {
         cwd: root,
-        env: { ...process.env, ...env, PORT: String(port) },
+        // Servers only when the test names them: the embedded store and no Redis otherwise.
+        env: { ...process.env, REDIS_URL: '', DATABASE_URL: '', ...env, PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -1,0 +1,135 @@
+import { DemoClient } from './servers/demo-client';
+import { DemoProcess } from './servers/demo-process';
+import { eventually } from './servers/eventually';
+import { PostgresDatabase } from './servers/postgres-database';
+import { RedisServer } from './servers/redis-server';
+
+/**
+ * Two processes of the chat demo over one real Redis and one real PostgreSQL, both started by
+ * the test: what one instance writes, the other serves; limits and jobs hold across both.
+ */
+describe('two demo instances over Redis and PostgreSQL', () => {
+  let redis: RedisServer;
+  let database: PostgresDatabase;
+  let a: DemoProcess;
+  let b: DemoProcess;
+
+  const start = (name: string): Promise<DemoProcess> =>
+    DemoProcess.start({
+      REDIS_URL: redis.url,
+      DATABASE_URL: database.url,
+      RATE_LIMIT_PER_MINUTE: '5',
+      DIGEST_INTERVAL: '1h',
+      INSTANCE_NAME: name,
+    });
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    database = await PostgresDatabase.create();
+    // Together, so that both try to seed the empty database at once.
+    [a, b] = await Promise.all([start('a'), start('b')]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop('SIGTERM'), b?.stop('SIGTERM')]);
+    await redis?.stop();
+    await database?.drop();
+  }, 60_000);
+
+  it('seeds the database once, though both instances started on it together', async () => {
+    const users = await database.query<{ email: string }>('SELECT email FROM users ORDER BY id');
+    expect(users.map((user) => user.email)).toEqual([
+      'ada@example.com',
+      'alan@example.com',
+      'grace@example.com',
+      'linus@example.com',
+    ]);
+  });
+
+  it('accepts on one instance a session opened on the other', async () => {
+    const ada = await DemoClient.login(a.url, 'ada@example.com');
+    const me = await ada.on(b.url).get('/me');
+    expect(me.status).toBe(200);
+    expect(me.body.user.email).toBe('ada@example.com');
+  });
+
+  it('stays coherent: a rename, chat settings and new messages on one are served by the other', async () => {
+    const alan = await DemoClient.login(a.url, 'alan@example.com');
+    const alanOnB = alan.on(b.url);
+    // B caches these in its memory tier first.
+    expect((await alanOnB.get('/users/2')).body.name).toBe('Alan Turing');
+    expect((await alanOnB.get('/chats/2')).body.settings.topic).toBe('');
+    const before = (await alanOnB.get('/chats/2/messages')).body;
+
+    expect((await alan.patch('/me', { name: 'Alan M. Turing' })).status).toBe(200);
+    const grace = await DemoClient.login(a.url, 'grace@example.com');
+    expect((await grace.patch('/chats/2/settings', { topic: 'parsers' })).status).toBe(200);
+    const posted = await grace.post('/chats/2/messages', { text: 'COBOL is coming' });
+    expect(posted.status).toBe(201);
+
+    // The bus drops B's copies; the next reads see A's writes.
+    await eventually(async () =>
+      expect((await alanOnB.get('/users/2')).body.name).toBe('Alan M. Turing'),
+    );
+    await eventually(async () =>
+      expect((await alanOnB.get('/chats/2')).body.settings.topic).toBe('parsers'),
+    );
+    await eventually(async () =>
+      expect((await alanOnB.get('/chats/2/messages')).body).toHaveLength(before.length + 1),
+    );
+    expect(
+      (await alanOnB.get('/chats/2/search?q=cobol')).body.map((m: { id: number }) => m.id),
+    ).toEqual([posted.body.id]);
+  });
+
+  it('holds the rate limit across instances', async () => {
+    // Clear of a minute boundary, where the per-minute counter starts over.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 50_000)
+      await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    const grace = await DemoClient.login(a.url, 'grace@example.com');
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const instance = i % 2 ? b.url : a.url;
+      statuses.push((await grace.on(instance).post('/chats/1/messages', { text: `n${i}` })).status);
+    }
+    // The earlier test's post counted too: 5 per minute in all, whichever instance answers.
+    expect(statuses.filter((status) => status === 201).length).toBeLessThanOrEqual(5);
+    expect(statuses.slice(-2)).toEqual([429, 429]);
+  });
+
+  it('runs the digest on exactly one instance per window', async () => {
+    const runs = await Promise.all([
+      new DemoClient(a.url).post('/jobs/digest'),
+      new DemoClient(b.url).post('/jobs/digest'),
+    ]);
+    expect(runs.map((run) => run.body.ran).sort()).toEqual([false, true]);
+    const winner = runs.find((run) => run.body.ran)?.body.instance;
+    const seen = await new DemoClient(b.url).get('/jobs/digest');
+    expect(seen.body.latest).toMatchObject({ ranBy: winner, window: runs[0].body.window });
+  });
+
+  it('keeps persisted namespaces across a restart, even with Redis emptied', async () => {
+    const ada = await DemoClient.login(a.url, 'ada@example.com');
+    expect((await ada.patch('/chats/1/settings', { topic: 'kept' })).status).toBe(200);
+    await Promise.all([a.stop('SIGTERM'), b.stop('SIGTERM')]);
+    const rows = await database.query<{ namespace: string; key: string }>(
+      "SELECT namespace, key FROM cache_storage WHERE namespace IN ('session', 'chats') ORDER BY namespace, key",
+    );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { namespace: 'chats', key: 'settings:1' },
+        { namespace: 'session', key: ada.token },
+      ]),
+    );
+    // Nothing left in Redis: whatever comes back, comes from PostgreSQL.
+    await redis.kill();
+    await redis.restart();
+    a = await start('a');
+    const me = await ada.on(a.url).get('/me');
+    expect(me.status).toBe(200);
+    expect((await ada.on(a.url).get('/chats/1')).body.settings.topic).toBe('kept');
+    b = await start('b');
+    expect((await ada.on(b.url).get('/me')).status).toBe(200);
+  }, 120_000);
+});
