@@ -79,7 +79,11 @@ export class RedisBackend {
     if (!ready)
       RedisBackend.logger.warn(`Redis is not reachable yet; the cache runs degraded until it is`);
     // The subscription completes on its own once Redis is reachable; start-up does not wait for it.
-    if (this.bus) await Promise.race([this.bus.start().catch(() => undefined), delay(ms)]);
+    if (this.bus)
+      await within(
+        ms,
+        this.bus.start().catch(() => undefined),
+      );
   }
 
   /** Round-trip time of a PING in ms, or the reason it failed within `timeout` ms. */
@@ -114,7 +118,11 @@ export class RedisBackend {
     this.bus?.close();
     this.breaker.close();
     this.stopListening();
-    if (this.owned) await this.client.quit().catch(() => this.client.disconnect());
+    if (!this.owned) return;
+    // QUIT lets pending replies arrive; a client that never connected (or is retrying) has
+    // nothing to wait for, and only `disconnect` stops its reconnect timer.
+    if (this.client.status === 'ready') await this.client.quit().catch(() => undefined);
+    this.client.disconnect();
   }
 }
 
@@ -130,6 +138,9 @@ function createClient(options: ResolvedRedisOptions): RedisClient {
     // The circuit breaker bounds every call in time: one timer, not one per command.
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    // After QUIT the server closes at once; only a socket that already failed (e.g. a refused
+    // TLS certificate) waits this long, holding the process open, before it is destroyed.
+    disconnectTimeout: 200,
   };
   if (Array.isArray(rest.cluster)) {
     const clusterOptions = (rest.clusterOptions ?? {}) as Record<string, unknown>;
@@ -167,6 +178,9 @@ function waitForReady(client: RedisClient, ms: number): Promise<boolean> {
   });
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** Waits for `work`, at most `ms`; the timer goes as soon as either ends. */
+async function within(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
