@@ -21,18 +21,19 @@ export class ChatsService {
     @InjectRepository(ChatEntity) private readonly chatRows: Repository<ChatEntity>,
     @InjectRepository(ChatMemberEntity) private readonly members: Repository<ChatMemberEntity>,
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
-    @InjectCache('chats') private readonly chats: NamespaceCache<ChatInfo | ChatSettings>,
+    // One namespace, two typed views: `info:<id>` keys hold headers, `settings:<id>` settings.
+    @InjectCache('chats') private readonly headers: NamespaceCache<ChatInfo>,
+    @InjectCache('chats') private readonly chatSettings: NamespaceCache<ChatSettings>,
     @InjectCache('chatUsers') private readonly chatUsers: NamespaceCache<ChatUser>,
   ) {}
 
   /** The chat's header, loaded once and kept up to date as messages and members change. */
   info(chatId: number): Promise<ChatInfo> {
-    return this.chats.getOrSet(`info:${chatId}`, () => this.loadInfo(chatId)) as Promise<ChatInfo>;
+    return this.headers.getOrSet(`info:${chatId}`, () => this.loadInfo(chatId));
   }
 
   async settings(chatId: number): Promise<ChatSettings> {
-    const stored = (await this.chats.get(`settings:${chatId}`)) as ChatSettings | undefined;
-    return stored ?? DEFAULT_SETTINGS;
+    return (await this.chatSettings.get(`settings:${chatId}`)) ?? DEFAULT_SETTINGS;
   }
 
   /** Owners only. Written to the durable store before this resolves; never expires. */
@@ -44,7 +45,7 @@ export class ChatsService {
     const member = await this.requireMember(chatId, userId);
     if (member.role !== 'owner') throw new ForbiddenException('only the owner changes settings');
     const settings = { ...(await this.settings(chatId)), ...patch };
-    await this.chats.set(`settings:${chatId}`, settings, {
+    await this.chatSettings.set(`settings:${chatId}`, settings, {
       persistence: PersistenceLevel.ON_CHANGE,
       ttl: Infinity,
     });
@@ -105,14 +106,14 @@ export class ChatsService {
       await manager.delete(ChatEntity, { id: chatId });
     });
     await this.chatUsers.invalidatePattern(`${chatId}:*`);
-    await this.chats.delete(`info:${chatId}`);
-    await this.chats.delete(`settings:${chatId}`);
+    await this.headers.delete(`info:${chatId}`);
+    await this.chatSettings.delete(`settings:${chatId}`);
   }
 
   /** Recounts members and messages after a change, in the cached header. */
   async refreshInfo(chatId: number): Promise<ChatInfo> {
     const fresh = await this.loadInfo(chatId);
-    await this.chats.set(`info:${chatId}`, fresh);
+    await this.headers.set(`info:${chatId}`, fresh);
     return fresh;
   }
 

@@ -33,7 +33,8 @@ export class DigestJob implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     config: ConfigService,
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
-    @InjectCache('temp') private readonly temp: NamespaceCache<string | Digest>,
+    @InjectCache('temp') private readonly locks: NamespaceCache<string>,
+    @InjectCache('temp') private readonly digests: NamespaceCache<Digest>,
   ) {
     this.interval = ms((config.get<string>('DIGEST_INTERVAL') || '1m') as ms.StringValue);
   }
@@ -50,7 +51,7 @@ export class DigestJob implements OnApplicationBootstrap, OnModuleDestroy {
   /** Runs the current window's digest unless an instance already took it. */
   async run(): Promise<{ ran: boolean; window: number }> {
     const window = Math.floor(Date.now() / this.interval);
-    const took = await this.temp.setIfAbsent(`lock:digest:${window}`, instanceName(), {
+    const took = await this.locks.setIfAbsent(`lock:digest:${window}`, instanceName(), {
       ttl: this.interval * 2,
     });
     if (!took) return { ran: false, window };
@@ -70,12 +71,12 @@ export class DigestJob implements OnApplicationBootstrap, OnModuleDestroy {
         rows.map((row) => [String(row.chatId), Number(row.count)]),
       ),
     };
-    await this.temp.set('digest:latest', digest, { ttl: this.interval * 2 });
+    await this.digests.set('digest:latest', digest, { ttl: this.interval * 2 });
     this.logger.log(`digest of window ${window} by ${digest.ranBy}`);
     return { ran: true, window };
   }
 
-  async latest(): Promise<Digest | undefined> {
-    return (await this.temp.get('digest:latest')) as Digest | undefined;
+  latest(): Promise<Digest | undefined> {
+    return this.digests.get('digest:latest');
   }
 }
