@@ -167,9 +167,15 @@ export interface SetOptions {
    * @default the namespace's `ttl`
    */
   ttl?: Duration;
-  /** Tags for `invalidateTags`. */
+  /**
+   * Tags for `invalidateTags`.
+   * @default none
+   */
   tags?: string[];
-  /** Secondary index values for `getByIndex` / `keysByIndex`, e.g. `{ email: 'a@b.c' }`. */
+  /**
+   * Secondary index values for `getByIndex` / `keysByIndex`, e.g. `{ email: 'a@b.c' }`.
+   * @default none
+   */
   indexes?: Record<string, string>;
   /**
    * When this entry is written to the durable store.
@@ -178,7 +184,10 @@ export interface SetOptions {
   persistence?: PersistenceLevel;
 }
 
-/** Options of `getOrSet`: those of `set`, plus a lock across instances. */
+/**
+ * Options of `getOrSet`: those of `set`, plus a lock across instances and ways to serve around a
+ * slow or failing loader.
+ */
 export interface GetOrSetOptions extends SetOptions {
   /**
    * With a shared tier (Redis): only one instance runs the loader for a missing key; the others
@@ -186,7 +195,10 @@ export interface GetOrSetOptions extends SetOptions {
    * @default false; `{ ttl: '10s', wait: '5s' }` when true
    */
   lock?: boolean | { ttl?: Duration; wait?: Duration };
-  /** True for a loaded value that must be returned but not stored. */
+  /**
+   * True for a loaded value that must be returned but not stored.
+   * @default none (every loaded value but `undefined` is stored)
+   */
   unless?: (value: never) => boolean;
   /**
    * Keep the stored value this long past its TTL; while the loader fails or is slow, that stale
@@ -197,16 +209,19 @@ export interface GetOrSetOptions extends SetOptions {
   /**
    * Soft timeout: when a stale value exists and the loader takes longer, the stale value is
    * returned; the loader goes on and its value is stored when it arrives.
+   * @default none (wait for the loader)
    */
   timeout?: Duration;
   /**
    * Hard timeout: after it the call returns the stale value or fails with
    * `E_CACHE_LOADER_TIMEOUT`; the loader goes on and its value is stored when it arrives.
+   * @default none (wait for the loader)
    */
   hardTimeout?: Duration;
   /**
    * A fraction of the TTL (0 to 1): a hit with less than this share of its TTL left returns the
    * value and refreshes it in the background, once.
+   * @default none (reload only once expired)
    */
   refreshAhead?: number;
 }
