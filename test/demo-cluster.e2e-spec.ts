@@ -82,6 +82,20 @@ describe('two demo instances over Redis and PostgreSQL', () => {
     ).toEqual([posted.body.id]);
   });
 
+  it('refuses on one instance a session ended or a membership left on the other', async () => {
+    const alan = await DemoClient.login(a.url, 'alan@example.com');
+    expect((await alan.on(b.url).get('/chats/1/messages')).status).toBe(200);
+    expect((await alan.post('/chats/1/leave')).status).toBe(200);
+    await eventually(async () =>
+      expect((await alan.on(b.url).get('/chats/1/messages')).status).toBe(403),
+    );
+    expect((await alan.on(b.url).post('/chats/1/join')).status).toBe(200);
+    expect((await alan.get('/chats/1/messages')).status).toBe(200);
+    expect((await alan.on(b.url).get('/me')).status).toBe(200);
+    expect((await alan.post('/auth/logout')).status).toBe(204);
+    await eventually(async () => expect((await alan.on(b.url).get('/me')).status).toBe(401));
+  });
+
   it('holds the rate limit across instances', async () => {
     // Clear of a minute boundary, where the per-minute counter starts over.
     const intoMinute = Date.now() % 60_000;

@@ -25,6 +25,7 @@ describe('the chat demo over HTTP (no server needed)', () => {
     process.env.SQLITE_PATH = store;
     process.env.RATE_LIMIT_PER_MINUTE = '3';
     process.env.DIGEST_INTERVAL = '1h';
+    process.env.ADMIN_TOKEN = 'operator-secret';
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     app = moduleRef.createNestApplication({ logger: false, forceCloseConnections: true });
     await app.listen(0, '127.0.0.1');
@@ -90,12 +91,16 @@ describe('the chat demo over HTTP (no server needed)', () => {
       name: 'Alan Kay',
     });
     expect(signup.status).toBe(201);
-    expect((await anonymous.post('/auth/confirm', { code: '000000' })).status).toBe(404);
-    const confirmed = await anonymous.post('/auth/confirm', { code: signup.body.code });
+    const kayConfirms = (code: string, email = 'kay@example.com') =>
+      anonymous.post('/auth/confirm', { email, code });
+    expect((await kayConfirms('000000')).status).toBe(404);
+    // A code confirms only the email it was sent for.
+    expect((await kayConfirms(signup.body.code, 'eve@example.com')).status).toBe(404);
+    const confirmed = await kayConfirms(signup.body.code);
     expect(confirmed.status).toBe(201);
     expect(confirmed.body.user).toMatchObject({ email: 'kay@example.com', name: 'Alan Kay' });
     // Used once: the code is gone.
-    expect((await anonymous.post('/auth/confirm', { code: signup.body.code })).status).toBe(404);
+    expect((await kayConfirms(signup.body.code)).status).toBe(404);
     const kay = new DemoClient(base, confirmed.body.token);
     expect((await kay.get('/me')).body.user.name).toBe('Alan Kay');
     expect(
@@ -212,6 +217,95 @@ describe('the chat demo over HTTP (no server needed)', () => {
       window: first.body.window,
       messagesPerChat: { '1': 3, '2': 1 },
     });
+  });
+
+  it('stops guessing: after 5 wrong codes for an email, even the right one waits', async () => {
+    const anonymous = new DemoClient(base);
+    const { code } = (await anonymous.post('/auth/signup', { email: 'mal@example.com', name: 'M' }))
+      .body;
+    const wrong = code === '100000' ? '100001' : '100000';
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await anonymous.post('/auth/confirm', { email: 'mal@example.com', code: wrong })).status,
+      ).toBe(404);
+    const blocked = await anonymous.post('/auth/confirm', { email: 'mal@example.com', code });
+    expect(blocked.status).toBe(429);
+  });
+
+  it('joins and leaves chats: counts, access and the cached GET /me follow', async () => {
+    const ada2 = await ada.get('/me');
+    expect(ada2.body.chats.map((chat: { id: number }) => chat.id)).toEqual([1]);
+    expect((await ada.get('/me')).headers.get('x-cache')).toBe('HIT');
+    expect((await ada.get('/chats/2')).status).toBe(403);
+    const joined = await ada.post('/chats/2/join');
+    expect(joined.body).toMatchObject({ id: 2, members: 3 });
+    expect((await ada.post('/chats/2/join')).body.members).toBe(3);
+    const me = await ada.get('/me');
+    expect(me.headers.get('x-cache')).toBe('MISS');
+    expect(me.body.chats.map((chat: { id: number }) => chat.id)).toEqual([1, 2]);
+    expect((await ada.get('/chats/2/messages')).status).toBe(200);
+    expect((await ada.post('/chats/2/leave')).body.members).toBe(2);
+    // Leaving revokes access at once: the cached membership went with it.
+    expect((await ada.get('/chats/2/messages')).status).toBe(403);
+    expect((await ada.get('/chats/2')).status).toBe(403);
+    // The owner deletes a chat instead of leaving it.
+    expect((await ada.post('/chats/1/leave')).status).toBe(403);
+    expect((await ada.post('/chats/999/join')).status).toBe(404);
+  });
+
+  it('evicts the cached GET /me when the user renames', async () => {
+    await ada.get('/me');
+    expect((await ada.get('/me')).headers.get('x-cache')).toBe('HIT');
+    await ada.patch('/me', { name: 'Countess of Lovelace' });
+    const me = await ada.get('/me');
+    expect(me.headers.get('x-cache')).toBe('MISS');
+    expect(me.body.user.name).toBe('Countess of Lovelace');
+  });
+
+  it('drops every cached entry of a deleted chat', async () => {
+    await alan.get('/chats/1/messages');
+    await alan.get('/chats/1/search?q=think');
+    const before = (await stats('messages')).entries;
+    expect(before).toBe(2);
+    const { code } = (await ada.post('/chats/1/delete-request')).body;
+    await ada.delete(`/chats/1?code=${code}`);
+    expect((await stats('messages')).entries).toBe(0);
+    expect((await alan.get('/chats/1/messages')).status).toBe(404);
+  });
+
+  it('answers 400 naming the field for bad or missing input, never 500', async () => {
+    const noBody = await ada.call('POST', '/chats');
+    expect(noBody.status).toBe(400);
+    expect(noBody.body.message).toBe('title: a non-empty string is required');
+    expect((await ada.post('/chats', ['general'])).body.message).toBe(
+      'the body must be a JSON object',
+    );
+    expect((await new DemoClient(base).call('POST', '/auth/login')).body.message).toBe(
+      'email: a non-empty string is required',
+    );
+    expect((await ada.patch('/chats/1/settings', { topic: 5 })).body.message).toBe(
+      'topic: a string is required',
+    );
+    expect((await ada.get('/chats/9999999999')).body.message).toBe('id: "9999999999" is not an id');
+    expect((await ada.get('/chats/1/search')).body.message).toBe(
+      'q: a non-empty string is required',
+    );
+    expect((await ada.get('/chats/1/messages?limit=0')).body.message).toBe(
+      'limit: an integer from 1 to 50 is required',
+    );
+    await ada.patch('/chats/1/settings', { maxMessageLength: 5 });
+    // Edits keep to the chat's limit too.
+    expect((await ada.patch('/messages/1', { text: 'far too long' })).status).toBe(400);
+  });
+
+  it('clears every cache only with the operator token', async () => {
+    const anonymous = new DemoClient(base);
+    expect((await anonymous.delete('/cache')).status).toBe(403);
+    const cleared = await anonymous.call('DELETE', '/cache', undefined, {
+      'x-admin-token': 'operator-secret',
+    });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.cleared).toBeGreaterThan(0);
   });
 
   it('exposes its caches: stats, Prometheus metrics, health and configuration', async () => {

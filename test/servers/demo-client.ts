@@ -40,8 +40,13 @@ export class DemoClient {
     return this.call('DELETE', path);
   }
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<DemoResponse<T>> {
-    const headers: Record<string, string> = {};
+  async call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<DemoResponse<T>> {
+    const headers: Record<string, string> = { ...extraHeaders };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${this.base}${path}`, {

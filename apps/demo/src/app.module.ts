@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { CacheModule } from '@app/cache';
 import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
-import { CacheAdminController, MetricsController } from './cache-admin.controller';
+import { BodyObjectPipe } from './body-object.pipe';
+import { CacheAdminController } from './admin/cache-admin.controller';
+import { MetricsController } from './admin/metrics.controller';
 import { ChatsModule } from './chats/chats.module';
 import { ConfirmationsModule } from './confirmations/confirmations.module';
 import { DatabaseModule } from './database/database.module';
@@ -15,6 +18,7 @@ import { MessagesModule } from './messages/messages.module';
 import { RATELIMIT_NAME } from './namespaces';
 import { UsersModule } from './users/users.module';
 
+/** The chat service: configuration, its database, the cache, and one module per concern. */
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, validate: validateEnvironment }),
@@ -49,5 +53,6 @@ import { UsersModule } from './users/users.module';
     JobsModule,
   ],
   controllers: [HomeController, CacheAdminController, MetricsController],
+  providers: [{ provide: APP_PIPE, useClass: BodyObjectPipe }],
 })
 export class AppModule {}

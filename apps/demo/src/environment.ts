@@ -22,7 +22,7 @@ export function validateEnvironment(
       throw new Error(`${name}: ${JSON.stringify(value)} is not a positive integer`);
   }
   const interval = set('DIGEST_INTERVAL');
-  if (interval !== undefined && !/^\d+(ms|s|m|h)$/.test(interval))
+  if (interval !== undefined && !/^[1-9]\d*(ms|s|m|h)$/.test(interval))
     throw new Error(
       `DIGEST_INTERVAL: ${JSON.stringify(interval)} is not a duration like 30s or 1m`,
     );

@@ -13,6 +13,7 @@ import { AuthService } from './auth.service';
 import { CurrentUser, SessionToken } from './current-user.decorator';
 import { SessionGuard } from './session.guard';
 
+/** Signup with a confirmation code, login, logout. */
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
@@ -24,8 +25,10 @@ export class AuthController {
   }
 
   @Post('confirm')
-  confirm(@Body() body: { code?: unknown }): Promise<{ user: User; token: string }> {
-    return this.auth.confirmSignup(requireText(body.code, 'code', 16));
+  confirm(
+    @Body() body: { email?: unknown; code?: unknown },
+  ): Promise<{ user: User; token: string }> {
+    return this.auth.confirmSignup(requireEmail(body.email), requireText(body.code, 'code', 16));
   }
 
   @Post('login')

@@ -10,6 +10,7 @@ import { SessionGuard } from './session.guard';
 /** Modules that import this one can guard routes with `SessionGuard`. */
 const sessions = CacheModule.forFeature([SESSION]);
 
+/** Signup, login and sessions; exports `SessionGuard` and the `session` namespace. */
 @Module({
   imports: [sessions, CacheModule.forFeature([SIGNUP]), UsersModule, ConfirmationsModule],
   controllers: [AuthController],

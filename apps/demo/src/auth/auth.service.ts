@@ -1,10 +1,19 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  ConflictException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import { InjectCache, NamespaceCache } from '@app/cache';
 import { randomBytes } from 'node:crypto';
 import { ConfirmationsService } from '../confirmations/confirmations.service';
 import type { User } from '../users/user';
 import { UsersRepository } from '../users/users.repository';
 import type { Session } from './session';
+
+/** Wrong confirmation codes one email may send within 5 minutes. */
+const MAX_CODE_ATTEMPTS = 5;
 
 /** A signup waiting for its confirmation code. */
 interface PendingSignup {
@@ -21,6 +30,8 @@ export class AuthService {
     private readonly confirmations: ConfirmationsService,
     @InjectCache('session') private readonly sessions: NamespaceCache<Session>,
     @InjectCache('signup') private readonly signups: NamespaceCache<PendingSignup>,
+    // Wrong codes per email, beside the signups: `attempts:<email>`.
+    @InjectCache('signup') private readonly attempts: NamespaceCache<number>,
   ) {}
 
   /** Keeps the signup for 30 minutes and returns the code that confirms it (5 minutes). */
@@ -31,10 +42,24 @@ export class AuthService {
     return { code: await this.confirmations.create({ kind: 'signup', email }) };
   }
 
-  /** Creates the user of a confirmed signup and logs them in. */
-  async confirmSignup(code: string): Promise<{ user: User; token: string }> {
-    const action = await this.confirmations.take(code, (pending) => pending.kind === 'signup');
-    if (action.kind !== 'signup') throw new NotFoundException('no such signup');
+  /**
+   * Creates the user of a confirmed signup and logs them in. A code confirms only its own email,
+   * and after `MAX_CODE_ATTEMPTS` wrong codes for an email (5 minutes) none is taken, so six
+   * digits cannot be guessed.
+   */
+  async confirmSignup(email: string, code: string): Promise<{ user: User; token: string }> {
+    const failures = (await this.attempts.get(`attempts:${email}`)) ?? 0;
+    if (failures >= MAX_CODE_ATTEMPTS)
+      throw new HttpException(
+        'too many wrong codes; try again later',
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    const action = await this.confirmations
+      .take(code, 'signup', (pending) => pending.email === email)
+      .catch(async (error: unknown) => {
+        await this.attempts.increment(`attempts:${email}`, 1, { ttl: '5m' });
+        throw error;
+      });
     const pending = await this.signups.get(action.email);
     if (!pending) throw new NotFoundException('the signup expired; sign up again');
     const user = await this.users.create(pending.email, pending.name);
@@ -42,6 +67,7 @@ export class AuthService {
     return { user, token: await this.openSession(user.id) };
   }
 
+  /** Demo sign-in: the email of a user is enough (no passwords here). */
   async login(email: string): Promise<{ user: User; token: string }> {
     const user = await this.users.findByEmail(email);
     if (!user) throw new NotFoundException(`no user with email ${email}`);
@@ -49,6 +75,7 @@ export class AuthService {
     return { user, token: await this.openSession(user.id) };
   }
 
+  /** Ends the session of `token`. */
   async logout(token: string): Promise<void> {
     await this.sessions.delete(token);
   }

@@ -13,17 +13,10 @@ export interface ChatSettings {
   maxMessageLength: number;
 }
 
+/** Settings of a chat whose owner changed none. */
 export const DEFAULT_SETTINGS: ChatSettings = { topic: '', maxMessageLength: 2000 };
 
-/** A member's state in one chat, in `chatUsers` as `<chatId>:<userId>`, written periodically. */
-export interface ChatUser {
-  chatId: number;
-  userId: number;
-  role: 'owner' | 'member';
-  lastReadMessageId: number | null;
-  lastReadAt: Date | null;
-}
-
-export function chatUserKey(chatId: number, userId: number): string {
-  return `${chatId}:${userId}`;
+/** Everything cached from a chat's messages (recent lists, search results) carries this tag. */
+export function chatTag(chatId: number): string {
+  return `chat:${chatId}`;
 }

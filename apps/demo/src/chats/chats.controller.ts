@@ -15,14 +15,16 @@ import { CacheEvict } from '@app/cache';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { SessionGuard } from '../auth/session.guard';
 import { ConfirmationsService } from '../confirmations/confirmations.service';
-import { optionalCount, requireId, requireText } from '../validation';
-import type { ChatInfo, ChatSettings, ChatUser } from './chat';
+import { optionalCount, optionalText, requireId, requireText } from '../validation';
+import type { ChatInfo, ChatSettings } from './chat';
+import type { ChatUser } from './chat-user';
 import { ChatsService } from './chats.service';
 import { TypingService } from './typing.service';
 
 /** Membership changes alter every member's cached `GET /me`. */
 const EVICT_ME = { namespace: 'http', tags: ['me'] };
 
+/** Chats of the signed-in user: create, read, configure, join, leave, type, delete. */
 @Controller('chats')
 @UseGuards(SessionGuard)
 export class ChatsController {
@@ -59,8 +61,8 @@ export class ChatsController {
     @Body() body: { topic?: unknown; maxMessageLength?: unknown },
   ): Promise<ChatSettings> {
     const patch: Partial<ChatSettings> = {};
-    if (body.topic !== undefined)
-      patch.topic = typeof body.topic === 'string' ? body.topic.slice(0, 200) : '';
+    const topic = optionalText(body.topic, 'topic', 200);
+    if (topic !== undefined) patch.topic = topic;
     const max = optionalCount(body.maxMessageLength, 'maxMessageLength', 4000);
     if (max !== undefined) patch.maxMessageLength = max;
     return this.chats.updateSettings(requireId(id, 'id'), userId, patch);
@@ -85,7 +87,7 @@ export class ChatsController {
   async startTyping(@CurrentUser() userId: number, @Param('id') id: string): Promise<void> {
     const chatId = requireId(id, 'id');
     await this.chats.requireMember(chatId, userId);
-    await this.typing.typing(chatId, userId);
+    await this.typing.startTyping(chatId, userId);
   }
 
   @Get(':id/typing')
@@ -120,8 +122,8 @@ export class ChatsController {
     const chatId = requireId(id, 'id');
     await this.confirmations.take(
       requireText(code, 'code', 16),
-      (action) =>
-        action.kind === 'delete-chat' && action.chatId === chatId && action.userId === userId,
+      'delete-chat',
+      (action) => action.chatId === chatId && action.userId === userId,
     );
     await this.chats.remove(chatId);
     return { deleted: chatId };

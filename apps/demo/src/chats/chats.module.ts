@@ -6,15 +6,16 @@ import { ConfirmationsModule } from '../confirmations/confirmations.module';
 import { ChatMemberEntity } from '../database/chat-member.entity';
 import { ChatEntity } from '../database/chat.entity';
 import { MessageEntity } from '../database/message.entity';
-import { CHATS, CHAT_USERS, TEMP } from '../namespaces';
+import { CHATS, CHAT_USERS, MESSAGES, TEMP } from '../namespaces';
 import { ChatsController } from './chats.controller';
 import { ChatsService } from './chats.service';
 import { TypingService } from './typing.service';
 
+/** Chats, their settings, members and typing indicators. */
 @Module({
   imports: [
     TypeOrmModule.forFeature([ChatEntity, ChatMemberEntity, MessageEntity]),
-    CacheModule.forFeature([CHATS, CHAT_USERS, TEMP]),
+    CacheModule.forFeature([CHATS, CHAT_USERS, MESSAGES, TEMP]),
     AuthModule,
     ConfirmationsModule,
   ],

@@ -5,13 +5,8 @@ import { DataSource, Repository } from 'typeorm';
 import { ChatMemberEntity } from '../database/chat-member.entity';
 import { ChatEntity } from '../database/chat.entity';
 import { MessageEntity } from '../database/message.entity';
-import {
-  chatUserKey,
-  DEFAULT_SETTINGS,
-  type ChatInfo,
-  type ChatSettings,
-  type ChatUser,
-} from './chat';
+import { chatTag, DEFAULT_SETTINGS, type ChatInfo, type ChatSettings } from './chat';
+import { chatUserKey, type ChatUser } from './chat-user';
 
 /** Chats, their settings and their members, each behind its namespace. */
 @Injectable()
@@ -22,16 +17,18 @@ export class ChatsService {
     @InjectRepository(ChatMemberEntity) private readonly members: Repository<ChatMemberEntity>,
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
     // One namespace, two typed views: `info:<id>` keys hold headers, `settings:<id>` settings.
-    @InjectCache('chats') private readonly headers: NamespaceCache<ChatInfo>,
+    @InjectCache('chats') private readonly chatInfos: NamespaceCache<ChatInfo>,
     @InjectCache('chats') private readonly chatSettings: NamespaceCache<ChatSettings>,
     @InjectCache('chatUsers') private readonly chatUsers: NamespaceCache<ChatUser>,
+    @InjectCache('messages') private readonly messageCaches: NamespaceCache<unknown>,
   ) {}
 
-  /** The chat's header, loaded once and kept up to date as messages and members change. */
+  /** The chat's header, loaded once and reloaded after each change; a 404 for no such chat. */
   info(chatId: number): Promise<ChatInfo> {
-    return this.headers.getOrSet(`info:${chatId}`, () => this.loadInfo(chatId));
+    return this.chatInfos.getOrSet(`info:${chatId}`, () => this.loadInfo(chatId));
   }
 
+  /** The chat's settings, or the defaults while its owner changed none. */
   async settings(chatId: number): Promise<ChatSettings> {
     return (await this.chatSettings.get(`settings:${chatId}`)) ?? DEFAULT_SETTINGS;
   }
@@ -52,7 +49,7 @@ export class ChatsService {
     return settings;
   }
 
-  /** The member's state in the chat, or a 403 for non-members (who are not cached). */
+  /** The member's state in the chat; a 403 for non-members (who are not cached), 404 for no chat. */
   async requireMember(chatId: number, userId: number): Promise<ChatUser> {
     const member = await this.chatUsers.getOrSet(
       chatUserKey(chatId, userId),
@@ -60,20 +57,25 @@ export class ChatsService {
       { unless: (found: ChatUser | null) => found === null },
     );
     if (!member) {
-      await this.info(chatId); // a 404 for a chat that does not exist
+      await this.info(chatId);
       throw new ForbiddenException(`you are not a member of chat ${chatId}`);
     }
     return member;
   }
 
-  /** Remembers how far the member read; frequent, so written to the table periodically. */
+  /**
+   * Remembers how far the member read; frequent, so written to the table periodically. Only
+   * patches a cached membership, so a `leave` in between is never undone.
+   */
   async markRead(chatId: number, userId: number, lastReadMessageId: number): Promise<void> {
-    const patch = { lastReadMessageId, lastReadAt: new Date() };
-    if (await this.chatUsers.update(chatUserKey(chatId, userId), patch)) return;
-    const member = await this.requireMember(chatId, userId);
-    await this.chatUsers.set(chatUserKey(chatId, userId), { ...member, ...patch });
+    await this.requireMember(chatId, userId);
+    await this.chatUsers.update(chatUserKey(chatId, userId), {
+      lastReadMessageId,
+      lastReadAt: new Date(),
+    });
   }
 
+  /** A new chat with its creator as owner. */
   async create(title: string, userId: number): Promise<ChatInfo> {
     const chat = await this.dataSource.transaction(async (manager) => {
       const created = await manager.save(ChatEntity, { title, createdBy: userId });
@@ -83,22 +85,30 @@ export class ChatsService {
     return this.info(chat.id);
   }
 
+  /** Joins an existing chat; joining twice is a no-op. */
   async join(chatId: number, userId: number): Promise<ChatInfo> {
     await this.info(chatId);
-    if (!(await this.members.existsBy({ chatId, userId })))
-      await this.members.insert({ chatId, userId, role: 'member' });
+    await this.members
+      .createQueryBuilder()
+      .insert()
+      .values({ chatId, userId, role: 'member' })
+      .orIgnore()
+      .execute();
     await this.chatUsers.delete(chatUserKey(chatId, userId));
     return this.refreshInfo(chatId);
   }
 
+  /** Leaves a chat; its owner deletes it instead. */
   async leave(chatId: number, userId: number): Promise<ChatInfo> {
-    await this.requireMember(chatId, userId);
+    const member = await this.requireMember(chatId, userId);
+    if (member.role === 'owner')
+      throw new ForbiddenException('the owner cannot leave; delete the chat instead');
     await this.members.delete({ chatId, userId });
     await this.chatUsers.delete(chatUserKey(chatId, userId));
     return this.refreshInfo(chatId);
   }
 
-  /** Deletes the chat and, by pattern, every cached member state and entry of it. */
+  /** Deletes the chat's rows, then every cached entry of it: by pattern, by tag and by key. */
   async remove(chatId: number): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await manager.delete(MessageEntity, { chatId });
@@ -106,15 +116,19 @@ export class ChatsService {
       await manager.delete(ChatEntity, { id: chatId });
     });
     await this.chatUsers.invalidatePattern(`${chatId}:*`);
-    await this.headers.delete(`info:${chatId}`);
+    await this.messageCaches.invalidateTags([chatTag(chatId)]);
+    await this.chatInfos.delete(`info:${chatId}`);
     await this.chatSettings.delete(`settings:${chatId}`);
   }
 
-  /** Recounts members and messages after a change, in the cached header. */
+  /**
+   * Drops the cached header after a change and loads it again. Dropping (not writing a count
+   * taken earlier) means a slower concurrent change can never leave an older count behind: a
+   * delete supersedes any load in flight.
+   */
   async refreshInfo(chatId: number): Promise<ChatInfo> {
-    const fresh = await this.loadInfo(chatId);
-    await this.headers.set(`info:${chatId}`, fresh);
-    return fresh;
+    await this.chatInfos.delete(`info:${chatId}`);
+    return this.info(chatId);
   }
 
   /** The chats a user is in, with their role. */

@@ -11,7 +11,8 @@ interface Typing {
 export class TypingService {
   constructor(@InjectCache('temp') private readonly temp: NamespaceCache<Typing>) {}
 
-  async typing(chatId: number, userId: number): Promise<void> {
+  /** Shows the user as typing in the chat for the next 5 seconds. */
+  async startTyping(chatId: number, userId: number): Promise<void> {
     await this.temp.set(
       `typing:${chatId}:${userId}`,
       { userId, since: new Date() },
@@ -19,6 +20,7 @@ export class TypingService {
     );
   }
 
+  /** The users typing in the chat now, by id. */
   async whoIsTyping(chatId: number): Promise<number[]> {
     const typing = await this.temp.getByIndex('typingIn', String(chatId));
     return typing.map((entry) => entry.userId).sort((a, b) => a - b);

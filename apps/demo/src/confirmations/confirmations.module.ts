@@ -3,6 +3,7 @@ import { CacheModule } from '@app/cache';
 import { CONFIRMATION } from '../namespaces';
 import { ConfirmationsService } from './confirmations.service';
 
+/** One-time codes for pending actions. */
 @Module({
   imports: [CacheModule.forFeature([CONFIRMATION])],
   providers: [ConfirmationsService],

@@ -28,12 +28,18 @@ export class ConfirmationsService {
   }
 
   /**
-   * Takes the action of a code, once: of two concurrent takers (on any instance) only the one
-   * whose delete removed the entry gets it.
+   * Takes the action of a code when it is of `kind` and `accept` agrees, once: of two concurrent
+   * takers (on any instance) only the one whose delete removed the entry gets it.
    */
-  async take(code: string, accept: (action: PendingAction) => boolean): Promise<PendingAction> {
+  async take<K extends PendingAction['kind']>(
+    code: string,
+    kind: K,
+    accept: (action: Extract<PendingAction, { kind: K }>) => boolean,
+  ): Promise<Extract<PendingAction, { kind: K }>> {
     const action = await this.confirmations.get(code);
-    if (!action || !accept(action) || !(await this.confirmations.delete(code)))
+    const matches = (found: PendingAction): found is Extract<PendingAction, { kind: K }> =>
+      found.kind === kind && accept(found as Extract<PendingAction, { kind: K }>);
+    if (!action || !matches(action) || !(await this.confirmations.delete(code)))
       throw new NotFoundException('no such confirmation code, or it expired');
     return action;
   }

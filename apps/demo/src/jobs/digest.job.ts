@@ -12,7 +12,7 @@ import { MoreThanOrEqual, Repository } from 'typeorm';
 import { MessageEntity } from '../database/message.entity';
 import { instanceName } from '../instance';
 
-/** Messages per chat in one window, computed by one instance for all. */
+/** Messages per chat in the interval before a run, computed by one instance for all. */
 export interface Digest {
   window: number;
   ranBy: string;
@@ -21,8 +21,9 @@ export interface Digest {
 }
 
 /**
- * Every `DIGEST_INTERVAL` (1m), counts the window's messages per chat. However many instances
- * run, one does the work per window: the one whose `setIfAbsent` took the window's lock.
+ * Every `DIGEST_INTERVAL` (1m), counts the messages per chat of the last interval. However many
+ * instances run, one does the work per window (the interval's slot of the clock): the one whose
+ * `setIfAbsent` took the window's lock.
  */
 @Injectable()
 export class DigestJob implements OnApplicationBootstrap, OnModuleDestroy {
@@ -55,7 +56,7 @@ export class DigestJob implements OnApplicationBootstrap, OnModuleDestroy {
       ttl: this.interval * 2,
     });
     if (!took) return { ran: false, window };
-    const since = new Date(window * this.interval);
+    const since = new Date(Date.now() - this.interval);
     const rows = await this.messages
       .createQueryBuilder('message')
       .select('message.chatId', 'chatId')

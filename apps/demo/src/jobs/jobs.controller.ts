@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { instanceName } from '../instance';
 import { DigestJob, type Digest } from './digest.job';
 
+/** The digest job: run it now, or read its last result. */
 @Controller('jobs/digest')
 export class JobsController {
   constructor(private readonly digest: DigestJob) {}

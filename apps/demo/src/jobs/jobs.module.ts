@@ -6,6 +6,7 @@ import { TEMP } from '../namespaces';
 import { DigestJob } from './digest.job';
 import { JobsController } from './jobs.controller';
 
+/** Jobs that run once across instances, guarded by a `setIfAbsent` lock. */
 @Module({
   imports: [TypeOrmModule.forFeature([MessageEntity]), CacheModule.forFeature([TEMP])],
   controllers: [JobsController],

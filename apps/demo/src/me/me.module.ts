@@ -7,6 +7,7 @@ import { USERS } from '../namespaces';
 import { UsersModule } from '../users/users.module';
 import { MeController } from './me.controller';
 
+/** The signed-in user's own routes. */
 @Module({
   imports: [
     CacheModule.forFeature([USERS]),

@@ -7,6 +7,7 @@ export interface UiState {
   draft: string;
 }
 
+/** The state of a user who saved none. */
 export const DEFAULT_UI_STATE: UiState = { theme: 'light', openChatId: null, draft: '' };
 
 /** The fields of a patch, each checked; unknown fields are a 400. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { MessageEntity } from '../database/message.entity';
 
 /** A message as the API and the caches hold it. */
@@ -11,6 +10,7 @@ export interface Message {
   editedAt: Date | null;
 }
 
+/** The plain copy of a row that the API returns and the caches hold. */
 export function toMessage(entity: MessageEntity): Message {
   return {
     id: entity.id,
@@ -20,25 +20,4 @@ export function toMessage(entity: MessageEntity): Message {
     createdAt: entity.createdAt,
     editedAt: entity.editedAt ?? null,
   };
-}
-
-/** What a search asks for. */
-export interface SearchQuery {
-  text: string;
-  authorId?: number;
-  limit: number;
-}
-
-/**
- * `search:<chatId>:<hash of the query and filters>`: equal searches share one entry, and every
- * search of a chat matches the glob `search:<chatId>:*`.
- */
-export function searchKey(chatId: number, query: SearchQuery): string {
-  const canonical = JSON.stringify([query.text.toLowerCase(), query.authorId ?? null, query.limit]);
-  return `search:${chatId}:${createHash('sha256').update(canonical).digest('hex').slice(0, 24)}`;
-}
-
-/** Everything cached from a chat's messages carries this tag. */
-export function chatTag(chatId: number): string {
-  return `chat:${chatId}`;
 }

@@ -6,6 +6,7 @@ import type { Message } from './message';
 import { MessagesService, RECENT_MESSAGES } from './messages.service';
 import { RateLimitGuard } from './rate-limit.guard';
 
+/** Messages of a chat: recent ones, posting (rate limited), search and edits. */
 @Controller()
 @UseGuards(SessionGuard)
 export class MessagesController {

@@ -9,6 +9,7 @@ import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
 import { RateLimitGuard } from './rate-limit.guard';
 
+/** Messages, their caches, and the rate limit on posting. */
 @Module({
   imports: [
     TypeOrmModule.forFeature([MessageEntity]),

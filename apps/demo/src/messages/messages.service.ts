@@ -9,7 +9,9 @@ import { InjectCache, NamespaceCache } from '@app/cache';
 import { Repository } from 'typeorm';
 import { ChatsService } from '../chats/chats.service';
 import { MessageEntity } from '../database/message.entity';
-import { chatTag, searchKey, toMessage, type Message, type SearchQuery } from './message';
+import { chatTag } from '../chats/chat';
+import { toMessage, type Message } from './message';
+import { searchKey, type SearchQuery } from './search-key';
 
 /** How many recent messages a chat keeps in the cache. */
 export const RECENT_MESSAGES = 50;
@@ -47,12 +49,13 @@ export class MessagesService {
     return recent.slice(-limit);
   }
 
+  /** Messages matching the query, newest first, cached per query and filters for 5 minutes. */
   async search(chatId: number, userId: number, query: SearchQuery): Promise<Message[]> {
     await this.chats.requireMember(chatId, userId);
     return this.cache.getOrSet(
       searchKey(chatId, query),
       async () => {
-        const pattern = `%${query.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const pattern = `%${query.text.toLowerCase().replace(/[\\%_]/g, (c: string) => `\\${c}`)}%`;
         const builder = this.rows
           .createQueryBuilder('message')
           .where('message.chatId = :chatId', { chatId })
@@ -66,11 +69,9 @@ export class MessagesService {
     );
   }
 
+  /** Posts as a member, within the chat's length limit. */
   async post(chatId: number, userId: number, text: string): Promise<Message> {
-    await this.chats.requireMember(chatId, userId);
-    const { maxMessageLength } = await this.chats.settings(chatId);
-    if (text.length > maxMessageLength)
-      throw new BadRequestException(`text: at most ${maxMessageLength} characters in this chat`);
+    await this.requireWritable(chatId, userId, text);
     const message = toMessage(
       await this.rows.save({ chatId, authorId: userId, text, editedAt: null }),
     );
@@ -81,13 +82,22 @@ export class MessagesService {
     return message;
   }
 
+  /** Edits one's own message, as a member still, within the chat's length limit. */
   async edit(messageId: number, userId: number, text: string): Promise<Message> {
     const row = await this.rows.findOneBy({ id: messageId });
     if (!row) throw new NotFoundException(`no message ${messageId}`);
     if (row.authorId !== userId) throw new ForbiddenException('only the author edits a message');
+    await this.requireWritable(row.chatId, userId, text);
     await this.rows.update({ id: messageId }, { text, editedAt: new Date() });
     // Every recent list and search result of the chat may hold the old text.
     await this.cache.invalidateTags([chatTag(row.chatId)]);
     return toMessage(await this.rows.findOneByOrFail({ id: messageId }));
+  }
+
+  private async requireWritable(chatId: number, userId: number, text: string): Promise<void> {
+    await this.chats.requireMember(chatId, userId);
+    const { maxMessageLength } = await this.chats.settings(chatId);
+    if (text.length > maxMessageLength)
+      throw new BadRequestException(`text: at most ${maxMessageLength} characters in this chat`);
   }
 }

@@ -2,6 +2,7 @@ import {
   HttpException,
   HttpStatus,
   Injectable,
+  Logger,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
@@ -19,6 +20,7 @@ const MINUTE = 60_000;
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
+  private readonly logger = new Logger('RateLimit');
   private readonly limit: number;
   private readonly counters: NamespaceCache<number>;
 
@@ -31,7 +33,14 @@ export class RateLimitGuard implements CanActivate {
     const http = context.switchToHttp();
     const { userId } = http.getRequest<AuthenticatedRequest>();
     const minute = Math.floor(Date.now() / MINUTE);
-    const count = await this.counters.increment(`${userId}:${minute}`);
+    let count: number;
+    try {
+      count = await this.counters.increment(`${userId}:${minute}`);
+    } catch (error) {
+      // Redis is down: the limit is not worth an outage, so requests pass until it is back.
+      this.logger.warn(`rate limit not applied: ${(error as Error).message}`);
+      return true;
+    }
     if (count <= this.limit) return true;
     const retryAfter = Math.ceil(((minute + 1) * MINUTE - Date.now()) / 1000);
     http

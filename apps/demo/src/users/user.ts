@@ -8,6 +8,7 @@ export interface User {
   lastActiveAt: Date;
 }
 
+/** The plain copy of a row that the API returns and the caches hold. */
 export function toUser(entity: UserEntity): User {
   return {
     id: entity.id,

@@ -3,6 +3,7 @@ import { requireId } from '../validation';
 import type { User } from './user';
 import { UsersRepository } from './users.repository';
 
+/** Public user profiles. */
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UsersRepository) {}

@@ -7,6 +7,7 @@ import { UserWarmupService } from './user-warmup.service';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
 
+/** Users from the database behind `userRecords`, warmed at start. */
 @Module({
   imports: [TypeOrmModule.forFeature([UserEntity]), CacheModule.forFeature([USER_RECORDS])],
   controllers: [UsersController],

@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { CacheEvict, Cacheable } from '@app/cache';
-import { MoreThan, Repository } from 'typeorm';
+import { MoreThan, QueryFailedError, Repository } from 'typeorm';
 import { UserEntity } from '../database/user.entity';
 import { toUser, userRecordKey, type User } from './user';
 
@@ -21,6 +21,7 @@ export class UsersRepository {
     return entity ? toUser(entity) : null;
   }
 
+  /** Uncached: sign-in and signup read it rarely, and must see a user created a moment ago. */
   async findByEmail(email: string): Promise<User | null> {
     const entity = await this.users.findOneBy({ email });
     return entity ? toUser(entity) : null;
@@ -35,10 +36,15 @@ export class UsersRepository {
     return entities.map(toUser);
   }
 
+  /** A new user; a 409 when the email is taken, also when a concurrent signup took it first. */
   async create(email: string, name: string): Promise<User> {
-    if (await this.users.existsBy({ email }))
-      throw new ConflictException(`a user with email ${email} exists`);
-    return toUser(await this.users.save({ email, name, lastActiveAt: new Date() }));
+    try {
+      return toUser(await this.users.save({ email, name, lastActiveAt: new Date() }));
+    } catch (error) {
+      if (error instanceof QueryFailedError && (await this.users.existsBy({ email })))
+        throw new ConflictException(`a user with email ${email} exists`);
+      throw error;
+    }
   }
 
   /** The cached copy is evicted once the row changed; a failed update evicts nothing. */
@@ -49,7 +55,10 @@ export class UsersRepository {
     return toUser(await this.users.findOneByOrFail({ id }));
   }
 
-  /** Activity is not part of the cached copy's contract, so it evicts nothing. */
+  /**
+   * Records activity for the warm-up at start. It evicts nothing: a cached copy's `lastActiveAt`
+   * may lag by the namespace TTL, and nothing decides on it but the warm-up, which reads rows.
+   */
   async touch(id: number): Promise<void> {
     await this.users.update({ id }, { lastActiveAt: new Date() });
   }

@@ -1,20 +1,12 @@
-import { Controller, Delete, Get, Header, HttpCode, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Header, Res, UseGuards } from '@nestjs/common';
 import { CacheService, type CacheHealth, type CacheInfo, type NamespaceStats } from '@app/cache';
-import { register } from 'prom-client';
+import { AdminGuard } from './admin.guard';
 import { DASHBOARD_PAGE } from './dashboard/dashboard.page';
 
-/** Operator endpoints: what the cache holds and does. */
-/** Prometheus text of the app's registry, the cache's metrics included. */
-@Controller('metrics')
-export class MetricsController {
-  @Get()
-  @HttpCode(200)
-  @Header('Content-Type', register.contentType)
-  metrics(): Promise<string> {
-    return register.metrics();
-  }
-}
-
+/**
+ * Operator endpoints: what the cache holds and does. Reads are open, as metrics endpoints
+ * usually are inside a cluster; clearing everything takes the operator token (`AdminGuard`).
+ */
 @Controller('cache')
 export class CacheAdminController {
   constructor(private readonly cache: CacheService) {}
@@ -46,6 +38,7 @@ export class CacheAdminController {
   }
 
   @Delete()
+  @UseGuards(AdminGuard)
   async clearAll(): Promise<{ cleared: number }> {
     return { cleared: await this.cache.clearAll() };
   }
