@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { AppModule } from '../apps/demo/src/app.module';
+import { DemoClient } from './servers/demo-client';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -42,8 +43,11 @@ describe('the dashboard in a real browser', () => {
   it('plots every namespace with data, refreshing itself', async () => {
     const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     // Steady traffic, so the plots have something to show.
+    const ada = await DemoClient.login(base, 'ada@example.com');
     traffic = setInterval(() => {
       for (const id of [1, 2, 4, 99]) void fetch(`${base}/users/${id}`).catch(() => undefined);
+      for (const path of ['/me', '/chats/1', '/chats/1/messages', '/chats/1/search?q=a'])
+        void ada.get(path).catch(() => undefined);
     }, 100);
     const page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });

@@ -29,7 +29,10 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <div class="grid" id="charts"></div>
 <script>
 const WINDOW_MS = 5 * 60 * 1000;
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
+const COLORS = [
+  '#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b',
+  '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#e7ba52',
+];
 const CHARTS = [
   ['hitRate', 'Hit rate (%)'],
   ['reads', 'Reads per second'],
@@ -86,7 +89,7 @@ function chart(field, title, names, now) {
   const width = 460, height = 160, left = 44, bottom = 18;
   let max = 0;
   for (const name of names) for (const p of history[name]) max = Math.max(max, p[field]);
-  max = max > 0 ? max * 1.1 : 1;
+  max = field === 'hitRate' ? 100 : max > 0 ? max * 1.1 : 1;
   // The x axis spans what has been sampled, up to five minutes.
   let first = now;
   for (const name of names) if (history[name].length) first = Math.min(first, history[name][0].at);
