@@ -5,6 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../apps/demo/src/app.module';
 import { DemoClient } from './servers/demo-client';
+import { clearOfMinuteBoundary } from './servers/minute-boundary';
 import { sqliteRows } from './servers/sqlite-rows';
 
 /** The chat demo in this process on its embedded default: no Redis, no PostgreSQL. */
@@ -169,6 +170,7 @@ describe('the chat demo over HTTP (no server needed)', () => {
   });
 
   it('answers 429 past the per-minute limit, per user', async () => {
+    await clearOfMinuteBoundary();
     const statuses = [];
     for (let i = 0; i < 4; i++)
       statuses.push((await ada.post('/chats/1/messages', { text: `m${i}` })).status);
@@ -177,7 +179,7 @@ describe('the chat demo over HTTP (no server needed)', () => {
     expect(limited.body.message).toMatch(/^rate limit: 3 messages per minute/);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await alan.post('/chats/1/messages', { text: 'still fine' })).status).toBe(201);
-  });
+  }, 30_000);
 
   it('keeps UI state in memory only, and typing indicators per chat', async () => {
     expect((await ada.put('/me/ui', { theme: 'dark', openChatId: 1 })).body).toEqual({
