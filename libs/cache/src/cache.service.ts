@@ -241,8 +241,11 @@ export class CacheService
       // A namespace kept in the table itself is durable already.
       persistence: inTable
         ? undefined
-        : this.persistence.for(settings.name, (operation, error, key) =>
-            cache.fault(operation, error, key),
+        : this.persistence.for(
+            settings.name,
+            (operation, error, key) => cache.fault(operation, error, key),
+            // Memory alone applies each write in the calling tick: calls arrive in its order.
+            far === undefined,
           ),
     });
     return cache;

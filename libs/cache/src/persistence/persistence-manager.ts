@@ -49,6 +49,8 @@ export class PersistenceManager {
   private lastError?: string;
   /** Set once the shutdown flush began: from then on every level writes through. */
   private draining = false;
+  /** In-order removals waiting in the queue, per namespace: what was written since each. */
+  private readonly pendingRemovals = new Map<string, Set<Map<string, CacheEntry>>>();
   private closed = false;
 
   constructor(private readonly options: ResolvedPersistenceOptions) {}
@@ -77,11 +79,20 @@ export class PersistenceManager {
     this.timers = [flush, cleanup];
   }
 
-  /** The persistence of one namespace, for its `NamespaceCache`. */
-  for(namespace: string, report: Report): NamespacePersistence {
+  /**
+   * The persistence of one namespace, for its `NamespaceCache`. `inCallOrder`: writes and
+   * removals reach persistence in the order the deciding tier applied them (memory is the only
+   * tier, and applies each in the calling tick), so a removal drops at once the dirty entries
+   * of its moment and leaves any written after it. With a shared tier deciding, the calls may
+   * arrive out of its order, and a removal forgets the entries it covers when its turn comes.
+   */
+  for(namespace: string, report: Report, inCallOrder = false): NamespacePersistence {
     return {
       written: (key, entry) => this.written(namespace, key, entry, report),
-      removed: (removal) => this.removed(namespace, removal, report),
+      removed: (removal) =>
+        inCallOrder
+          ? this.removedInOrder(namespace, removal, report)
+          : this.removed(namespace, removal, report),
     };
   }
 
@@ -148,14 +159,10 @@ export class PersistenceManager {
     report: Report,
   ): Promise<void> {
     if (entry.persistence === PersistenceLevel.MEMORY_ONLY || this.closed) return;
+    for (const spared of this.pendingRemovals.get(namespace) ?? []) spared.set(key, entry);
     if (entry.persistence !== PersistenceLevel.ON_CHANGE && !this.draining) {
       this.forget(namespace, [key]);
-      mark(
-        entry.persistence === PersistenceLevel.PERIODIC ? this.periodic : this.onShutdown,
-        namespace,
-        key,
-        entry,
-      );
+      mark(this.levelOf(entry), namespace, key, entry);
       return;
     }
     await this.enqueue(async () => {
@@ -176,15 +183,10 @@ export class PersistenceManager {
     if (this.closed || (!this.store && this.dirtyCount(namespace) === 0)) return;
     await this.enqueue(async () => {
       // Inside the queue: after any flush that took these entries, so nothing comes back.
-      if ('keys' in removal) this.forget(namespace, removal.keys);
-      else this.forgetAll(namespace, removal);
+      this.forgetCovered(namespace, removal);
       if (!this.store) return;
       try {
-        const store = await this.open();
-        if ('keys' in removal) await store.delete(namespace, removal.keys, this.options.batchSize);
-        else if ('tags' in removal) await store.deleteByTags(namespace, removal.tags);
-        else if ('glob' in removal) await store.deleteMatching(namespace, removal.glob);
-        else await store.delete(namespace, undefined, this.options.batchSize);
+        await this.deleteRows(namespace, removal);
         this.lastError = undefined;
       } catch (error) {
         if ('keys' in removal)
@@ -192,6 +194,58 @@ export class PersistenceManager {
         this.failed(error, report, 'unpersist');
       }
     });
+  }
+
+  /**
+   * A removal whose call order is the tier's order: dirty entries it covers are forgotten now,
+   * and the table rows go in the queue. Entries written after this call are newer; if a flush
+   * queued earlier wrote them before the delete ran, the delete took their rows too, so they
+   * are marked dirty again to be written back.
+   */
+  private async removedInOrder(namespace: string, removal: Removal, report: Report): Promise<void> {
+    if (this.closed || (!this.store && this.dirtyCount(namespace) === 0)) return;
+    this.forgetCovered(namespace, removal);
+    const spared = new Map<string, CacheEntry>();
+    let pending = this.pendingRemovals.get(namespace);
+    if (!pending) this.pendingRemovals.set(namespace, (pending = new Set()));
+    pending.add(spared);
+    await this.enqueue(async () => {
+      pending.delete(spared);
+      if (pending.size === 0) this.pendingRemovals.delete(namespace);
+      if (!this.store) return;
+      try {
+        await this.deleteRows(namespace, removal);
+        this.lastError = undefined;
+      } catch (error) {
+        if ('keys' in removal)
+          for (const key of removal.keys) mark(this.periodic, namespace, key, null);
+        this.failed(error, report, 'unpersist');
+      }
+      for (const [key, entry] of spared) {
+        const deferred = entry.persistence !== PersistenceLevel.ON_CHANGE;
+        if (deferred && covers(removal, key, entry) && !this.isDirty(namespace, key))
+          mark(this.levelOf(entry), namespace, key, entry);
+      }
+    });
+  }
+
+  private async deleteRows(namespace: string, removal: Removal): Promise<void> {
+    const store = await this.open();
+    if ('keys' in removal) await store.delete(namespace, removal.keys, this.options.batchSize);
+    else if ('tags' in removal) await store.deleteByTags(namespace, removal.tags);
+    else if ('glob' in removal) await store.deleteMatching(namespace, removal.glob);
+    else await store.delete(namespace, undefined, this.options.batchSize);
+  }
+
+  private levelOf(entry: CacheEntry): Dirty {
+    return entry.persistence === PersistenceLevel.PERIODIC ? this.periodic : this.onShutdown;
+  }
+
+  private isDirty(namespace: string, key: string): boolean {
+    return (
+      (this.periodic.get(namespace)?.has(key) ?? false) ||
+      (this.onShutdown.get(namespace)?.has(key) ?? false)
+    );
   }
 
   private flushLevel(level: Dirty): Promise<number> {
@@ -318,6 +372,12 @@ export class PersistenceManager {
     return (this.periodic.get(namespace)?.size ?? 0) + (this.onShutdown.get(namespace)?.size ?? 0);
   }
 
+  /** Drops the dirty entries a removal covers. */
+  private forgetCovered(namespace: string, removal: Removal): void {
+    if ('keys' in removal) this.forget(namespace, removal.keys);
+    else this.forgetAll(namespace, removal);
+  }
+
   private forget(namespace: string, keys: readonly string[]): void {
     for (const level of [this.periodic, this.onShutdown]) {
       const entries = level.get(namespace);
@@ -330,13 +390,7 @@ export class PersistenceManager {
     for (const level of [this.periodic, this.onShutdown]) {
       const entries = level.get(namespace);
       if (!entries) continue;
-      for (const [key, entry] of entries) {
-        const covered =
-          'all' in removal ||
-          ('tags' in removal && entry?.tags?.some((tag) => removal.tags.includes(tag))) ||
-          ('glob' in removal && matchesGlob(removal.glob, key));
-        if (covered) entries.delete(key);
-      }
+      for (const [key, entry] of entries) if (covers(removal, key, entry)) entries.delete(key);
     }
   }
 
@@ -365,8 +419,12 @@ function mark(level: Dirty, namespace: string, key: string, entry: CacheEntry | 
   entries.set(key, entry);
 }
 
-function matchesGlob(glob: string, key: string): boolean {
-  return globToRegExp(glob).test(key);
+/** Whether a removal takes `key` (whose dirty state is `entry`; null: a pending delete). */
+function covers(removal: Removal, key: string, entry: CacheEntry | null): boolean {
+  if ('all' in removal) return true;
+  if ('keys' in removal) return removal.keys.includes(key);
+  if ('tags' in removal) return entry?.tags?.some((tag) => removal.tags.includes(tag)) ?? false;
+  return globToRegExp(removal.glob).test(key);
 }
 
 async function retryOnce<T>(call: () => Promise<T>): Promise<T> {
