@@ -73,17 +73,12 @@ export function decodeEntry(text: string): CacheEntry {
   const first = text.indexOf('\n');
   const second = first < 0 ? -1 : text.indexOf('\n', first + 1);
   if (second < 0) throw new InvalidValueError('stored entry is malformed');
-  const expiresText = text.slice(0, first);
-  const [expiresPart, gracePart] = expiresText.split(',');
-  const expiresAt = expiresText === '' ? Infinity : Number(expiresPart);
-  const graceUntil = gracePart === undefined ? undefined : Number(gracePart);
-  let meta: StoredMeta;
-  try {
-    meta = JSON.parse(text.slice(first + 1, second)) as StoredMeta;
-  } catch {
-    throw new InvalidValueError('stored entry metadata is malformed');
-  }
-  if (Number.isNaN(expiresAt) || Number.isNaN(graceUntil) || !PERSISTENCE_LEVELS.includes(meta.p)) {
+  const comma = text.indexOf(',');
+  const graced = comma >= 0 && comma < first;
+  const expiresAt = first === 0 ? Infinity : Number(text.slice(0, graced ? comma : first));
+  const graceUntil = graced ? Number(text.slice(comma + 1, first)) : undefined;
+  const meta = parseMeta(text.slice(first + 1, second));
+  if (Number.isNaN(expiresAt) || Number.isNaN(graceUntil)) {
     throw new InvalidValueError('stored entry metadata is malformed');
   }
   const valueText = text.slice(second + 1);
@@ -96,4 +91,27 @@ export function decodeEntry(text: string): CacheEntry {
     tags: Array.isArray(meta.t) ? meta.t : undefined,
     indexes: meta.i && typeof meta.i === 'object' ? meta.i : undefined,
   };
+}
+
+/**
+ * Metadata without tags or indexes is one of a handful of strings (one per persistence level),
+ * met on nearly every read: parsed once, then shared (it is never mutated).
+ */
+const PLAIN_META = new Map<string, StoredMeta>();
+
+function parseMeta(text: string): StoredMeta {
+  const known = PLAIN_META.get(text);
+  if (known) return known;
+  let meta: StoredMeta;
+  try {
+    meta = JSON.parse(text) as StoredMeta;
+  } catch {
+    throw new InvalidValueError('stored entry metadata is malformed');
+  }
+  if (meta === null || typeof meta !== 'object' || !PERSISTENCE_LEVELS.includes(meta.p)) {
+    throw new InvalidValueError('stored entry metadata is malformed');
+  }
+  if (meta.t === undefined && meta.i === undefined && PLAIN_META.size < 16)
+    PLAIN_META.set(text, Object.freeze(meta));
+  return meta;
 }

@@ -1,0 +1,55 @@
+import { InvalidValueError } from '../errors';
+import { PersistenceLevel } from '../options/persistence-level';
+import type { CacheEntry } from '../tiers/cache-entry';
+import { decodeEntry, encodeEntry } from './redis-entry';
+
+const NOW = 1_700_000_000_000;
+
+function entry(extra: Partial<CacheEntry> = {}): CacheEntry {
+  return {
+    value: { name: 'Ada', at: new Date(0) },
+    size: 0,
+    expiresAt: NOW + 60_000,
+    persistence: PersistenceLevel.MEMORY_ONLY,
+    ...extra,
+  };
+}
+
+describe('Redis entry encoding', () => {
+  it.each([
+    ['a TTL', entry()],
+    ['no expiry', entry({ expiresAt: Infinity })],
+    ['a grace period', entry({ graceUntil: NOW + 120_000 })],
+    ['tags and indexes', entry({ tags: ['t1', 't,2'], indexes: { email: 'a@b.c' } })],
+    ['a persistence level', entry({ persistence: PersistenceLevel.ON_CHANGE })],
+  ])('round-trips an entry with %s', (_label, original) => {
+    const decoded = decodeEntry(encodeEntry(original, NOW).text);
+    expect(decoded.value).toEqual(original.value);
+    expect(decoded.expiresAt).toBe(original.expiresAt);
+    expect(decoded.graceUntil).toBe(original.graceUntil);
+    expect(decoded.persistence).toBe(original.persistence);
+    expect(decoded.tags).toEqual(original.tags);
+    expect(decoded.indexes).toEqual(original.indexes);
+    expect(Object.isFrozen(decoded.value)).toBe(true);
+  });
+
+  it('decodes plain metadata met again to equal, unshared entries', () => {
+    const text = encodeEntry(entry(), NOW).text;
+    const first = decodeEntry(text);
+    const second = decodeEntry(text);
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+  });
+
+  it.each([
+    ['no header', '{"a":1}'],
+    ['a bad expiry', 'soon\n{"p":"memory_only","r":[]}\n1'],
+    ['a bad grace', '1,later\n{"p":"memory_only","r":[]}\n1'],
+    ['metadata that is not JSON', '1\n{p:\n1'],
+    ['null metadata', '1\nnull\n1'],
+    ['an unknown level', '1\n{"p":"sometimes","r":[]}\n1'],
+    ['a value that is not JSON', '1\n{"p":"memory_only","r":[]}\n{'],
+  ])('refuses an entry with %s', (_label, text) => {
+    expect(() => decodeEntry(text)).toThrow(InvalidValueError);
+  });
+});
