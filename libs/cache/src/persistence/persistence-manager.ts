@@ -49,7 +49,7 @@ export class PersistenceManager {
   private lastError?: string;
   /** Set once the shutdown flush began: from then on every level writes through. */
   private draining = false;
-  /** In-order removals waiting in the queue, per namespace: what was written since each. */
+  /** Removals in call order waiting in the queue, per namespace: what was written since each. */
   private readonly pendingRemovals = new Map<string, Set<Map<string, CacheEntry>>>();
   private closed = false;
 
@@ -89,10 +89,7 @@ export class PersistenceManager {
   for(namespace: string, report: Report, inCallOrder = false): NamespacePersistence {
     return {
       written: (key, entry) => this.written(namespace, key, entry, report),
-      removed: (removal) =>
-        inCallOrder
-          ? this.removedInOrder(namespace, removal, report)
-          : this.removed(namespace, removal, report),
+      removed: (removal) => this.removed(namespace, removal, report, inCallOrder),
     };
   }
 
@@ -178,12 +175,26 @@ export class PersistenceManager {
     });
   }
 
-  private async removed(namespace: string, removal: Removal, report: Report): Promise<void> {
+  /**
+   * Mirrors a removal in the table. In call order (see `for`), the dirty entries it covers are
+   * forgotten at once; otherwise when its turn in the queue comes, after any flush that took
+   * them, so nothing comes back. The rows go in the queue either way. In call order, entries
+   * written after the call are newer: if a flush queued earlier wrote them before the delete
+   * ran, the delete took their rows too, so they are marked dirty again to be written back.
+   */
+  private async removed(
+    namespace: string,
+    removal: Removal,
+    report: Report,
+    inCallOrder: boolean,
+  ): Promise<void> {
     // A store never opened holds no row this process could have written or loaded.
     if (this.closed || (!this.store && this.dirtyCount(namespace) === 0)) return;
+    if (inCallOrder) this.forgetCovered(namespace, removal);
+    const since = inCallOrder ? this.watchWrites(namespace) : undefined;
     await this.enqueue(async () => {
-      // Inside the queue: after any flush that took these entries, so nothing comes back.
-      this.forgetCovered(namespace, removal);
+      if (since) this.unwatchWrites(namespace, since);
+      else this.forgetCovered(namespace, removal);
       if (!this.store) return;
       try {
         await this.deleteRows(namespace, removal);
@@ -193,40 +204,27 @@ export class PersistenceManager {
           for (const key of removal.keys) mark(this.periodic, namespace, key, null);
         this.failed(error, report, 'unpersist');
       }
-    });
-  }
-
-  /**
-   * A removal whose call order is the tier's order: dirty entries it covers are forgotten now,
-   * and the table rows go in the queue. Entries written after this call are newer; if a flush
-   * queued earlier wrote them before the delete ran, the delete took their rows too, so they
-   * are marked dirty again to be written back.
-   */
-  private async removedInOrder(namespace: string, removal: Removal, report: Report): Promise<void> {
-    if (this.closed || (!this.store && this.dirtyCount(namespace) === 0)) return;
-    this.forgetCovered(namespace, removal);
-    const spared = new Map<string, CacheEntry>();
-    let pending = this.pendingRemovals.get(namespace);
-    if (!pending) this.pendingRemovals.set(namespace, (pending = new Set()));
-    pending.add(spared);
-    await this.enqueue(async () => {
-      pending.delete(spared);
-      if (pending.size === 0) this.pendingRemovals.delete(namespace);
-      if (!this.store) return;
-      try {
-        await this.deleteRows(namespace, removal);
-        this.lastError = undefined;
-      } catch (error) {
-        if ('keys' in removal)
-          for (const key of removal.keys) mark(this.periodic, namespace, key, null);
-        this.failed(error, report, 'unpersist');
-      }
-      for (const [key, entry] of spared) {
+      for (const [key, entry] of since ?? []) {
         const deferred = entry.persistence !== PersistenceLevel.ON_CHANGE;
         if (deferred && covers(removal, key, entry) && !this.isDirty(namespace, key))
           mark(this.levelOf(entry), namespace, key, entry);
       }
     });
+  }
+
+  /** Starts collecting the entries of `namespace` written from now on. */
+  private watchWrites(namespace: string): Map<string, CacheEntry> {
+    const since = new Map<string, CacheEntry>();
+    let watching = this.pendingRemovals.get(namespace);
+    if (!watching) this.pendingRemovals.set(namespace, (watching = new Set()));
+    watching.add(since);
+    return since;
+  }
+
+  private unwatchWrites(namespace: string, since: Map<string, CacheEntry>): void {
+    const watching = this.pendingRemovals.get(namespace);
+    watching?.delete(since);
+    if (watching?.size === 0) this.pendingRemovals.delete(namespace);
   }
 
   private async deleteRows(namespace: string, removal: Removal): Promise<void> {
