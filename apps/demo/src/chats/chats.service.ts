@@ -64,11 +64,11 @@ export class ChatsService {
   }
 
   /**
-   * Remembers how far the member read; frequent, so written to the table periodically. Only
-   * patches a cached membership, so a `leave` in between is never undone.
+   * Remembers how far a member the caller just checked (`requireMember`) read; frequent, so
+   * written to the table periodically. Only patches the cached membership, so a `leave` in
+   * between is never undone.
    */
   async markRead(chatId: number, userId: number, lastReadMessageId: number): Promise<void> {
-    await this.requireMember(chatId, userId);
     await this.chatUsers.update(chatUserKey(chatId, userId), {
       lastReadMessageId,
       lastReadAt: new Date(),

@@ -89,19 +89,12 @@ export class RedisBackend {
   /** Round-trip time of a PING in ms, or the reason it failed within `timeout` ms. */
   async ping(timeout: number): Promise<{ ok: true; ms: number } | { ok: false; error: string }> {
     const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.client.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeout}ms`)), timeout);
-        }),
-      ]);
+      if (!(await within(timeout, this.client.ping())))
+        return { ok: false, error: `no answer within ${timeout}ms` };
       return { ok: true, ms: Math.round((performance.now() - started) * 100) / 100 };
     } catch (error) {
       return { ok: false, error: (error as Error).message };
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -178,9 +171,16 @@ function waitForReady(client: RedisClient, ms: number): Promise<boolean> {
   });
 }
 
-/** Waits for `work`, at most `ms`; the timer goes as soon as either ends. */
-async function within(ms: number, work: Promise<unknown>): Promise<void> {
+/**
+ * Waits for `work` at most `ms`: true when it resolved in time, false when time ran out (it goes
+ * on unwatched); its rejection propagates. The timer goes as soon as either ends.
+ */
+async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
