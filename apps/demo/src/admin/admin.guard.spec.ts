@@ -19,7 +19,12 @@ describe('AdminGuard', () => {
   it('lets through the configured token only', () => {
     const guard = new AdminGuard(new ConfigService({ ADMIN_TOKEN: 'operator-secret' }));
     expect(guard.canActivate(requestWith({ 'x-admin-token': 'operator-secret' }))).toBe(true);
-    for (const headers of [{}, { 'x-admin-token': 'operator-secreT' }, { 'x-admin-token': 'op' }])
+    const wrong: Array<Record<string, string>> = [
+      {},
+      { 'x-admin-token': 'operator-secreT' },
+      { 'x-admin-token': 'op' },
+    ];
+    for (const headers of wrong)
       expect(() => guard.canActivate(requestWith(headers))).toThrow(ForbiddenException);
   });
 });

@@ -30,7 +30,7 @@ export class AuthService {
     private readonly confirmations: ConfirmationsService,
     @InjectCache('session') private readonly sessions: NamespaceCache<Session>,
     @InjectCache('signup') private readonly signups: NamespaceCache<PendingSignup>,
-    // Wrong codes per email, beside the signups: `attempts:<email>`.
+    // Two key spaces: `pending:<email>` holds signups, `attempts:<email>` wrong codes.
     @InjectCache('signup') private readonly attempts: NamespaceCache<number>,
   ) {}
 
@@ -38,7 +38,7 @@ export class AuthService {
   async signup(email: string, name: string): Promise<{ code: string }> {
     if (await this.users.findByEmail(email))
       throw new ConflictException(`a user with email ${email} exists`);
-    await this.signups.set(email, { email, name, requestedAt: new Date() });
+    await this.signups.set(`pending:${email}`, { email, name, requestedAt: new Date() });
     return { code: await this.confirmations.create({ kind: 'signup', email }) };
   }
 
@@ -60,10 +60,10 @@ export class AuthService {
         await this.attempts.increment(`attempts:${email}`, 1, { ttl: '5m' });
         throw error;
       });
-    const pending = await this.signups.get(action.email);
+    const pending = await this.signups.get(`pending:${action.email}`);
     if (!pending) throw new NotFoundException('the signup expired; sign up again');
     const user = await this.users.create(pending.email, pending.name);
-    await this.signups.delete(action.email);
+    await this.signups.delete(`pending:${action.email}`);
     return { user, token: await this.openSession(user.id) };
   }
 
