@@ -4,8 +4,7 @@ const shared = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testEnvironment: 'node',
   moduleNameMapper: {
-    '^@app/cache$': '<rootDir>/libs/cache/src',
-    '^@app/cache/(.*)$': '<rootDir>/libs/cache/src/$1',
+    '^nest-tiered-cache$': '<rootDir>/libs/cache/src',
   },
 };
 

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import autocannon from 'autocannon';
-import { CacheInterceptor, CacheModule, CacheOptions } from '@app/cache';
+import { CacheInterceptor, CacheModule, CacheOptions } from 'nest-tiered-cache';
 import type { BenchRecord } from './harness';
 
 const CONNECTIONS = 10;

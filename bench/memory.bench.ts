@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Cache } from 'cache-manager';
 import { LRUCache } from 'lru-cache';
 import { Registry } from 'prom-client';
-import { CacheModule, CacheService, getCacheToken, type NamespaceCache } from '@app/cache';
+import { CacheModule, CacheService, getCacheToken, type NamespaceCache } from 'nest-tiered-cache';
 import { compare, type BenchRecord } from './harness';
 
 const KEYS = 100_000;

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { PersistenceLevel } from '@app/cache';
+import { PersistenceLevel } from 'nest-tiered-cache';
 import { startCacheApp } from '../test/servers/cache-app';
 import { PostgresDatabase } from '../test/servers/postgres-database';
 import type { BenchRecord } from './harness';

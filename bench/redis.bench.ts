@@ -5,7 +5,7 @@ import { createCache } from 'cache-manager';
 import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
-import { CacheModule, CacheService, type NamespaceCache } from '@app/cache';
+import { CacheModule, CacheService, type NamespaceCache } from 'nest-tiered-cache';
 import { RedisServer } from '../test/servers/redis-server';
 import { compare, type BenchRecord } from './harness';
 

@@ -2,7 +2,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { CacheHealthIndicator, CacheModule } from '@app/cache';
+import { CacheHealthIndicator, CacheModule } from 'nest-tiered-cache';
 import { eventually } from './servers/eventually';
 import { RedisServer } from './servers/redis-server';
 

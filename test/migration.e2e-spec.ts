@@ -16,7 +16,7 @@ import {
   CacheTTL,
   CacheService,
   type CacheManagerCompat,
-} from '@app/cache';
+} from 'nest-tiered-cache';
 
 @Injectable()
 class LegacyService {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { PersistenceLevel, type CacheModuleOptions } from '@app/cache';
+import { PersistenceLevel, type CacheModuleOptions } from 'nest-tiered-cache';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';

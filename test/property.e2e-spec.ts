@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { CacheError, type CacheModuleOptions, type NamespaceCache } from '@app/cache';
+import { CacheError, type CacheModuleOptions, type NamespaceCache } from 'nest-tiered-cache';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { RedisServer } from './servers/redis-server';
 

@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import {
   CacheEvict, CacheInterceptor, CacheModule, CacheOptions, CacheService, Cacheable, CachePut,
   InjectCache, NamespaceCache, PersistenceLevel,
-} from '@app/cache';
+} from 'nest-tiered-cache';
 declare const existingIoredisClient: Redis;
 `;
 

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { CacheError, type CacheErrorEvent } from '@app/cache';
+import { CacheError, type CacheErrorEvent } from 'nest-tiered-cache';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
 import { RedisServer } from './servers/redis-server';

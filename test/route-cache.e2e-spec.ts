@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { CacheService, type CacheModuleOptions } from '@app/cache';
+import { CacheService, type CacheModuleOptions } from 'nest-tiered-cache';
 import { Calls, GlobalCacheModule, routeCacheModule } from './fixtures/route-cache.app';
 import { eventually } from './servers/eventually';
 import { RedisServer } from './servers/redis-server';

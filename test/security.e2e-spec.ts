@@ -1,4 +1,4 @@
-import { PersistenceLevel } from '@app/cache';
+import { PersistenceLevel } from 'nest-tiered-cache';
 import { startCacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';

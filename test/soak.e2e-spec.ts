@@ -1,6 +1,6 @@
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { PersistenceLevel, type CacheModuleOptions, type NamespaceCache } from '@app/cache';
+import { PersistenceLevel, type CacheModuleOptions, type NamespaceCache } from 'nest-tiered-cache';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';

@@ -5,7 +5,7 @@ import {
   CacheService,
   type CacheModuleOptions,
   type NamespaceCache,
-} from '@app/cache';
+} from 'nest-tiered-cache';
 
 /** A Nest application context with only the cache module, as one instance of a service. */
 export interface CacheApp {

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { CacheModule } from '@app/cache';
+import { CacheModule } from 'nest-tiered-cache';
 import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
 import { BodyObjectPipe } from './body-object.pipe';

@@ -1,4 +1,4 @@
-import { PersistenceLevel, type NamespaceOptions } from '@app/cache';
+import { PersistenceLevel, type NamespaceOptions } from 'nest-tiered-cache';
 
 /*
  * Every namespace of the chat service, each declared by the feature modules that use it

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CacheModule } from '@app/cache';
+import { CacheModule } from 'nest-tiered-cache';
 import { ConfirmationsModule } from '../confirmations/confirmations.module';
 import { SESSION, SIGNUP } from '../namespaces';
 import { UsersModule } from '../users/users.module';

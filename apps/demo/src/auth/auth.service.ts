@@ -5,7 +5,7 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
-import { InjectCache, NamespaceCache } from '@app/cache';
+import { InjectCache, NamespaceCache } from 'nest-tiered-cache';
 import { randomBytes } from 'node:crypto';
 import { ConfirmationsService } from '../confirmations/confirmations.service';
 import type { User } from '../users/user';

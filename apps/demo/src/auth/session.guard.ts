@@ -4,7 +4,7 @@ import {
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
-import { InjectCache, NamespaceCache } from '@app/cache';
+import { InjectCache, NamespaceCache } from 'nest-tiered-cache';
 import type { AuthenticatedRequest, Session } from './session';
 
 /** Lets through requests carrying `Authorization: Bearer <token>` of a live session. */

@@ -11,7 +11,7 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { CacheEvict } from '@app/cache';
+import { CacheEvict } from 'nest-tiered-cache';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { SessionGuard } from '../auth/session.guard';
 import { ConfirmationsService } from '../confirmations/confirmations.service';

@@ -1,6 +1,6 @@
 import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { InjectCache, NamespaceCache, PersistenceLevel } from '@app/cache';
+import { InjectCache, NamespaceCache, PersistenceLevel } from 'nest-tiered-cache';
 import { DataSource, Repository } from 'typeorm';
 import { ChatMemberEntity } from '../database/chat-member.entity';
 import { ChatEntity } from '../database/chat.entity';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectCache, NamespaceCache } from '@app/cache';
+import { InjectCache, NamespaceCache } from 'nest-tiered-cache';
 
 interface Typing {
   userId: number;

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CacheModule } from '@app/cache';
+import { CacheModule } from 'nest-tiered-cache';
 import { CONFIRMATION } from '../namespaces';
 import { ConfirmationsService } from './confirmations.service';
 

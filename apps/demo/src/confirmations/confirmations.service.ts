@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { InjectCache, NamespaceCache } from '@app/cache';
+import { InjectCache, NamespaceCache } from 'nest-tiered-cache';
 import { randomInt } from 'node:crypto';
 import { ownerOf, type PendingAction } from './pending-action';
 

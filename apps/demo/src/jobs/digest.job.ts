@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import { InjectCache, NamespaceCache } from '@app/cache';
+import { InjectCache, NamespaceCache } from 'nest-tiered-cache';
 import ms from 'ms';
 import { MoreThanOrEqual, Repository } from 'typeorm';
 import { MessageEntity } from '../database/message.entity';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CacheModule } from '@app/cache';
+import { CacheModule } from 'nest-tiered-cache';
 import { MessageEntity } from '../database/message.entity';
 import { TEMP } from '../namespaces';
 import { DigestJob } from './digest.job';

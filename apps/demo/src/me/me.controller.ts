@@ -5,7 +5,7 @@ import {
   CacheOptions,
   InjectCache,
   NamespaceCache,
-} from '@app/cache';
+} from 'nest-tiered-cache';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { SessionGuard } from '../auth/session.guard';
 import { ChatsService } from '../chats/chats.service';

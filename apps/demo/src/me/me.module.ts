@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CacheModule } from '@app/cache';
+import { CacheModule } from 'nest-tiered-cache';
 import { AuthModule } from '../auth/auth.module';
 import { ChatsModule } from '../chats/chats.module';
 import { ConfirmationsModule } from '../confirmations/confirmations.module';

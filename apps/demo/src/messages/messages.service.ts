@@ -5,7 +5,7 @@ import {
   BadRequestException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { InjectCache, NamespaceCache } from '@app/cache';
+import { InjectCache, NamespaceCache } from 'nest-tiered-cache';
 import { Repository } from 'typeorm';
 import { ChatsService } from '../chats/chats.service';
 import { MessageEntity } from '../database/message.entity';

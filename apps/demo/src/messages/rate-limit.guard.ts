@@ -7,7 +7,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { CacheService, type NamespaceCache } from '@app/cache';
+import { CacheService, type NamespaceCache } from 'nest-tiered-cache';
 import type { AuthenticatedRequest } from '../auth/session';
 import { RATELIMIT_NAME } from '../namespaces';
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectCache, NamespaceCache } from '@app/cache';
+import { InjectCache, NamespaceCache } from 'nest-tiered-cache';
 import { userRecordKey, type User } from './user';
 import { UsersRepository } from './users.repository';
 

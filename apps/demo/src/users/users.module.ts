@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CacheModule } from '@app/cache';
+import { CacheModule } from 'nest-tiered-cache';
 import { UserEntity } from '../database/user.entity';
 import { USER_RECORDS } from '../namespaces';
 import { UserWarmupService } from './user-warmup.service';

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { CacheEvict, Cacheable } from '@app/cache';
+import { CacheEvict, Cacheable } from 'nest-tiered-cache';
 import { MoreThan, QueryFailedError, Repository } from 'typeorm';
 import { UserEntity } from '../database/user.entity';
 import { toUser, userRecordKey, type User } from './user';
