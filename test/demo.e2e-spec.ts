@@ -3,10 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { CacheService } from 'nest-tiered-cache';
 import { AppModule } from '../apps/demo/src/app.module';
 import { DemoClient } from './servers/demo-client';
+import { DemoEventStream } from './servers/demo-events';
+import { eventually } from './servers/eventually';
 import { clearOfMinuteBoundary } from './servers/minute-boundary';
 import { sqliteRows } from './servers/sqlite-rows';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 /** The chat demo in this process on its embedded default: no Redis, no PostgreSQL. */
 describe('the chat demo over HTTP (no server needed)', () => {
@@ -47,7 +53,7 @@ describe('the chat demo over HTTP (no server needed)', () => {
     expect(home.body.routes.join('\n')).toContain('GET /chats/:id/search');
   });
 
-  it('serves users cache-aside: active users warmed at start, unknown ids not cached, renames evicted', async () => {
+  it('serves users cache-aside: active users warmed at start, unknown ids not cached, renames stored', async () => {
     const anonymous = new DemoClient(base);
     expect((await anonymous.get('/users/1')).body).toEqual({ id: 1, name: 'Ada Lovelace' });
     // Warmed at start: the first read is already a hit.
@@ -60,7 +66,121 @@ describe('the chat demo over HTTP (no server needed)', () => {
     expect((await anonymous.get('/users/999')).status).toBe(404);
     expect((await stats('userRecords')).entries).toBe(entries);
     expect((await ada.patch('/me', { name: 'Ada King' })).status).toBe(200);
+    const before = await stats('userRecords');
     expect((await anonymous.get('/users/1')).body.name).toBe('Ada King');
+    // @CachePut stored the renamed user: the read after the edit is a hit, with no query.
+    expect(await stats('userRecords')).toMatchObject({
+      hits: before.hits + 1,
+      loaderCalls: before.loaderCalls,
+    });
+  });
+
+  it("lists a chat's member profiles, loading the uncached ones in one batch", async () => {
+    expect((await alan.get('/chats/1/members')).body).toEqual([
+      { id: 1, name: 'Ada Lovelace', role: 'owner' },
+      { id: 2, name: 'Alan Turing', role: 'member' },
+      { id: 3, name: 'Grace Hopper', role: 'member' },
+    ]);
+    // Every member was warmed at start: no query for profiles.
+    expect((await stats('userRecords')).loaderCalls).toBe(0);
+    // Two users nobody cached join: Linus (not active lately) and a new signup.
+    const linus = await DemoClient.login(base, 'linus@example.com');
+    const { code } = (
+      await new DemoClient(base).post('/auth/signup', {
+        email: 'kay@example.com',
+        name: 'Alan Kay',
+      })
+    ).body;
+    const kay = new DemoClient(
+      base,
+      (await new DemoClient(base).post('/auth/confirm', { email: 'kay@example.com', code })).body
+        .token,
+    );
+    await linus.post('/chats/1/join');
+    await kay.post('/chats/1/join');
+    const members = (await alan.get('/chats/1/members')).body;
+    expect(members.map((member: { name: string }) => member.name)).toEqual([
+      'Ada Lovelace',
+      'Alan Turing',
+      'Grace Hopper',
+      'Linus Pauling',
+      'Alan Kay',
+    ]);
+    expect((await stats('userRecords')).loaderCalls).toBe(1);
+    await alan.get('/chats/1/members');
+    expect((await stats('userRecords')).loaderCalls).toBe(1);
+    expect((await ada.get('/chats/2/members')).status).toBe(403);
+  });
+
+  it('renews a session in use once less than half of its day is left (getTtl, expire)', async () => {
+    const fresh = (await ada.get('/auth/session')).body;
+    expect(fresh).toMatchObject({ userId: 1 });
+    expect(fresh.expiresInMs).toBeGreaterThan(23 * HOUR);
+    expect(fresh.expiresInMs).toBeLessThanOrEqual(24 * HOUR);
+    const sessions = app.get(CacheService).namespace('session');
+    // An hour left: the next request renews it to a full day.
+    await sessions.expire(ada.token as string, '1h');
+    expect((await ada.get('/auth/session')).body.expiresInMs).toBeGreaterThan(23 * HOUR);
+    // Fifteen hours left: more than half, so it is left alone.
+    await sessions.expire(ada.token as string, '15h');
+    expect((await ada.get('/auth/session')).body.expiresInMs).toBeLessThanOrEqual(15 * HOUR);
+    await sessions.expire(ada.token as string, 1);
+    await eventually(async () => expect((await ada.get('/auth/session')).status).toBe(401));
+  });
+
+  it('reloads a hot chat header in the background in the last fifth of its TTL (refreshAhead)', async () => {
+    await alan.get('/chats/1');
+    const chats = app.get(CacheService).namespace('chats');
+    const loads = (await stats('chats')).loaderCalls;
+    // A minute of its hour left: this read is served at once and starts one reload.
+    await chats.expire('info:1', '1m');
+    expect((await alan.get('/chats/1')).body.info).toMatchObject({ id: 1, title: 'general' });
+    await eventually(async () => expect(await chats.getTtl('info:1')).toBeGreaterThan(50 * MINUTE));
+    expect((await stats('chats')).loaderCalls).toBe(loads + 1);
+    await alan.get('/chats/1');
+    expect((await stats('chats')).loaderCalls).toBe(loads + 1);
+  });
+
+  it("pushes a chat's changes to its listeners as server-sent events (onInvalidate)", async () => {
+    // What a client shows: the header and the recent messages, both cached now.
+    await alan.get('/chats/1');
+    await alan.get('/chats/1/messages');
+    const events = await DemoEventStream.open(alan, '/chats/1/events');
+    try {
+      expect(await events.next()).toEqual({ type: 'ready', data: { chatId: 1 } });
+      await ada.patch('/chats/1/settings', { topic: 'engines' });
+      expect(await events.next()).toEqual({ type: 'header', data: { chatId: 1 } });
+      expect((await alan.get('/chats/1')).body.info.topic).toBe('engines');
+      await alan.get('/chats/1/messages');
+      await ada.post('/chats/1/messages', { text: 'Notes on the engine' });
+      const next = [await events.next(), await events.next()].map((event) => event.type).sort();
+      expect(next).toEqual(['header', 'messages']);
+    } finally {
+      events.close();
+    }
+    expect((await ada.get('/chats/2/events')).status).toBe(403);
+  });
+
+  it('keeps chat topics in the cache only, listed per chat through an index', async () => {
+    const opened = await alan.post('/chats/1/topics', { title: 'Difference engine' });
+    expect(opened.status).toBe(201);
+    expect(opened.body).toMatchObject({
+      chatId: 1,
+      title: 'Difference engine',
+      openedBy: 2,
+      closedAt: null,
+    });
+    await ada.post('/chats/1/topics', { title: 'Notes' });
+    const closed = await ada.post(`/chats/1/topics/${opened.body.id}/close`);
+    expect(closed.body.closedAt).not.toBeNull();
+    expect((await alan.get('/chats/1/topics')).body.map((t: { title: string }) => t.title)).toEqual(
+      ['Difference engine', 'Notes'],
+    );
+    expect((await ada.post('/chats/1/topics/00000000/close')).status).toBe(404);
+    expect((await ada.get('/chats/2/topics')).status).toBe(403);
+    // Not written until shutdown (ON_SHUTDOWN).
+    expect(await stats('topics')).toMatchObject({ entries: 2, persistent: 2 });
+    expect(await sqliteRows(store, 'topics')).toEqual([]);
   });
 
   it('caches GET /me per user, and evicts it when memberships change', async () => {
@@ -331,6 +451,7 @@ describe('the chat demo over HTTP (no server needed)', () => {
       'session',
       'signup',
       'temp',
+      'topics',
       'userRecords',
       'users',
     ]);

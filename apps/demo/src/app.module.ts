@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { CacheModule } from 'nest-tiered-cache';
 import { DataSource } from 'typeorm';
@@ -16,6 +16,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { MeModule } from './me/me.module';
 import { MessagesModule } from './messages/messages.module';
 import { RATELIMIT_NAME } from './namespaces';
+import { SlowDatabaseFilter } from './slow-database.filter';
 import { UsersModule } from './users/users.module';
 
 /** The chat service: configuration, its database, the cache, and one module per concern. */
@@ -53,6 +54,9 @@ import { UsersModule } from './users/users.module';
     JobsModule,
   ],
   controllers: [HomeController, CacheAdminController, MetricsController],
-  providers: [{ provide: APP_PIPE, useClass: BodyObjectPipe }],
+  providers: [
+    { provide: APP_PIPE, useClass: BodyObjectPipe },
+    { provide: APP_FILTER, useClass: SlowDatabaseFilter },
+  ],
 })
 export class AppModule {}

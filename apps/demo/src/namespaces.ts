@@ -27,13 +27,32 @@ export const USERS: NamespaceOptions = {
   persistence: PersistenceLevel.MEMORY_ONLY,
 };
 
-/** Cache-aside copies of user rows (`@Cacheable`), warmed with active users at start. */
-export const USER_RECORDS: NamespaceOptions = { name: 'userRecords', ttl: '10m' };
+/**
+ * Cache-aside copies of user rows (`@Cacheable`), warmed with active users at start. Kept an
+ * hour past their TTL (`grace`), to be served while the database is slow or down.
+ */
+export const USER_RECORDS: NamespaceOptions = { name: 'userRecords', ttl: '10m', grace: '1h' };
 
-/** Logins by bearer token, indexed by user; survive restarts (written at shutdown). */
+/**
+ * Topics of a chat (`<chatId>:<topicId>`, indexed by chat): threads members open and close.
+ * They live in the cache only, so they are written at shutdown and loaded back at start.
+ */
+export const TOPICS: NamespaceOptions = {
+  name: 'topics',
+  ttl: '7d',
+  persistence: PersistenceLevel.ON_SHUTDOWN,
+};
+
+/** How long a session lives after its last renewal (see `SessionGuard`). */
+export const SESSION_TTL = '24h';
+
+/**
+ * Logins by bearer token, indexed by user; survive restarts (written at shutdown). A session in
+ * use is renewed (`expire`) once less than half of `SESSION_TTL` is left.
+ */
 export const SESSION: NamespaceOptions = {
   name: 'session',
-  ttl: '24h',
+  ttl: SESSION_TTL,
   persistence: PersistenceLevel.ON_SHUTDOWN,
 };
 

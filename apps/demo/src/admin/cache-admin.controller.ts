@@ -1,5 +1,10 @@
 import { Controller, Delete, Get, Header, Res, UseGuards } from '@nestjs/common';
-import { CacheService, type CacheHealth, type CacheInfo, type NamespaceStats } from 'nest-tiered-cache';
+import {
+  CacheService,
+  type CacheHealth,
+  type CacheInfo,
+  type NamespaceStats,
+} from 'nest-tiered-cache';
 import { AdminGuard } from './admin.guard';
 import { DASHBOARD_PAGE } from './dashboard/dashboard.page';
 

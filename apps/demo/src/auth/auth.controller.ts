@@ -3,13 +3,14 @@ import {
   Body,
   Controller,
   Delete,
+  Get,
   HttpCode,
   Post,
   UseGuards,
 } from '@nestjs/common';
 import { requireText } from '../validation';
 import type { User } from '../users/user';
-import { AuthService } from './auth.service';
+import { AuthService, type SessionInfo } from './auth.service';
 import { CurrentUser, SessionToken } from './current-user.decorator';
 import { SessionGuard } from './session.guard';
 
@@ -35,6 +36,13 @@ export class AuthController {
   @HttpCode(200)
   login(@Body() body: { email?: unknown }): Promise<{ user: User; token: string }> {
     return this.auth.login(requireEmail(body.email));
+  }
+
+  /** The current session and how long it has left (`getTtl`); each use renews it past half. */
+  @Get('session')
+  @UseGuards(SessionGuard)
+  session(@SessionToken() token: string): Promise<SessionInfo> {
+    return this.auth.session(token);
   }
 
   @Post('logout')

@@ -4,6 +4,7 @@ import {
   HttpStatus,
   Injectable,
   NotFoundException,
+  UnauthorizedException,
 } from '@nestjs/common';
 import { InjectCache, NamespaceCache } from 'nest-tiered-cache';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,11 @@ interface PendingSignup {
   email: string;
   name: string;
   requestedAt: Date;
+}
+
+/** A session as `GET /auth/session` shows it. */
+export interface SessionInfo extends Session {
+  expiresInMs: number;
 }
 
 /** Signup with a confirmation code, and logins as sessions in the cache. */
@@ -73,6 +79,17 @@ export class AuthService {
     if (!user) throw new NotFoundException(`no user with email ${email}`);
     await this.users.touch(user.id);
     return { user, token: await this.openSession(user.id) };
+  }
+
+  /** The session of `token` and its remaining time to live; a 401 once it ended. */
+  async session(token: string): Promise<SessionInfo> {
+    const [session, left] = await Promise.all([
+      this.sessions.get(token),
+      this.sessions.getTtl(token),
+    ]);
+    if (!session || left === undefined)
+      throw new UnauthorizedException('the session expired or was logged out');
+    return { ...session, expiresInMs: left };
   }
 
   /** Ends the session of `token`. */

@@ -2,6 +2,8 @@
 export interface ChatInfo {
   id: number;
   title: string;
+  /** The topic line of the chat's settings. */
+  topic: string;
   members: number;
   messages: number;
   lastMessageAt: Date | null;

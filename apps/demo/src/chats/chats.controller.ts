@@ -9,8 +9,11 @@ import {
   Patch,
   Post,
   Query,
+  Sse,
   UseGuards,
+  type MessageEvent,
 } from '@nestjs/common';
+import type { Observable } from 'rxjs';
 import { CacheEvict } from 'nest-tiered-cache';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { SessionGuard } from '../auth/session.guard';
@@ -18,7 +21,9 @@ import { ConfirmationsService } from '../confirmations/confirmations.service';
 import { optionalCount, optionalText, requireId, requireText } from '../validation';
 import type { ChatInfo, ChatSettings } from './chat';
 import type { ChatUser } from './chat-user';
+import { ChatEventsService } from './chat-events.service';
 import { ChatsService } from './chats.service';
+import { TopicsService, type Topic } from './topics.service';
 import { TypingService } from './typing.service';
 
 /** Membership changes alter every member's cached `GET /me`. */
@@ -32,6 +37,8 @@ export class ChatsController {
     private readonly chats: ChatsService,
     private readonly typing: TypingService,
     private readonly confirmations: ConfirmationsService,
+    private readonly topics: TopicsService,
+    private readonly events: ChatEventsService,
   ) {}
 
   @Post()
@@ -52,6 +59,58 @@ export class ChatsController {
       this.chats.settings(chatId),
     ]);
     return { info, settings, you };
+  }
+
+  /** Members' public profiles, loaded in one batch for those not cached. */
+  @Get(':id/members')
+  async members(
+    @CurrentUser() userId: number,
+    @Param('id') id: string,
+  ): Promise<Array<{ id: number; name: string; role: string }>> {
+    const chatId = requireId(id, 'id');
+    await this.chats.requireMember(chatId, userId);
+    return this.chats.memberProfiles(chatId);
+  }
+
+  /** Server-sent events: `ready`, then `header` and `messages` when those change. */
+  @Sse(':id/events')
+  async changes(
+    @CurrentUser() userId: number,
+    @Param('id') id: string,
+  ): Promise<Observable<MessageEvent>> {
+    const chatId = requireId(id, 'id');
+    await this.chats.requireMember(chatId, userId);
+    return this.events.events(chatId);
+  }
+
+  @Post(':id/topics')
+  async openTopic(
+    @CurrentUser() userId: number,
+    @Param('id') id: string,
+    @Body() body: { title?: unknown },
+  ): Promise<Topic> {
+    const chatId = requireId(id, 'id');
+    await this.chats.requireMember(chatId, userId);
+    return this.topics.open(chatId, userId, requireText(body.title, 'title', 100));
+  }
+
+  @Get(':id/topics')
+  async listTopics(@CurrentUser() userId: number, @Param('id') id: string): Promise<Topic[]> {
+    const chatId = requireId(id, 'id');
+    await this.chats.requireMember(chatId, userId);
+    return this.topics.list(chatId);
+  }
+
+  @Post(':id/topics/:topic/close')
+  @HttpCode(200)
+  async closeTopic(
+    @CurrentUser() userId: number,
+    @Param('id') id: string,
+    @Param('topic') topic: string,
+  ): Promise<Topic> {
+    const chatId = requireId(id, 'id');
+    await this.chats.requireMember(chatId, userId);
+    return this.topics.close(chatId, topic);
   }
 
   @Patch(':id/settings')

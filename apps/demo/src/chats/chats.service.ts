@@ -6,7 +6,11 @@ import { ChatMemberEntity } from '../database/chat-member.entity';
 import { ChatEntity } from '../database/chat.entity';
 import { MessageEntity } from '../database/message.entity';
 import { chatTag, DEFAULT_SETTINGS, type ChatInfo, type ChatSettings } from './chat';
+import { UsersRepository } from '../users/users.repository';
 import { chatUserKey, type ChatUser } from './chat-user';
+
+/** The share of a header's TTL left when a read reloads it in the background. */
+export const HEADER_REFRESH_AHEAD = 0.2;
 
 /** Chats, their settings and their members, each behind its namespace. */
 @Injectable()
@@ -21,11 +25,33 @@ export class ChatsService {
     @InjectCache('chats') private readonly chatSettings: NamespaceCache<ChatSettings>,
     @InjectCache('chatUsers') private readonly chatUsers: NamespaceCache<ChatUser>,
     @InjectCache('messages') private readonly messageCaches: NamespaceCache<unknown>,
+    @InjectCache('topics') private readonly topics: NamespaceCache<unknown>,
+    private readonly users: UsersRepository,
   ) {}
 
-  /** The chat's header, loaded once and reloaded after each change; a 404 for no such chat. */
+  /**
+   * The chat's header, loaded once and reloaded after each change; a 404 for no such chat. A
+   * header read often is reloaded in the background in its last fifth (`refreshAhead`), so a hot
+   * chat never waits for its counts; with Redis, one instance loads it while others wait for its
+   * value (`lock`).
+   */
   info(chatId: number): Promise<ChatInfo> {
-    return this.chatInfos.getOrSet(`info:${chatId}`, () => this.loadInfo(chatId));
+    return this.chatInfos.getOrSet(`info:${chatId}`, () => this.loadInfo(chatId), {
+      refreshAhead: HEADER_REFRESH_AHEAD,
+      lock: true,
+    });
+  }
+
+  /** Public profiles of the chat's members with their role, from `userRecords` in one batch. */
+  async memberProfiles(
+    chatId: number,
+  ): Promise<Array<{ id: number; name: string; role: 'owner' | 'member' }>> {
+    const rows = await this.members.find({ where: { chatId }, order: { userId: 'ASC' } });
+    const users = await this.users.findMany(rows.map((row) => row.userId));
+    return rows.flatMap((row, i) => {
+      const user = users[i];
+      return user ? [{ id: user.id, name: user.name, role: row.role }] : [];
+    });
   }
 
   /** The chat's settings, or the defaults while its owner changed none. */
@@ -46,6 +72,8 @@ export class ChatsService {
       persistence: PersistenceLevel.ON_CHANGE,
       ttl: Infinity,
     });
+    // The header shows the topic: dropping it also tells the chat's listeners (`ChatEvents`).
+    await this.refreshInfo(chatId);
     return settings;
   }
 
@@ -116,6 +144,7 @@ export class ChatsService {
       await manager.delete(ChatEntity, { id: chatId });
     });
     await this.chatUsers.invalidatePattern(`${chatId}:*`);
+    await this.topics.invalidatePattern(`${chatId}:*`);
     await this.messageCaches.invalidateTags([chatTag(chatId)]);
     await this.chatInfos.delete(`info:${chatId}`);
     await this.chatSettings.delete(`settings:${chatId}`);
@@ -146,14 +175,16 @@ export class ChatsService {
   private async loadInfo(chatId: number): Promise<ChatInfo> {
     const chat = await this.chatRows.findOneBy({ id: chatId });
     if (!chat) throw new NotFoundException(`no chat ${chatId}`);
-    const [members, messages, last] = await Promise.all([
+    const [members, messages, last, settings] = await Promise.all([
       this.members.countBy({ chatId }),
       this.messages.countBy({ chatId }),
       this.messages.findOne({ where: { chatId }, order: { id: 'DESC' } }),
+      this.settings(chatId),
     ]);
     return {
       id: chat.id,
       title: chat.title,
+      topic: settings.topic,
       members,
       messages,
       lastMessageAt: last?.createdAt ?? null,

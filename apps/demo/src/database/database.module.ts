@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { databaseOptions, ENTITIES } from './database-options';
+import type { DataSourceOptions } from 'typeorm';
+import { databaseOptions, ENTITIES, openDataSource } from './database-options';
 import { SeedService } from './seed.service';
 
 /** The chat service's own source of truth, seeded at first start. */
@@ -10,6 +11,8 @@ import { SeedService } from './seed.service';
     TypeOrmModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService) => databaseOptions(config),
+      dataSourceFactory: (options?: DataSourceOptions) =>
+        openDataSource(options as DataSourceOptions),
     }),
     TypeOrmModule.forFeature(ENTITIES),
   ],
