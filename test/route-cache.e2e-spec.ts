@@ -1,4 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -24,6 +26,40 @@ async function startApp(
   // One listening port for the whole test: the Host header is part of every cache key.
   await app.listen(0, '127.0.0.1');
   return app;
+}
+
+interface Sent {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: unknown;
+}
+
+/** One GET exactly as given: no client rewrites the target or the Host. */
+function send(
+  app: INestApplication,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Sent> {
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: text.startsWith('{') ? JSON.parse(text) : text,
+          }),
+        );
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
 }
 
 describe.each(['express', 'fastify'] as const)('CacheInterceptor over HTTP (%s)', (platform) => {
@@ -213,6 +249,91 @@ describe.each(['express', 'fastify'] as const)('CacheInterceptor over HTTP (%s)'
     await http().get('/items?ids=2&ids=1').expect(200);
     const swapped = await http().get('/items?ids=1&ids=2').expect(200);
     expect(swapped.headers['x-cache']).toBe('MISS');
+    // One name spelled two ways: a parser reads both as `tag`, in the order sent.
+    await http().get('/items?%74ag=2&tag=1').expect(200);
+    const respelled = await http().get('/items?tag=1&%74ag=2').expect(200);
+    expect(respelled.headers['x-cache']).toBe('MISS');
+    expect(respelled.body).toMatchObject({ query: { tag: ['1', '2'] } });
+  });
+
+  it.each(['cache-key', 'string', 'function'])(
+    'keys a route with an explicit key (%s) on the headers it varies on',
+    async (route) => {
+      const path = `/profile/${route}`;
+      const alice = await http().get(path).set('Authorization', 'Bearer alice').expect(200);
+      const bob = await http().get(path).set('Authorization', 'Bearer bob').expect(200);
+      const aliceAgain = await http().get(path).set('Authorization', 'Bearer alice').expect(200);
+      const anonymous = await http().get(path).expect(200);
+      expect(alice.body).toEqual({ user: 'Bearer alice' });
+      expect(bob.body).toEqual({ user: 'Bearer bob' });
+      expect(aliceAgain.headers['x-cache']).toBe('HIT');
+      expect(aliceAgain.body).toEqual({ user: 'Bearer alice' });
+      expect(anonymous.body).toEqual({ user: 'anonymous' });
+      expect(calls.count('profile')).toBe(3);
+    },
+  );
+
+  it('does not cache a request whose Host is not a host, so a path in it poisons nothing', async () => {
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const forged = await send(app, '/items/1', { host: `127.0.0.1:${port}/b` });
+    expect(forged.status).toBe(200);
+    expect(forged.headers['x-cache']).toBeUndefined();
+    const victim = await send(app, '/b/items/1');
+    expect(victim.body).toEqual({ route: 'b', id: '1' });
+    for (const host of ['a b', 'a@b', 'a?b', 'a#b', '[::1', '[zz]:80', '999.1.1.1', 'a:80x']) {
+      const response = await send(app, '/items/1', { host });
+      expect(response.headers['x-cache']).toBeUndefined();
+    }
+    for (const host of [
+      'shop.example',
+      'shop.example:8080',
+      '[::1]:3000',
+      '10.0.0.1',
+      'xn--bcher-kva.example',
+    ]) {
+      await send(app, '/items/2', { host });
+      expect((await send(app, '/items/2', { host })).headers['x-cache']).toBe('HIT');
+    }
+  });
+
+  it('does not cache a target carrying a fragment, which could stand in for another part of a key', async () => {
+    await send(app, '/items/host#x');
+    const again = await send(app, '/items/host#x');
+    expect(again.status).toBe(200);
+    expect(again.headers['x-cache']).toBeUndefined();
+  });
+
+  it('keys the query on the bytes sent, never on a lossy decoding of them', async () => {
+    const first = await send(app, '/items/echo?q=%FF');
+    const second = await send(app, '/items/echo?q=%FE');
+    expect(first.body).toMatchObject({ url: '/items/echo?q=%FF' });
+    expect(second.body).toMatchObject({ url: '/items/echo?q=%FE' });
+    expect(second.headers['x-cache']).toBe('MISS');
+  });
+
+  it('tells an absent varied header from an empty one', async () => {
+    await send(app, '/items/lang');
+    const empty = await send(app, '/items/lang', { 'accept-language': '' });
+    expect(empty.headers['x-cache']).toBe('MISS');
+    expect(empty.body).toEqual({ language: '' });
+  });
+
+  it('caches very long URLs, each under its own key', async () => {
+    const long = `/items/echo?q=${'x'.repeat(3000)}`;
+    await send(app, `${long}1`);
+    const hit = await send(app, `${long}1`);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    const other = await send(app, `${long}2`);
+    expect(other.headers['x-cache']).toBe('MISS');
+    expect(other.body).toMatchObject({ url: `${long}2` });
+  });
+
+  it('never caches server-sent events', async () => {
+    const first = await http().get('/items/events').expect(200);
+    const again = await http().get('/items/events').expect(200);
+    expect(first.text).toContain('"n":1');
+    expect(again.text).toContain('"n":2');
+    expect(again.headers['x-cache']).toBeUndefined();
   });
 });
 

@@ -1,12 +1,18 @@
-import { Reflector } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { HttpCode, Next, Res, Sse, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { HttpAdapterHost } from '@nestjs/core';
 import { lastValueFrom, of } from 'rxjs';
 import { CacheModule } from '../cache.module';
 import { CacheService } from '../cache.service';
 import { CacheOptions } from '../decorators/cache-options.decorator';
 import { CacheInterceptor } from './cache.interceptor';
+import {
+  HTTP_CODE_METADATA,
+  NEXT_PARAM,
+  RESPONSE_PARAM,
+  ROUTE_ARGS_METADATA,
+  SSE_METADATA,
+} from './nest-metadata';
 
 class MessagesHandler {
   plain(): void {}
@@ -35,14 +41,21 @@ describe('CacheInterceptor outside HTTP', () => {
   });
   afterEach(() => moduleRef.close());
 
-  const rpcContext = (method: 'plain' | 'keyed', data: unknown): ExecutionContextHost => {
-    const context = new ExecutionContextHost(
-      [data, {}],
-      MessagesHandler,
-      MessagesHandler.prototype[method],
-    );
-    context.setType('rpc');
-    return context;
+  // The interface as Nest hands it to interceptors of a microservice handler.
+  const rpcContext = (method: 'plain' | 'keyed', data: unknown): ExecutionContext => {
+    const unused = (): never => {
+      throw new Error('not an HTTP or WebSocket call');
+    };
+    return {
+      getType: <T extends string>() => 'rpc' as T,
+      getClass: <T>() => MessagesHandler as T,
+      getHandler: () => MessagesHandler.prototype[method],
+      getArgs: <T extends unknown[]>() => [data, {}] as T,
+      getArgByIndex: <T>(index: number) => [data, {}][index] as T,
+      switchToRpc: () => ({ getData: <T>() => data as T, getContext: <T>() => ({}) as T }),
+      switchToHttp: unused,
+      switchToWs: unused,
+    };
   };
 
   it('passes handlers through when no key is given', async () => {
@@ -67,5 +80,36 @@ describe('CacheInterceptor outside HTTP', () => {
     );
     expect([first, second, other]).toEqual([{ total: 1 }, { total: 1 }, { total: 2 }]);
     expect(await moduleRef.get(CacheService).namespace('rpc').get('order:7')).toEqual({ total: 1 });
+  });
+});
+
+describe('the Nest metadata CacheInterceptor reads', () => {
+  class Routes {
+    @HttpCode(203)
+    created(): void {}
+
+    @Sse()
+    stream(): void {}
+
+    raw(@Res() _response: unknown, @Next() _next: unknown): void {}
+  }
+
+  it('has the keys and values the public decorators write', () => {
+    expect(Reflect.getMetadata(HTTP_CODE_METADATA, Routes.prototype.created)).toBe(203);
+    expect(Reflect.getMetadata(SSE_METADATA, Routes.prototype.stream)).toBe(true);
+    const args = Reflect.getMetadata(ROUTE_ARGS_METADATA, Routes, 'raw') as Record<
+      string,
+      { index: number }
+    >;
+    const types = Object.entries(args).map(([key, { index }]) => [
+      Number(key.split(':')[0]),
+      index,
+    ]);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        [RESPONSE_PARAM, 0],
+        [NEXT_PARAM, 1],
+      ]),
+    );
   });
 });

@@ -6,8 +6,6 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { HTTP_CODE_METADATA, ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants';
-import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { lastValueFrom, of, throwError, type Observable } from 'rxjs';
 import { CacheService } from '../cache.service';
@@ -17,7 +15,19 @@ import { defined } from '../decorators/cacheable.decorator';
 import type { NamespaceCache } from '../namespace-cache';
 import type { GetOrSetOptions } from '../options/cache-options.interface';
 import { isCachedResponse, type CachedResponse } from './cached-response';
-import { carriesUnvariedCredentials, httpCacheKey, type KeyedRequest } from './http-cache-key';
+import {
+  carriesUnvariedCredentials,
+  explicitCacheKey,
+  httpCacheKey,
+  type KeyedRequest,
+} from './http-cache-key';
+import {
+  HTTP_CODE_METADATA,
+  NEXT_PARAM,
+  RESPONSE_PARAM,
+  ROUTE_ARGS_METADATA,
+  SSE_METADATA,
+} from './nest-metadata';
 
 /** Raw request and response as Express and Fastify both expose them. */
 interface HttpRequest extends KeyedRequest {
@@ -146,15 +156,15 @@ export class CacheInterceptor implements NestInterceptor {
       if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
       if (carriesUnvariedCredentials(request, this.planFor(context).vary)) return undefined;
     }
+    const vary = this.planFor(context).vary;
     if (options.key !== undefined) {
-      return typeof options.key === 'function' ? options.key(context) : options.key;
+      const key = typeof options.key === 'function' ? options.key(context) : options.key;
+      // Whatever makes the key, the varied headers go into it.
+      return key === undefined || !request ? key : explicitCacheKey(key, request, vary);
     }
     if (!request) return undefined;
     const url = request.originalUrl ?? request.url;
-    return httpCacheKey(
-      { method: request.method, url, headers: request.headers },
-      this.planFor(context).vary,
-    );
+    return httpCacheKey({ method: request.method, url, headers: request.headers }, vary);
   }
 
   /** Routes that write the response themselves (`@Res()`, `@Next()`) are never cached. */
@@ -166,7 +176,7 @@ export class CacheInterceptor implements NestInterceptor {
     ) as Record<string, unknown> | undefined;
     return Object.keys(args ?? {}).some((arg) => {
       const type = Number(arg.split(':')[0]);
-      return type === Number(RouteParamtypes.RESPONSE) || type === Number(RouteParamtypes.NEXT);
+      return type === RESPONSE_PARAM || type === NEXT_PARAM;
     });
   }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 
 /** The parts of a request that make its cache key. */
 export interface KeyedRequest {
@@ -18,43 +19,53 @@ export const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cook
 export const URL_SHAPING_HEADERS = [
   'forwarded',
   'x-forwarded-host',
-  'x-forwarded-proto',
+  'x-forwarded-port',
   'x-forwarded-prefix',
+  'x-forwarded-proto',
+  'x-forwarded-scheme',
+  'x-forwarded-server',
   'x-host',
+  'x-original-host',
   'x-original-url',
   'x-rewrite-url',
 ] as const;
 
+/** Longest request target kept in clear in a key, in bytes; a longer one is digested. */
+const MAX_TARGET_BYTES = 512;
+
+/** What stands for "no varied header" in a key: a digest is never this. */
+const NO_VARIANT = '-';
+
 /**
- * The cache key of an HTTP request: method, host, path and sorted query string; then, when the
- * request carries URL-shaping headers or the route varies on headers, a digest of their values
- * (credentials never appear in a key in clear). `vary` names are lower case.
+ * The key of a request to a route keyed by its URL, or undefined when the request must not be
+ * cached. Four parts, each unable to run into the next:
+ * `<method> <host> <variant> <target>`. The host is a valid RFC 3986 host (reg-name, IPv4 or
+ * [IPv6], optional port), so it holds no space and no `/`; the variant is `-` or the digest of the
+ * varied and URL-shaping headers; the target (path and query, as sent, the query sorted by name)
+ * comes last, or its digest when it is long. A Host that is not a valid host, a target that is
+ * not a path, or one with a `#`, is not cached. `vary` names are lower case.
  */
-export function httpCacheKey(request: KeyedRequest, vary: readonly string[]): string {
-  const { headers } = request;
-  const at = request.url.indexOf('?');
-  const path = at < 0 ? request.url : request.url.slice(0, at);
-  const query = at < 0 ? '' : sortedQuery(request.url.slice(at + 1));
-  const host = typeof headers.host === 'string' ? headers.host : '';
-  let key = `${request.method} ${host}${path}${query ? `?${query}` : ''}`;
-  let shaped = false;
-  for (const name of URL_SHAPING_HEADERS) if (headers[name] !== undefined) shaped = true;
-  if (shaped || vary.length > 0 || key.length > 900) {
-    const keyed = URL_SHAPING_HEADERS.filter((name) => headers[name] !== undefined);
-    const digest = createHash('sha256');
-    for (const name of [...new Set([...keyed, ...vary])].sort()) {
-      const value = headers[name];
-      digest.update(
-        `${name}\u0000${Array.isArray(value) ? value.join('\u0000') : (value ?? '')}\u0001`,
-      );
-    }
-    if (key.length > 900) {
-      digest.update(key);
-      key = key.slice(0, 900);
-    }
-    key = `${key}#${digest.digest('base64url')}`;
-  }
-  return key;
+export function httpCacheKey(request: KeyedRequest, vary: readonly string[]): string | undefined {
+  const host = request.headers.host ?? '';
+  if (typeof host !== 'string' || !isValidHost(host)) return undefined;
+  const target = requestTarget(request.url);
+  if (target === undefined) return undefined;
+  const variant = headerVariant(request.headers, vary) ?? NO_VARIANT;
+  return `${request.method} ${host} ${variant} ${target}`;
+}
+
+/**
+ * The key of a request to a route with an explicit key (`@CacheKey`, `@CacheOptions({ key })`):
+ * the key itself when the route varies on nothing and the request carries no URL-shaping header,
+ * else the key, `#`, and the digest of those headers (so a key never spans users).
+ */
+export function explicitCacheKey(
+  key: string,
+  request: KeyedRequest,
+  vary: readonly string[],
+): string {
+  const variant = headerVariant(request.headers, vary);
+  return variant === undefined ? key : `${key}#${variant}`;
 }
 
 /** True when the request carries a credential header that `vary` does not cover. */
@@ -68,14 +79,78 @@ export function carriesUnvariedCredentials(
   return false;
 }
 
+/**
+ * The digest of the headers named in `vary` and of the URL-shaping headers the request carries;
+ * undefined when there are none. An absent header and an empty one differ.
+ */
+function headerVariant(
+  headers: KeyedRequest['headers'],
+  vary: readonly string[],
+): string | undefined {
+  const names = new Set(vary);
+  for (const name of URL_SHAPING_HEADERS) if (headers[name] !== undefined) names.add(name);
+  if (names.size === 0) return undefined;
+  const pairs = [...names].sort().map((name) => [name, headers[name] ?? null]);
+  return digest(JSON.stringify(pairs));
+}
+
+/** Host per RFC 3986: reg-name or IPv4, or an [IPv6] literal, then an optional `:port`. */
+const HOST =
+  /^(?:\[([0-9A-Fa-f:.]+)\]|((?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*))(?::\d*)?$/;
+
+function isValidHost(host: string): boolean {
+  const match = HOST.exec(host);
+  if (!match) return false;
+  const ipv6 = match[1];
+  if (ipv6 !== undefined) return isIPv6(ipv6);
+  // A name made of digits and dots only must be a real IPv4 address.
+  const name = match[2] ?? '';
+  return !/^[\d.]+$/.test(name) || isIPv4(name);
+}
+
+/** Path and query as sent, the query sorted by name; undefined when not an origin-form target. */
+function requestTarget(url: string): string | undefined {
+  if (!url.startsWith('/') || url.includes('#')) return undefined;
+  const at = url.indexOf('?');
+  const target = at < 0 ? url : `${url.slice(0, at)}?${sortedQuery(url.slice(at + 1))}`;
+  if (Buffer.byteLength(target) <= MAX_TARGET_BYTES) return target;
+  // Starts with `#`, which no target kept in clear does; the head stays readable.
+  return `#${digest(target)} ${head(target, 200)}`;
+}
+
+/**
+ * The query's `name=value` segments exactly as sent, stably sorted by their decoded base name
+ * (before any `[` or `.`): `?b=2&a=1` and `?a=1&b=2` share a key, while segments a query parser
+ * could merge into one value (`?ids=2&ids=1`, `?a[]=1&a[0]=2`, `?%61=1&a=2`) keep their order.
+ * Values are never decoded, so two queries share a key only when they hold the same bytes.
+ */
 function sortedQuery(search: string): string {
-  // By name only, and stable: `?ids=2&ids=1` and `?ids=1&ids=2` are different requests.
-  return [...new URLSearchParams(search).entries()]
-    .sort(([a], [b]) => compare(a, b))
-    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+  return search
+    .split('&')
+    .map((segment) => ({ segment, name: baseName(segment) }))
+    .sort((a, b) => compare(a.name, b.name))
+    .map(({ segment }) => segment)
     .join('&');
+}
+
+function baseName(segment: string): string {
+  const raw = segment.split('=', 1)[0] ?? '';
+  // Decoded as loosely as any parser would (`+` is a space, bad escapes become U+FFFD), so names
+  // a parser may read as one never change order.
+  const name = /[%+]/.test(raw) ? ([...new URLSearchParams(`${raw}=`).keys()][0] ?? '') : raw;
+  return name.split(/[[.]/, 1)[0] ?? '';
 }
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+/** The first `length` characters of `text`, never ending inside a surrogate pair. */
+function head(text: string, length: number): string {
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(length - 1)) ? length - 1 : length;
+  return text.slice(0, end);
 }

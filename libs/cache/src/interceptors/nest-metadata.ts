@@ -1,0 +1,22 @@
+/**
+ * Metadata Nest's own decorators write, read here by value: the constants and the
+ * `RouteParamtypes` enum live in files of `@nestjs/common` that are not part of its public entry
+ * point (`@nestjs/common/constants`, `@nestjs/common/enums/...`), and a package that must load in
+ * every supported major may not import them. `cache.interceptor.spec.ts` checks each value
+ * against the public decorator that writes it, so a major that changes one fails there.
+ */
+
+/** Written by `@HttpCode(status)` on the handler. */
+export const HTTP_CODE_METADATA = '__httpCode__';
+
+/** Written by `@Sse()` on the handler. */
+export const SSE_METADATA = '__sse__';
+
+/** Written on the controller, per handler name, by parameter decorators (`@Res()`, `@Next()`...). */
+export const ROUTE_ARGS_METADATA = '__routeArguments__';
+
+/** `RouteParamtypes.RESPONSE`: the `@Res()` / `@Response()` parameter. */
+export const RESPONSE_PARAM = 1;
+
+/** `RouteParamtypes.NEXT`: the `@Next()` parameter. */
+export const NEXT_PARAM = 2;
