@@ -6,15 +6,28 @@ export type Operation = (i: number) => unknown;
 
 /** A measured result against one peer, as stored in `bench/results/latest.json`. */
 export interface BenchRecord {
+  /** The case; its first word is the suite that measures it, a trailing `(unit)` its unit. */
   name: string;
   opsPerSec: number;
   peer: string;
   peerOpsPerSec: number;
+  /** `opsPerSec / peerOpsPerSec`, two decimals. */
   ratio: number;
   measuredAt: string;
 }
 
-const RESULTS = join(__dirname, 'results', 'latest.json');
+/** Where every suite merges its records. */
+export const RESULTS = join(__dirname, 'results', 'latest.json');
+
+/**
+ * `BENCH_QUICK=1`: shorter and fewer rounds, to check that a suite runs on a busy machine. The
+ * data sizes stay the same, so the cases keep their names; the numbers are rougher.
+ */
+export const QUICK = !['', '0', 'false'].includes(process.env.BENCH_QUICK ?? '');
+
+const TIMING = QUICK
+  ? { warmupMs: 50, roundMs: 100, rounds: 3 }
+  : { warmupMs: 100, roundMs: 300, rounds: 5 };
 
 /** `concurrency` callers, each awaiting one call after another; total calls per second. */
 async function runConcurrently(
@@ -61,30 +74,47 @@ export async function compare(
   subject: Operation,
   peers: Record<string, Operation>,
   concurrency = 1,
-  rounds = 5,
 ): Promise<BenchRecord[]> {
   const contenders = [subject, ...Object.values(peers)];
   const samples = contenders.map(() => [] as number[]);
-  for (const operation of contenders) await runConcurrently(operation, concurrency, 100);
-  for (let round = 0; round < rounds; round++) {
+  for (const operation of contenders) {
+    await runConcurrently(operation, concurrency, TIMING.warmupMs);
+  }
+  for (let round = 0; round < TIMING.rounds; round++) {
     for (const [i, operation] of contenders.entries()) {
-      samples[i].push(await runConcurrently(operation, concurrency, 300));
+      samples[i].push(await runConcurrently(operation, concurrency, TIMING.roundMs));
     }
   }
   const [subjectOps, ...peerOps] = samples.map(median);
-  return Object.keys(peers).map((peer, i) => ({
-    name,
-    opsPerSec: Math.round(subjectOps),
-    peer,
-    peerOpsPerSec: Math.round(peerOps[i]),
-    ratio: Number((subjectOps / peerOps[i]).toFixed(2)),
-    measuredAt: new Date().toISOString(),
-  }));
+  return Object.keys(peers).map((peer, i) => record(name, subjectOps, peer, peerOps[i]));
 }
 
-function median(values: number[]): number {
+/** One record of `name` against `peer`, rounded as `latest.json` keeps them. */
+export function record(
+  name: string,
+  opsPerSec: number,
+  peer: string,
+  peerOpsPerSec: number,
+): BenchRecord {
+  return {
+    name,
+    opsPerSec: Math.round(opsPerSec),
+    peer,
+    peerOpsPerSec: Math.round(peerOpsPerSec),
+    ratio: Number((opsPerSec / peerOpsPerSec).toFixed(2)),
+    measuredAt: new Date().toISOString(),
+  };
+}
+
+/** The middle value (the upper one of an even count). */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Seconds since `start` (a `process.hrtime.bigint()` reading). */
+export function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 /** Prints records as a table. */
@@ -100,14 +130,31 @@ export function report(records: readonly BenchRecord[]): void {
   );
 }
 
-/** Merges records into `bench/results/latest.json`, replacing earlier ones of the same case and peer. */
-export function save(records: readonly BenchRecord[]): void {
-  const existing: BenchRecord[] = existsSync(RESULTS)
-    ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as BenchRecord[])
-    : [];
-  const kept = existing.filter(
-    (old) => !records.some((r) => r.name === old.name && r.peer === old.peer),
-  );
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify([...kept, ...records], null, 2)}\n`);
+/** The suite a case belongs to: the first word of its name. */
+export function suiteOf(name: string): string {
+  return name.split(' ', 1)[0];
+}
+
+/** The records in `bench/results/latest.json`, or none when there is no such file. */
+export function readResults(file = RESULTS): BenchRecord[] {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BenchRecord[]) : [];
+}
+
+/**
+ * Merges records into `bench/results/latest.json`: the suites in `ran` replace all their earlier
+ * records (so a renamed or dropped case does not linger); other `known` suites' records stay, and
+ * records of no known suite go.
+ */
+export function save(
+  records: readonly BenchRecord[],
+  ran: readonly string[],
+  known: readonly string[],
+  file = RESULTS,
+): void {
+  const kept = readResults(file).filter((old) => {
+    const suite = suiteOf(old.name);
+    return known.includes(suite) && !ran.includes(suite);
+  });
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify([...kept, ...records], null, 2)}\n`);
 }

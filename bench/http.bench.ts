@@ -11,13 +11,16 @@ import {
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import autocannon from 'autocannon';
 import { CacheInterceptor, CacheModule, CacheOptions } from 'nest-tiered-cache';
-import type { BenchRecord } from './harness';
+import { median, QUICK, record, type BenchRecord } from './harness';
 
 const CONNECTIONS = 10;
-const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 4);
-const ROUNDS = 3;
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? (QUICK ? 1 : 4));
+const ROUNDS = QUICK ? 1 : 3;
+const PLATFORMS = ['Express', 'Fastify'] as const;
+type Platform = (typeof PLATFORMS)[number];
 
 /** The work a real handler does: build a page of 50 records. */
 function buildPage(): Array<{ id: number; name: string; tags: string[] }> {
@@ -64,12 +67,21 @@ class NestCacheManagerModuleApp {}
 @Module({ controllers: [NoWorkController] })
 class NoWorkModule {}
 
-/** A running app and the URL of its cached route. */
-async function serve(module: Type): Promise<{ app: INestApplication; url: string }> {
-  const app: INestApplication = await NestFactory.create(module, { logger: false });
+/** A running app on `platform` and the URL of its cached route, warmed up. */
+async function serve(
+  module: Type,
+  platform: Platform,
+): Promise<{ app: INestApplication; url: string }> {
+  const app: INestApplication =
+    platform === 'Fastify'
+      ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+      : await NestFactory.create(module, { logger: false });
   await app.listen(0, '127.0.0.1');
   const url = `${await app.getUrl()}/page`.replace('[::1]', '127.0.0.1');
   await autocannon({ url, connections: CONNECTIONS, duration: 1 });
+  // Measuring misses would say nothing: this module's route must answer from the cache by now.
+  const cache = (await fetch(url)).headers.get('x-cache');
+  if (module === OursModule && cache !== 'HIT') throw new Error(`${platform}: X-Cache ${cache}`);
   return { app, url };
 }
 
@@ -79,36 +91,41 @@ async function requestsPerSecond(url: string): Promise<number> {
   return result.requests.average;
 }
 
+const PEERS: Record<string, Type> = {
+  '@nestjs/cache-manager CacheInterceptor': NestCacheManagerModuleApp,
+  'the same route doing no work, uncached': NoWorkModule,
+};
+
 /**
- * A cached route: this interceptor vs @nestjs/cache-manager's vs a route that does no work.
- * The three apps run side by side and are measured in alternating rounds; medians are reported.
+ * A cached route on Express and on Fastify: this interceptor vs @nestjs/cache-manager's vs a
+ * route that does no work. The six apps run side by side and are measured in alternating rounds;
+ * medians are reported.
  */
 export async function benchHttp(): Promise<BenchRecord[]> {
-  const contenders: Record<string, Type> = {
-    ours: OursModule,
-    '@nestjs/cache-manager CacheInterceptor': NestCacheManagerModuleApp,
-    'route doing no work, no cache': NoWorkModule,
-  };
-  const servers = await Promise.all(Object.values(contenders).map(serve));
-  const samples = servers.map(() => [] as number[]);
+  const contenders = PLATFORMS.flatMap((platform) =>
+    [OursModule, ...Object.values(PEERS)].map((module) => ({ platform, module })),
+  );
+  const servers: Array<{ app: INestApplication; url: string }> = [];
+  const samples = contenders.map(() => [] as number[]);
   try {
+    for (const { module, platform } of contenders) servers.push(await serve(module, platform));
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, { url }] of servers.entries()) samples[i].push(await requestsPerSecond(url));
     }
   } finally {
     await Promise.all(servers.map(({ app }) => app.close()));
   }
-  const [ours, ...peers] = samples.map(
-    (values) => [...values].sort((a, b) => a - b)[values.length >> 1],
-  );
-  return Object.keys(contenders)
-    .slice(1)
-    .map((peer, i) => ({
-      name: `cached route, ${CONNECTIONS} connections (req/s)`,
-      opsPerSec: Math.round(ours),
-      peer,
-      peerOpsPerSec: Math.round(peers[i]),
-      ratio: Number((ours / peers[i]).toFixed(2)),
-      measuredAt: new Date().toISOString(),
-    }));
+  const rates = samples.map(median);
+  const perPlatform = 1 + Object.keys(PEERS).length;
+  return PLATFORMS.flatMap((platform, p) => {
+    const [ours, ...peers] = rates.slice(p * perPlatform, (p + 1) * perPlatform);
+    return Object.keys(PEERS).map((peer, i) =>
+      record(
+        `http cached route, ${platform}, ${CONNECTIONS} connections (req/s)`,
+        ours,
+        peer,
+        peers[i],
+      ),
+    );
+  });
 }

@@ -1,4 +1,6 @@
 import { CACHE_MANAGER, CacheModule as NestCacheManagerModule } from '@nestjs/cache-manager';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Cache } from 'cache-manager';
@@ -25,13 +27,21 @@ interface Item {
 })
 class BenchModule {}
 
-/** Memory tier: NamespaceCache vs lru-cache, an awaited Map and @nestjs/cache-manager. */
+/**
+ * Memory tier: NamespaceCache vs a `Map` behind `await`, BentoCache's memory store (its defaults),
+ * lru-cache used directly and @nestjs/cache-manager, on the same keys and values.
+ */
 export async function benchMemory(): Promise<BenchRecord[]> {
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
   const cache = app.get<NamespaceCache<Item>>(getCacheToken('bench'));
   const manager = app.get<Cache>(CACHE_MANAGER);
   const lru = new LRUCache<string, Item>({ max: KEYS * 2, ttl: TTL });
   const map = new Map<string, Item>();
+  const bento = new BentoCache({
+    default: 'memory',
+    ttl: TTL,
+    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: KEYS * 2 })) },
+  });
 
   const keys = Array.from({ length: KEYS }, (_, i) => `item:${i}`);
   const missing = Array.from({ length: KEYS }, (_, i) => `missing:${i}`);
@@ -46,40 +56,48 @@ export async function benchMemory(): Promise<BenchRecord[]> {
     await manager.set(keys[i], items[i]);
     lru.set(keys[i], items[i]);
     map.set(keys[i], items[i]);
+    await bento.set({ key: keys[i], value: items[i] });
   }
   const key = (i: number): string => keys[i % KEYS];
   const item = (i: number): Item => items[i % KEYS];
   const records: BenchRecord[] = [];
 
+  const bentoPeer = 'BentoCache memory store';
+
   records.push(
     ...(await compare('memory get-hit', (i) => cache.get(key(i)), {
-      'lru-cache': (i) => lru.get(key(i)),
       'await Map': async (i) => await map.get(key(i)),
+      [bentoPeer]: (i) => bento.get({ key: key(i) }),
+      'lru-cache': (i) => lru.get(key(i)),
       '@nestjs/cache-manager': (i) => manager.get(key(i)),
     })),
   );
   records.push(
     ...(await compare('memory get-miss', (i) => cache.get(missing[i % KEYS]), {
-      'lru-cache': (i) => lru.get(missing[i % KEYS]),
       'await Map': async (i) => await map.get(missing[i % KEYS]),
+      [bentoPeer]: (i) => bento.get({ key: missing[i % KEYS] }),
+      'lru-cache': (i) => lru.get(missing[i % KEYS]),
       '@nestjs/cache-manager': (i) => manager.get(missing[i % KEYS]),
     })),
   );
   records.push(
     ...(await compare('memory set', (i) => cache.set(key(i), item(i)), {
-      'lru-cache': (i) => lru.set(key(i), item(i)),
-      'await Map': async (i) => await map.set(key(i), item(i)),
       '@nestjs/cache-manager': (i) => manager.set(key(i), item(i)),
+      'lru-cache': (i) => lru.set(key(i), item(i)),
+      [bentoPeer]: (i) => bento.set({ key: key(i), value: item(i) }),
+      'await Map': async (i) => await map.set(key(i), item(i)),
     })),
   );
   const load = (i: number) => (): Item => item(i);
   records.push(
     ...(await compare('memory getOrSet-hit', (i) => cache.getOrSet(key(i), load(i)), {
-      'lru-cache': (i) => lru.get(key(i)) ?? lru.set(key(i), item(i)),
       'await Map': async (i) => (await map.get(key(i))) ?? map.set(key(i), item(i)),
+      [bentoPeer]: (i) => bento.getOrSet({ key: key(i), factory: load(i) }),
+      'lru-cache': (i) => lru.get(key(i)) ?? lru.set(key(i), item(i)),
       '@nestjs/cache-manager': (i) => manager.wrap(key(i), async () => item(i)),
     })),
   );
+  await bento.disconnectAll();
   await app.close();
   return records;
 }
@@ -107,11 +125,11 @@ export async function benchMetrics(): Promise<BenchRecord[]> {
     await measured.set(`k${i}`, item);
   }
   const records = [
-    ...(await compare('get-hit with metrics on', (i) => measured.get(`k${i % 1000}`), {
-      'get-hit with metrics off': (i) => plain.get(`k${i % 1000}`),
+    ...(await compare('metrics on, memory get-hit', (i) => measured.get(`k${i % 1000}`), {
+      'the same get-hit, metrics off': (i) => plain.get(`k${i % 1000}`),
     })),
-    ...(await compare('set with metrics on', (i) => measured.set(`k${i % 1000}`, item), {
-      'set with metrics off': (i) => plain.set(`k${i % 1000}`, item),
+    ...(await compare('metrics on, memory set', (i) => measured.set(`k${i % 1000}`, item), {
+      'the same set, metrics off': (i) => plain.set(`k${i % 1000}`, item),
     })),
   ];
   await onApp.close();

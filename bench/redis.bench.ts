@@ -1,6 +1,9 @@
 import KeyvRedis from '@keyv/redis';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import { createCache } from 'cache-manager';
 import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
@@ -36,7 +39,30 @@ async function cacheApp(url: string): Promise<INestApplicationContext> {
   return NestFactory.createApplicationContext(RedisBenchModule, { logger: false });
 }
 
-/** Redis tier: NamespaceCache vs raw ioredis, and two tiers vs cache-manager's two stores. */
+/**
+ * BentoCache over the same Redis: Redis only, or its L1 memory + Redis L2 + Redis bus stack. Its
+ * Redis connection gets the same options as the raw ioredis peer.
+ */
+function bentoCache(url: string, prefix: string, layered: boolean): BentoCache<{ store: never }> {
+  const { hostname, port, password } = new URL(url);
+  const l2 = redisDriver({ connection: new Redis(url, { enableAutoPipelining: true }) });
+  const store = layered
+    ? bentostore()
+        .useL1Layer(memoryDriver({ maxItems: 2 * HOT }))
+        .useL2Layer(l2)
+        .useBus(
+          redisBusDriver({
+            connection: { host: hostname, port: Number(port), password: password || undefined },
+          }),
+        )
+    : bentostore().useL2Layer(l2);
+  return new BentoCache({ default: 'store', prefix, ttl: TTL, stores: { store } });
+}
+
+/**
+ * Redis tier: NamespaceCache vs raw ioredis doing the same work and BentoCache Redis-only; two
+ * tiers vs BentoCache's L1 + L2 + bus and cache-manager's two stores.
+ */
 export async function benchRedis(): Promise<BenchRecord[]> {
   const server = process.env.REDIS_URL ? undefined : await RedisServer.start();
   const url = process.env.REDIS_URL ?? (server as RedisServer).url;
@@ -52,6 +78,8 @@ export async function benchRedis(): Promise<BenchRecord[]> {
     ],
     ttl: TTL,
   });
+  const bentoRemote = bentoCache(url, 'bento-remote', false);
+  const bentoLayered = bentoCache(url, 'bento-layered', true);
 
   const keys = Array.from({ length: KEYS }, (_, i) => `item:${i}`);
   const items = keys.map((_, i): Item => ({ id: i, name: `item ${i}`, tags: ['a', 'b'] }));
@@ -61,6 +89,8 @@ export async function benchRedis(): Promise<BenchRecord[]> {
     await layered.set(keys[i], items[i]);
     await raw.set(`raw:${keys[i]}`, texts[i], 'PX', TTL);
     await manager.set(keys[i], items[i]);
+    await bentoRemote.set({ key: keys[i], value: items[i] });
+    await bentoLayered.set({ key: keys[i], value: items[i] });
   }
   const key = (i: number): string => keys[i % KEYS];
   // 9 reads in 10 go to a hot set that stays in memory; 1 in 10 walks the cold keys.
@@ -69,30 +99,33 @@ export async function benchRedis(): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
 
   for (const concurrency of [1, 50]) {
-    const label = concurrency === 1 ? 'sequential' : `${concurrency} concurrent`;
+    const label = concurrency === 1 ? 'sequential' : `${concurrency} in flight`;
     records.push(
       ...(await compare(
-        `redis get (${label})`,
+        `redis get, ${label}`,
         (i) => remote.get(key(i)),
         {
           'raw ioredis GET + JSON.parse': async (i) =>
             JSON.parse((await raw.get(`raw:${key(i)}`)) as string) as unknown,
+          'BentoCache Redis-only': (i) => bentoRemote.get({ key: key(i) }),
         },
         concurrency,
       )),
       ...(await compare(
-        `redis set (${label})`,
+        `redis set, ${label}`,
         (i) => remote.set(key(i), items[i % KEYS]),
         {
           'raw ioredis SET PX + JSON.stringify': (i) =>
             raw.set(`raw:${key(i)}`, JSON.stringify(items[i % KEYS]), 'PX', TTL),
+          'BentoCache Redis-only': (i) => bentoRemote.set({ key: key(i), value: items[i % KEYS] }),
         },
         concurrency,
       )),
     );
   }
   records.push(
-    ...(await compare('two tiers get, 90% memory hits', (i) => layered.get(mixed(i)), {
+    ...(await compare('redis two tiers get, 90% memory hits', (i) => layered.get(mixed(i)), {
+      'BentoCache L1 + Redis L2 + bus': (i) => bentoLayered.get({ key: mixed(i) }),
       'cache-manager (lru memory + @keyv/redis)': (i) => manager.get(mixed(i)),
     })),
   );
@@ -105,6 +138,8 @@ export async function benchRedis(): Promise<BenchRecord[]> {
     })),
   );
 
+  await bentoLayered.disconnectAll();
+  await bentoRemote.disconnectAll();
   await manager.disconnect();
   await raw.quit();
   await app.close();
