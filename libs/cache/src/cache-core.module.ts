@@ -1,10 +1,12 @@
 import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import {
   CACHE_MODULE_OPTIONS,
   ConfigurableCacheModule,
   RESOLVED_CACHE_OPTIONS,
 } from './cache.module-definition';
 import { CacheService } from './cache.service';
+import { NamespaceCheck } from './decorators/namespace-check';
 import { CacheHealthIndicator } from './health/cache.health-indicator';
 import { CACHE_MANAGER, cacheManagerCompat } from './compat/cache-manager.compat';
 import type { CacheModuleOptions } from './options/cache-options.interface';
@@ -16,6 +18,7 @@ import { validateModuleOptions } from './options/validate-options';
  */
 @Global()
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: RESOLVED_CACHE_OPTIONS,
@@ -23,6 +26,7 @@ import { validateModuleOptions } from './options/validate-options';
       inject: [CACHE_MODULE_OPTIONS],
     },
     CacheService,
+    NamespaceCheck,
     CacheHealthIndicator,
     {
       provide: CACHE_MANAGER,

@@ -4,6 +4,7 @@ import { CacheCoreModule } from './cache-core.module';
 import { CACHE_ASYNC_OPTIONS_TYPE, CACHE_OPTIONS_TYPE } from './cache.module-definition';
 import { CacheService } from './cache.service';
 import { getCacheToken } from './cache.tokens';
+import { withInjectionFallbacks } from './decorators/injection-fallbacks';
 import { CacheError } from './errors';
 import type { NamespaceOptions } from './options/cache-options.interface';
 import { validateNamespaceList } from './options/validate-options';
@@ -29,11 +30,14 @@ export class CacheModule {
     return {
       module: CacheModule,
       imports: [
-        {
-          ...core,
-          providers: [...(core.providers ?? []), ...providers],
-          exports: [...(core.exports ?? []), ...providers],
-        },
+        withInjectionFallbacks(
+          {
+            ...core,
+            providers: [...(core.providers ?? []), ...providers],
+            exports: [...(core.exports ?? []), ...providers],
+          },
+          names.filter((name): name is string => typeof name === 'string'),
+        ),
       ],
     };
   }
@@ -45,7 +49,10 @@ export class CacheModule {
    * declare them with `forFeature` to inject them.
    */
   static forRootAsync(options: typeof CACHE_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return { module: CacheModule, imports: [CacheCoreModule.forRootAsync(options)] };
+    return {
+      module: CacheModule,
+      imports: [withInjectionFallbacks(CacheCoreModule.forRootAsync(options), [])],
+    };
   }
 
   /**

@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationShutdown,
   type OnModuleInit,
@@ -10,6 +11,7 @@ import { PersistenceManager } from './persistence/persistence-manager';
 import { CacheMetrics } from './metrics/cache-metrics';
 import { NamespaceChannel } from './bus/namespace-channel';
 import { RESOLVED_CACHE_OPTIONS } from './cache.module-definition';
+import { NamespaceCheck } from './decorators/namespace-check';
 import { NamespaceConflictError, UnknownNamespaceError } from './errors';
 import { NamespaceCache } from './namespace-cache';
 import type { TierKind } from './options/cache-options.interface';
@@ -78,7 +80,10 @@ export class CacheService
   private readonly persistence: PersistenceManager;
   private readonly metrics: CacheMetrics | undefined;
 
-  constructor(@Inject(RESOLVED_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions) {
+  constructor(
+    @Inject(RESOLVED_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
+    @Optional() private readonly namespaceCheck?: NamespaceCheck,
+  ) {
     this.redis = options.redis && new RedisBackend(options.redis, options.prefix, options.bus);
     this.persistence = new PersistenceManager(options.persistence);
     this.metrics = options.metrics
@@ -179,6 +184,8 @@ export class CacheService
 
   /** Connects to Redis (bounded wait; a dead Redis leaves the cache degraded, not broken). */
   async onModuleInit(): Promise<void> {
+    // Before any connection opens: a start that fails on an undeclared namespace leaves none.
+    this.namespaceCheck?.verify(this);
     await this.redis?.start(REDIS_START_WAIT);
     const caches = [...this.registry.values()].map(({ cache }) => cache);
     // Namespaces kept in the table itself need no warm start.

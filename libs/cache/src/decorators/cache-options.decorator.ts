@@ -1,5 +1,6 @@
 import { SetMetadata, type ExecutionContext } from '@nestjs/common';
 import type { Duration } from '../options/duration';
+import { requestNamespace } from './namespace-requests';
 
 /** Metadata key of `@CacheOptions`. */
 export const CACHE_ROUTE_OPTIONS = Symbol('cache:route-options');
@@ -44,5 +45,17 @@ export interface RouteCacheOptions {
  * Sets how `CacheInterceptor` caches the routes of a class or one route; the method's options
  * override the class's.
  */
-export const CacheOptions = (options: RouteCacheOptions): ClassDecorator & MethodDecorator =>
-  SetMetadata(CACHE_ROUTE_OPTIONS, options);
+export const CacheOptions = (options: RouteCacheOptions): ClassDecorator & MethodDecorator => {
+  const setMetadata = SetMetadata(CACHE_ROUTE_OPTIONS, options);
+  return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const type = typeof target === 'function' ? target : target.constructor;
+    if (typeof options?.namespace === 'string') {
+      // Checked when the application starts, like every namespace a decorator names.
+      requestNamespace(type, {
+        namespace: options.namespace,
+        by: `${type.name}${key === undefined ? '' : `.${String(key)}`} (@CacheOptions)`,
+      });
+    }
+    return (setMetadata as (...args: unknown[]) => unknown)(target, key, descriptor);
+  }) as ClassDecorator & MethodDecorator;
+};

@@ -2,6 +2,7 @@ import { Inject, Logger, Optional } from '@nestjs/common';
 import { CacheService } from '../cache.service';
 import { CacheError, InvalidOptionError } from '../errors';
 import type { NamespaceCache } from '../namespace-cache';
+import { requestNamespace } from './namespace-requests';
 
 /** The property through which Nest hands each decorated instance its app's `CacheService`. */
 const CACHE_SERVICE = Symbol('cache:service');
@@ -59,6 +60,7 @@ export function wrappingDecorator(
       );
     }
     injectCacheService(target);
+    requestNamespace(target.constructor, { namespace, by: `${where} (@${decorator})` });
     const wrapped = function (
       this: Record<symbol, unknown> | undefined,
       ...args: unknown[]
