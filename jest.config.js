@@ -3,6 +3,8 @@ const shared = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testEnvironment: 'node',
+  // Built copies of the package (dist/) carry the same package name as libs/cache.
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
   moduleNameMapper: {
     '^nest-tiered-cache$': '<rootDir>/libs/cache/src',
   },
