@@ -5,12 +5,15 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { PersistenceLevel, type CacheModuleOptions } from 'nest-tiered-cache';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
+import { PersistenceManager } from '../libs/cache/src/persistence/persistence-manager';
+import type { CacheEntry } from '../libs/cache/src/tiers/cache-entry';
 import { PostgresDatabase } from './servers/postgres-database';
 import { TcpProxy } from './servers/tcp-proxy';
 import { freePort } from './servers/free-port';
 import { RedisServer } from './servers/redis-server';
 
 interface Row {
+  prefix: string;
   namespace: string;
   key: string;
   value: string;
@@ -45,7 +48,7 @@ async function embedded(): Promise<Backing> {
     rows: (namespace) =>
       withReader((reader) =>
         reader.query(
-          'SELECT namespace, key, value, metadata, expires_at FROM cache_storage WHERE namespace = ? ORDER BY key',
+          'SELECT prefix, namespace, key, value, metadata, expires_at FROM cache_storage WHERE namespace = ? ORDER BY key, prefix',
           [namespace],
         ),
       ),
@@ -60,7 +63,7 @@ async function postgres(): Promise<Backing> {
     dataSource: () => ({ type: 'postgres', url: database.url }),
     rows: (namespace) =>
       database.query<Row>(
-        'SELECT namespace, key, value::text AS value, metadata::text AS metadata, expires_at FROM cache_storage WHERE namespace = $1 ORDER BY key',
+        'SELECT prefix, namespace, key, value::text AS value, metadata::text AS metadata, expires_at FROM cache_storage WHERE namespace = $1 ORDER BY key, prefix',
         [namespace],
       ),
     exec: async (sql) => void (await database.query(sql)),
@@ -210,6 +213,60 @@ describe.each([
     );
   });
 
+  it('skips and counts rows whose fields do not fit, on warm load', async () => {
+    const first = await start();
+    for (const key of ['sound', 'expiry', 'date', 'tags', 'grace', 'never'])
+      await first.ns('settings').set(key, { at: new Date(0) });
+    await first.close();
+    const craft = (set: string, key: string): Promise<void> =>
+      backing.exec(`UPDATE cache_storage SET ${set} WHERE key = '${key}'`);
+    await craft(`metadata = '{"persistence": "on_change", "expiresAt": "abc"}'`, 'expiry');
+    await craft(`value = '{"at": {"$d": "not a date"}}'`, 'date');
+    await craft(`metadata = '{"persistence": "on_change", "tags": [{"$ne": 1}]}'`, 'tags');
+    await craft(`metadata = '{"persistence": "on_change", "graceUntil": 1e400}'`, 'grace');
+    await craft(`expires_at = 'infinity'`, 'never');
+    const second = await start();
+    const settings = second.ns('settings');
+    expect(await settings.get('sound')).toEqual({ at: new Date(0) });
+    for (const key of ['expiry', 'date', 'tags', 'grace', 'never'])
+      expect(await settings.get(key)).toBeUndefined();
+    expect(settings.stats().errors).toBe(5);
+  });
+
+  it('keeps the rows of two prefixes apart: warm load, removals and cleanup', async () => {
+    const keysOf = async (prefix: string): Promise<string[]> =>
+      (await backing.rows('settings')).filter((row) => row.prefix === prefix).map((row) => row.key);
+    const a = await start({ prefix: 'app-a' });
+    await a.ns('settings').set('theme', 'dark-a', { tags: ['ui'] });
+    await a.ns('settings').set('user:1', 'a1');
+    await a.ns('settings').set('expired', 'a');
+    await a.close();
+    await backing.exec(
+      `UPDATE cache_storage SET expires_at = '2000-01-01T00:00:00.000Z' WHERE key = 'expired'`,
+    );
+    const b = await start({ prefix: 'app-b' });
+    const settings = b.ns('settings');
+    expect(await settings.get('theme')).toBeUndefined();
+    expect(await settings.get('user:1')).toBeUndefined();
+    await settings.set('theme', 'dark-b', { tags: ['ui'] });
+    await settings.set('user:1', 'b1');
+    expect(await keysOf('app-b')).toEqual(['theme', 'user:1']);
+    expect(await settings.invalidateTags(['ui'])).toBe(1);
+    expect(await settings.invalidatePattern('user:*')).toBe(1);
+    await settings.set('other', 'b');
+    await settings.clear();
+    expect(await keysOf('app-b')).toEqual([]);
+    // The cleanup job of B has run once its own expired row is gone; A's stays for A's.
+    await settings.set('short', 'b', { ttl: 50 });
+    await eventually(async () => expect(await keysOf('app-b')).toEqual([]));
+    expect(await keysOf('app-a')).toEqual(['expired', 'theme', 'user:1']);
+    await b.close();
+    const again = await start({ prefix: 'app-a' });
+    expect(await again.ns('settings').get('theme')).toBe('dark-a');
+    expect(await again.ns('settings').get('user:1')).toBe('a1');
+    await eventually(async () => expect(await keysOf('app-a')).toEqual(['theme', 'user:1']));
+  });
+
   it('creates the table itself only when migrate allows', async () => {
     const app = await start({ persistence: { dataSource: backing.dataSource(), migrate: false } });
     await app.ns('settings').set('k', 'v');
@@ -278,6 +335,40 @@ describe('persistence while PostgreSQL is unreachable', () => {
         ).toEqual(['a', 'b']),
       );
       expect(app.service.info().backends.persistence).toMatchObject({ healthy: true, dirty: 0 });
+    } finally {
+      await app.close();
+      await proxy.cut();
+      await database.drop();
+    }
+  }, 20_000);
+});
+
+describe('persistence health after a failure', () => {
+  it('is healthy again once the store answers, though the failed call left nothing dirty', async () => {
+    const database = await PostgresDatabase.create();
+    const target = new URL(database.url);
+    const proxy = await TcpProxy.start({
+      host: target.hostname,
+      port: Number(target.port || 5432),
+    });
+    const viaProxy = new URL(database.url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const app = await startCacheApp({
+      namespaces: [{ name: 'settings', persistence: PersistenceLevel.ON_CHANGE }],
+      persistence: {
+        dataSource: { type: 'postgres', url: viaProxy.toString(), connectTimeoutMS: 500 },
+        flushInterval: '50ms',
+      },
+    });
+    try {
+      await app.ns('settings').set('a', 1, { tags: ['t'] });
+      await proxy.cut();
+      await app.ns('settings').invalidateTags(['t']);
+      expect(app.service.info().backends.persistence).toMatchObject({ healthy: false, dirty: 0 });
+      await proxy.open();
+      await eventually(() =>
+        expect(app.service.info().backends.persistence).toMatchObject({ healthy: true }),
+      );
     } finally {
       await app.close();
       await proxy.cut();
@@ -413,23 +504,59 @@ describe('persistence under concurrency and failure', () => {
     expect(await keys('members')).toHaveLength(1000);
   });
 
+  /** The module's persistence alone, so a test can hand it entries `set` would refuse. */
+  const persistenceOn = (): PersistenceManager =>
+    new PersistenceManager(
+      {
+        dataSource: { type: 'postgres', url: database.url },
+        flushInterval: 3_600_000,
+        cleanupInterval: 3_600_000,
+        batchSize: 100,
+        pageSize: 100,
+        loadOnStartup: false,
+        migrate: true,
+        configured: true,
+      },
+      'cache',
+    );
+  /** An entry as a namespace hands it over. A NUL is text PostgreSQL's jsonb refuses. */
+  const entry = (value: unknown, persistence: PersistenceLevel): CacheEntry => ({
+    value,
+    size: 1,
+    expiresAt: Infinity,
+    persistence,
+  });
+
   it('writes the other namespaces and ON_SHUTDOWN entries when one entry is refused', async () => {
-    const app = await startCacheApp({
-      namespaces: [
-        { name: 'p1', persistence: PersistenceLevel.PERIODIC },
-        { name: 'p2', persistence: PersistenceLevel.PERIODIC },
-        { name: 'info', persistence: PersistenceLevel.ON_SHUTDOWN },
-      ],
-      persistence: { dataSource: { type: 'postgres', url: database.url }, flushInterval: '1h' },
-    });
-    await app.ns('p1').set('bad', 'a\u0000b');
-    await app.ns('p1').set('good', 'fine');
-    await app.ns('p2').set('other', 'fine');
-    await app.ns('info').set('chat', 'fine');
-    await app.close();
+    const manager = persistenceOn();
+    await manager.start([], true);
+    const ignore = (): void => undefined;
+    await manager.for('p1', ignore).written('bad', entry('a\u0000b', PersistenceLevel.PERIODIC));
+    await manager.for('p1', ignore).written('good', entry('fine', PersistenceLevel.PERIODIC));
+    await manager.for('p2', ignore).written('other', entry('fine', PersistenceLevel.PERIODIC));
+    await manager.for('info', ignore).written('chat', entry('fine', PersistenceLevel.ON_SHUTDOWN));
+    await manager.close();
     expect(await keys('p1')).toEqual(['good']);
     expect(await keys('p2')).toEqual(['other']);
     expect(await keys('info')).toEqual(['chat']);
+  });
+
+  it('drops entries the database refuses, and is healthy again', async () => {
+    const manager = persistenceOn();
+    try {
+      await manager.start([], true);
+      const faults: string[] = [];
+      const persistence = manager.for('p', (operation) => faults.push(operation));
+      await persistence.written('bad', entry('a\u0000b', PersistenceLevel.ON_CHANGE));
+      expect(faults).toEqual(['persist']);
+      expect(manager.health()).toMatchObject({ healthy: false, dirty: 1 });
+      expect(await manager.flush()).toBe(0);
+      expect(manager.health()).toEqual({ healthy: true, dirty: 0 });
+      await persistence.written('good', entry(1, PersistenceLevel.ON_CHANGE));
+      expect(await keys('p')).toEqual(['good']);
+    } finally {
+      await manager.close();
+    }
   });
 
   it('deletes the rows of tagged entries memory no longer holds', async () => {

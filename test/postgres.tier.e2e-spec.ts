@@ -13,7 +13,7 @@ describe('PostgreSQL tier', () => {
 
   beforeAll(async () => {
     database = await PostgresDatabase.create();
-    store = await StorageStore.open({ type: 'postgres', url: database.url }, true);
+    store = await StorageStore.open({ type: 'postgres', url: database.url }, 'app', true);
   });
   afterAll(async () => {
     await store.close();
@@ -55,5 +55,132 @@ describe('PostgreSQL tier', () => {
     expect(await tier.acquireLock('k', 10_000)).toBeUndefined();
     await tier.releaseLock('k', token as string);
     expect(await tier.acquireLock('k', 10_000)).toBeDefined();
+  });
+});
+
+describe('PostgreSQL tier, two applications on one database', () => {
+  let database: PostgresDatabase;
+  let a: StorageStore;
+  let b: StorageStore;
+
+  beforeAll(async () => {
+    database = await PostgresDatabase.create();
+    a = await StorageStore.open({ type: 'postgres', url: database.url }, 'app-a', true);
+    b = await StorageStore.open({ type: 'postgres', url: database.url }, 'app-b', true);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await database.drop();
+  });
+
+  const rows = (): Promise<Array<{ prefix: string; key: string; value: unknown }>> =>
+    database.query(
+      "SELECT prefix, key, value FROM cache_storage WHERE namespace = 'users' ORDER BY prefix, key",
+    );
+
+  it('never reads, changes or removes the rows of another prefix', async () => {
+    const tierA = new PostgresTier(async () => a, 'users');
+    const tierB = new PostgresTier(async () => b, 'users');
+    const tagged = { tags: ['team'], indexes: { team: 'red' } };
+    await tierA.set('alice', entryOf({ name: 'Alice' }, tagged));
+    await tierA.set('counter', entryOf(10));
+    expect(await tierB.get('alice')).toBeUndefined();
+    expect(await tierB.getMany(['alice', 'counter'])).toEqual([undefined, undefined]);
+    expect(await tierB.keysByIndex('team', 'red')).toEqual([]);
+    expect((await tierB.usage()).entries).toBe(0);
+    expect(await tierB.setIfAbsent('alice', entryOf({ name: 'Bob' }, tagged))).toBe(true);
+    expect(
+      await tierB.increment('counter', 1, {
+        expiresAt: Infinity,
+        persistence: entryOf(0).persistence,
+      }),
+    ).toBe(1);
+    expect(await tierB.update('alice', { role: 'b' })).toBeDefined();
+    expect(await tierB.expire('alice', Date.now() + 60_000)).toBe(true);
+    expect(await tierB.deleteByTags(['team'])).toEqual(['alice']);
+    await tierB.set('alice', entryOf('again'));
+    expect(await tierB.deleteMatching('*')).toEqual(['alice', 'counter']);
+    await tierB.set('alice', entryOf('again'));
+    expect(await tierB.delete(['alice'])).toEqual(['alice']);
+    expect(await tierB.clear()).toBe(0);
+    expect(await rows()).toEqual([
+      { prefix: 'app-a', key: 'alice', value: { name: 'Alice' } },
+      { prefix: 'app-a', key: 'counter', value: 10 },
+    ]);
+    expect((await tierA.get('alice'))?.value).toEqual({ name: 'Alice' });
+    expect(await tierA.keysByIndex('team', 'red')).toEqual(['alice']);
+  });
+
+  it('takes locks of its own', async () => {
+    const tierA = new PostgresTier(async () => a, 'jobs');
+    const tierB = new PostgresTier(async () => b, 'jobs');
+    expect(await tierA.acquireLock('nightly', 10_000)).toBeDefined();
+    const token = await tierB.acquireLock('nightly', 10_000);
+    expect(token).toBeDefined();
+    await tierB.releaseLock('nightly', token as string);
+    expect(await tierA.acquireLock('nightly', 10_000)).toBeUndefined();
+  });
+});
+
+describe('PostgreSQL tier, crafted rows', () => {
+  let database: PostgresDatabase;
+  let store: StorageStore;
+  const corrupt: string[] = [];
+  let tier: PostgresTier;
+
+  beforeAll(async () => {
+    database = await PostgresDatabase.create();
+    store = await StorageStore.open({ type: 'postgres', url: database.url }, 'app', true);
+    tier = new PostgresTier(
+      async () => store,
+      'crafted',
+      (key) => corrupt.push(key),
+    );
+  });
+  afterAll(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  const craft = (key: string, value: string, metadata: string, expiresAt: Date | null = null) =>
+    database.query(
+      `INSERT INTO cache_storage (prefix, namespace, key, value, metadata, expires_at)
+       VALUES ('app', 'crafted', $1, $2::jsonb, $3::jsonb, $4)`,
+      [key, value, metadata, expiresAt],
+    );
+
+  it.each([
+    ['an expiry that is not a time', '1', '{"persistence":"memory","expiresAt":"abc"}'],
+    ['a grace end that is not a time', '1', '{"persistence":"memory","graceUntil":"abc"}'],
+    [
+      'an expiry past its grace end',
+      '1',
+      '{"persistence":"memory","expiresAt":9000000000000,"graceUntil":1}',
+    ],
+    ['an unknown persistence level', '1', '{"persistence":"forever"}'],
+    ['metadata that is not an object', '1', '["memory"]'],
+    ['tags that are not strings', '1', '{"persistence":"memory","tags":[1]}'],
+    ['indexes that are not strings', '1', '{"persistence":"memory","indexes":{"team":{"$ne":1}}}'],
+    ['a Date that is no date', '{"$d":"not a date"}', '{"persistence":"memory"}'],
+    ['a Date tag that is not text', '{"at":{"$d":12}}', '{"persistence":"memory"}'],
+  ])('reads a row with %s as a miss, and reports it', async (_label, value, metadata) => {
+    const key = `k${corrupt.length}-${Math.random()}`;
+    await craft(key, value, metadata);
+    expect(await tier.get(key)).toBeUndefined();
+    expect(await tier.getMany([key])).toEqual([undefined]);
+    expect(corrupt.filter((reported) => reported === key)).toHaveLength(2);
+  });
+
+  it('serves the sound rows next to a crafted one, and writes over it', async () => {
+    await craft('bad', '{"$d":"nope"}', '{"persistence":"memory"}');
+    await tier.set('good', entryOf(new Date(0)));
+    expect(await tier.getMany(['bad', 'good'])).toEqual([
+      undefined,
+      expect.objectContaining({ value: new Date(0) }),
+    ]);
+    expect(
+      await tier.increment('bad', 2, { expiresAt: Infinity, persistence: entryOf(0).persistence }),
+    ).toBe(2);
   });
 });

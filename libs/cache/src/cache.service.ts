@@ -85,7 +85,7 @@ export class CacheService
     @Optional() private readonly namespaceCheck?: NamespaceCheck,
   ) {
     this.redis = options.redis && new RedisBackend(options.redis, options.prefix, options.bus);
-    this.persistence = new PersistenceManager(options.persistence);
+    this.persistence = new PersistenceManager(options.persistence, options.prefix);
     this.metrics = options.metrics
       ? new CacheMetrics(options.metrics, () => this.stats())
       : undefined;
@@ -229,7 +229,11 @@ export class CacheService
     const redis = settings.tiers.includes('redis') ? this.redis : undefined;
     const inTable = settings.tiers.includes('postgres');
     const far = inTable
-      ? new PostgresTier(() => this.persistence.openStore(), settings.name)
+      ? new PostgresTier(
+          () => this.persistence.openStore(),
+          settings.name,
+          (key, error) => cache.fault('decode', error, key),
+        )
       : redis &&
         new RedisTier(
           redis.client,

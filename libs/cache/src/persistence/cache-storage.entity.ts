@@ -17,6 +17,8 @@ export interface CacheStorageMetadata {
 
 /** One row of `cache_storage`. */
 export interface CacheStorageRow {
+  /** The `prefix` of the application that wrote the row: every query is scoped by it. */
+  prefix: string;
   namespace: string;
   key: string;
   /** The value as the cache's codec encodes it (JSON; Dates tagged). */
@@ -33,7 +35,8 @@ export type StorageDialect = 'postgres' | 'sqlite';
 /**
  * The TypeORM entity of `cache_storage`, for a dialect: `jsonb` and `timestamptz` on
  * PostgreSQL, their closest equivalents on the embedded SQLite store. Register it in a
- * DataSource to read the table with a repository.
+ * DataSource to read the table with a repository. The primary key is (prefix, namespace, key):
+ * applications with different prefixes share the table without seeing each other's rows.
  */
 export function cacheStorageEntity(
   dialect: StorageDialect = 'postgres',
@@ -44,6 +47,7 @@ export function cacheStorageEntity(
     name: 'CacheStorage',
     tableName: CACHE_STORAGE_TABLE,
     columns: {
+      prefix: { type: 'text', primary: true },
       namespace: { type: 'text', primary: true },
       key: { type: 'text', primary: true },
       value: { type: json },

@@ -53,7 +53,11 @@ export class PersistenceManager {
   private readonly pendingRemovals = new Map<string, Set<Map<string, CacheEntry>>>();
   private closed = false;
 
-  constructor(private readonly options: ResolvedPersistenceOptions) {}
+  constructor(
+    private readonly options: ResolvedPersistenceOptions,
+    /** The application's `prefix`: it scopes every row this instance reads or writes. */
+    private readonly prefix: string,
+  ) {}
 
   /** Opens the store, loads persisted namespaces, and starts the flush and cleanup timers. */
   async start(namespaces: readonly RestorableNamespace[], eager: boolean): Promise<void> {
@@ -251,7 +255,12 @@ export class PersistenceManager {
   }
 
   private async flushNow(level: Dirty): Promise<number> {
-    if (level.size === 0) return 0;
+    if (level.size === 0) {
+      // With nothing to write, a store that answers again is healthy again (a failed
+      // invalidation leaves nothing dirty to prove it).
+      if (this.lastError !== undefined) await this.recover();
+      return 0;
+    }
     let store: StorageStore;
     try {
       store = await this.open();
@@ -281,8 +290,9 @@ export class PersistenceManager {
 
   /**
    * Writes one namespace's dirty entries. A batch that fails twice is retried row by row: when
-   * some rows go through, the others are data the database refuses (reported and dropped);
-   * when none do, the database is down and the error propagates (entries stay dirty).
+   * some rows go through, or none do but the store still answers a read, the others are data
+   * the database refuses (reported and dropped); otherwise the database is down and the error
+   * propagates (entries stay dirty).
    */
   private async writeNamespace(
     store: StorageStore,
@@ -310,7 +320,8 @@ export class PersistenceManager {
           refused.push(row.key);
         }
       }
-      if (written === 0) throw error;
+      if (written === 0 && !(await answers(store))) throw error;
+      this.lastError = undefined;
       for (const key of refused) entries.delete(key);
       PersistenceManager.logger.error(
         `the database refused ${refused.length} entries of "${namespace}" (${refused.slice(0, 5).join(', ')}): ${(error as Error).message}`,
@@ -339,6 +350,15 @@ export class PersistenceManager {
       PersistenceManager.logger.log(`loaded ${loaded} entries into "${namespace.name}"`);
   }
 
+  /** Clears the last error once the store answers a read. */
+  private async recover(): Promise<void> {
+    try {
+      if (await answers(await this.open())) this.lastError = undefined;
+    } catch {
+      // Still unreachable: the next flush tries again.
+    }
+  }
+
   private async cleanup(): Promise<void> {
     if (!this.store) return;
     const store = await this.store;
@@ -357,7 +377,7 @@ export class PersistenceManager {
   private open(): Promise<StorageStore> {
     if (this.closed) return Promise.reject(new Error('persistence is closed'));
     if (!this.store) {
-      const opening = StorageStore.open(this.options.dataSource, this.options.migrate);
+      const opening = StorageStore.open(this.options.dataSource, this.prefix, this.options.migrate);
       this.store = opening;
       opening.catch(() => {
         if (this.store === opening) this.store = undefined;
@@ -423,6 +443,13 @@ function covers(removal: Removal, key: string, entry: CacheEntry | null): boolea
   if ('keys' in removal) return removal.keys.includes(key);
   if ('tags' in removal) return entry?.tags?.some((tag) => removal.tags.includes(tag)) ?? false;
   return globToRegExp(removal.glob).test(key);
+}
+
+function answers(store: StorageStore): Promise<boolean> {
+  return store.probe().then(
+    () => true,
+    () => false,
+  );
 }
 
 async function retryOnce<T>(call: () => Promise<T>): Promise<T> {

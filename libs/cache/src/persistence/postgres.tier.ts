@@ -10,6 +10,11 @@ import { globToLike } from './like-pattern';
 import { fromRow, toRow } from './stored-entry';
 
 const LIVE = '(expires_at IS NULL OR expires_at > $LIVE)';
+/** The rows of this application's namespace (`$1` and `$PREFIX` are filled in by `select`). */
+const OWN = 'prefix = $PREFIX AND namespace = $1';
+
+/** Told about a row that could not be decoded (it reads as a miss). */
+export type CorruptRowListener = (key: string, error: Error) => void;
 
 interface EntryRow {
   key: string;
@@ -20,8 +25,10 @@ interface EntryRow {
 
 /**
  * One namespace as a cache tier on PostgreSQL, in the `cache_storage` table itself: for apps that
- * have a database but no Redis. Expiry is checked on every read (rows past `expires_at` are
- * misses, and go with the cleanup job); read-modify-writes take a per-key advisory lock.
+ * have a database but no Redis. Every statement is scoped by the store's prefix and the
+ * namespace. Expiry is checked on every read (rows past `expires_at` are misses, and go with the
+ * cleanup job); read-modify-writes take a per-key advisory lock. A row that does not decode
+ * (crafted or damaged) reads as a miss and is reported to `onCorrupt`.
  */
 export class PostgresTier implements CacheTier {
   readonly kind = 'postgres' as const;
@@ -31,6 +38,7 @@ export class PostgresTier implements CacheTier {
   constructor(
     private readonly store: () => Promise<StorageStore>,
     private readonly namespace: string,
+    private readonly onCorrupt?: CorruptRowListener,
   ) {
     this.lockNamespace = `${namespace}:locks`;
   }
@@ -43,7 +51,7 @@ export class PostgresTier implements CacheTier {
     if (keys.length === 0) return [];
     const rows = await this.select<EntryRow>(
       `SELECT key, value::text AS value, metadata::text AS metadata, expires_at FROM ${TABLE}
-       WHERE namespace = $1 AND key = ANY($2::text[]) AND ${LIVE}`,
+       WHERE ${OWN} AND key = ANY($2::text[]) AND ${LIVE}`,
       [keys],
     );
     const byKey = new Map(rows.map((row) => [row.key, row]));
@@ -61,9 +69,9 @@ export class PostgresTier implements CacheTier {
     const row = toRow(this.namespace, key, entry);
     // Inserts, or replaces a row that has expired; a live row stays and nothing is returned.
     const stored = await this.select<{ key: string }>(
-      `INSERT INTO ${TABLE} (namespace, key, value, expires_at, metadata, created_at, updated_at)
-       VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, now(), now())
-       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
+      `INSERT INTO ${TABLE} (prefix, namespace, key, value, expires_at, metadata, created_at, updated_at)
+       VALUES ($PREFIX, $1, $2, $3::jsonb, $4, $5::jsonb, now(), now())
+       ON CONFLICT (prefix, namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
          metadata = excluded.metadata, created_at = now(), updated_at = now()
        WHERE ${TABLE}.expires_at IS NOT NULL AND ${TABLE}.expires_at <= $LIVE
        RETURNING key`,
@@ -107,7 +115,7 @@ export class PostgresTier implements CacheTier {
   async expire(key: string, expiresAt: number): Promise<boolean> {
     const rows = await this.select<{ key: string }>(
       `UPDATE ${TABLE} SET expires_at = $3, metadata = metadata - 'graceUntil' - 'expiresAt', updated_at = now()
-       WHERE namespace = $1 AND key = $2 AND ${LIVE} RETURNING key`,
+       WHERE ${OWN} AND key = $2 AND ${LIVE} RETURNING key`,
       [key, time(expiresAt === Infinity ? null : expiresAt)],
     );
     return rows.length > 0;
@@ -124,7 +132,7 @@ export class PostgresTier implements CacheTier {
   async deleteMatching(glob: string): Promise<string[]> {
     const pattern = globToRegExp(glob);
     const candidates = await this.select<{ key: string }>(
-      `SELECT key FROM ${TABLE} WHERE namespace = $1 AND key LIKE $2 ESCAPE '\\' AND ${LIVE}`,
+      `SELECT key FROM ${TABLE} WHERE ${OWN} AND key LIKE $2 ESCAPE '\\' AND ${LIVE}`,
       [globToLike(glob)],
     );
     // LIKE narrows it down; the glob itself decides.
@@ -133,7 +141,7 @@ export class PostgresTier implements CacheTier {
 
   async keysByIndex(name: string, value: string): Promise<string[]> {
     const rows = await this.select<{ key: string }>(
-      `SELECT key FROM ${TABLE} WHERE namespace = $1 AND metadata -> 'indexes' ->> $2 = $3 AND ${LIVE}`,
+      `SELECT key FROM ${TABLE} WHERE ${OWN} AND metadata -> 'indexes' ->> $2 = $3 AND ${LIVE}`,
       [name, value],
     );
     return rows.map((row) => row.key);
@@ -145,7 +153,7 @@ export class PostgresTier implements CacheTier {
 
   async usage(): Promise<TierUsage> {
     const [row] = await this.select<{ n: string }>(
-      `SELECT count(*) AS n FROM ${TABLE} WHERE namespace = $1 AND ${LIVE}`,
+      `SELECT count(*) AS n FROM ${TABLE} WHERE ${OWN} AND ${LIVE}`,
       [],
     );
     return { entries: Number(row?.n ?? 0), bytes: 0, persistent: 0 };
@@ -156,22 +164,21 @@ export class PostgresTier implements CacheTier {
     // Locks live in a namespace of their own: `:` never appears in a namespace name.
     const store = await this.store();
     const result = await store.query<unknown>(
-      `INSERT INTO ${TABLE} (namespace, key, value, expires_at, metadata, created_at, updated_at)
-       VALUES ($1, $2, to_jsonb($3::text), $4, '{"persistence":"memory"}'::jsonb, now(), now())
-       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-       WHERE ${TABLE}.expires_at <= $5
+      `INSERT INTO ${TABLE} (prefix, namespace, key, value, expires_at, metadata, created_at, updated_at)
+       VALUES ($1, $2, $3, to_jsonb($4::text), $5, '{"persistence":"memory"}'::jsonb, now(), now())
+       ON CONFLICT (prefix, namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+       WHERE ${TABLE}.expires_at <= $6
        RETURNING key`,
-      [this.lockNamespace, key, token, new Date(Date.now() + ttl), new Date()],
+      [store.prefix, this.lockNamespace, key, token, new Date(Date.now() + ttl), new Date()],
     );
     return rowsOf(result).length > 0 ? token : undefined;
   }
 
   async releaseLock(key: string, token: string): Promise<void> {
-    await (
-      await this.store()
-    ).query(
-      `DELETE FROM ${TABLE} WHERE namespace = $1 AND key = $2 AND value = to_jsonb($3::text)`,
-      [this.lockNamespace, key, token],
+    const store = await this.store();
+    await store.query(
+      `DELETE FROM ${TABLE} WHERE prefix = $1 AND namespace = $2 AND key = $3 AND value = to_jsonb($4::text)`,
+      [store.prefix, this.lockNamespace, key, token],
     );
   }
 
@@ -182,7 +189,7 @@ export class PostgresTier implements CacheTier {
   /** Deletes the rows matching `where` ($2...), returning the keys of those that were live. */
   private async remove(where: string, params: unknown[]): Promise<string[]> {
     const rows = await this.select<{ key: string; live: boolean }>(
-      `DELETE FROM ${TABLE} WHERE namespace = $1 AND ${where} RETURNING key, ${LIVE} AS live`,
+      `DELETE FROM ${TABLE} WHERE ${OWN} AND ${where} RETURNING key, ${LIVE} AS live`,
       params,
     );
     return rows.filter((row) => row.live).map((row) => row.key);
@@ -195,44 +202,60 @@ export class PostgresTier implements CacheTier {
   ): Promise<T> {
     const store = await this.store();
     return store.transaction(async (query) => {
+      // Neither a prefix nor a namespace holds a `:`, so the lock name is unambiguous.
       await query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-        `${this.namespace}:${key}`,
+        `${store.prefix}:${this.namespace}:${key}`,
       ]);
       const rows = (await query(
         `SELECT key, value::text AS value, metadata::text AS metadata, expires_at FROM ${TABLE}
-         WHERE namespace = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)`,
-        [this.namespace, key, new Date()],
+         WHERE prefix = $1 AND namespace = $2 AND key = $3 AND (expires_at IS NULL OR expires_at > $4)`,
+        [store.prefix, this.namespace, key, new Date()],
       )) as EntryRow[];
       const { result, write } = change(rows[0] && this.decode(rows[0]));
       if (write) {
         const row = toRow(this.namespace, key, write);
         await query(
-          `INSERT INTO ${TABLE} (namespace, key, value, expires_at, metadata, created_at, updated_at)
-           VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, now(), now())
-           ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
+          `INSERT INTO ${TABLE} (prefix, namespace, key, value, expires_at, metadata, created_at, updated_at)
+           VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, now(), now())
+           ON CONFLICT (prefix, namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
              metadata = excluded.metadata, updated_at = now()`,
-          [this.namespace, key, row.value, time(row.expiresAt), row.metadata],
+          [store.prefix, this.namespace, key, row.value, time(row.expiresAt), row.metadata],
         );
       }
       return result;
     });
   }
 
-  /** Runs a query with `$1` = the namespace, the caller's parameters from `$2`, `$LIVE` = now. */
+  /**
+   * Runs a query with `$1` = the namespace, the caller's parameters from `$2`, `$LIVE` = now and
+   * `$PREFIX` = the store's prefix.
+   */
   private async select<T>(sql: string, params: unknown[]): Promise<T[]> {
-    const live = `$${params.length + 2}`;
-    const result = await (
-      await this.store()
-    ).query<unknown>(sql.replace(/\$LIVE/g, live), [this.namespace, ...params, new Date()]);
+    const store = await this.store();
+    const text = sql
+      .replace(/\$LIVE/g, () => `$${params.length + 2}`)
+      .replace(/\$PREFIX/g, () => `$${params.length + 3}`);
+    const result = await store.query<unknown>(text, [
+      this.namespace,
+      ...params,
+      new Date(),
+      store.prefix,
+    ]);
     return rowsOf<T>(result);
   }
 
+  /** The entry of a row; a row that does not decode is reported and read as a miss. */
   private decode(row: EntryRow): CacheEntry | undefined {
-    return fromRow({
-      value: row.value,
-      metadata: row.metadata,
-      expiresAt: row.expires_at === null ? null : new Date(row.expires_at).getTime(),
-    });
+    try {
+      return fromRow({
+        value: row.value,
+        metadata: row.metadata,
+        expiresAt: row.expires_at === null ? null : new Date(row.expires_at).getTime(),
+      });
+    } catch (error) {
+      this.onCorrupt?.(row.key, error instanceof Error ? error : new Error(String(error)));
+      return undefined;
+    }
   }
 }
 

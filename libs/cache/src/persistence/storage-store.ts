@@ -3,6 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_STORAGE_TABLE, type StorageDialect } from './cache-storage.entity';
 import { CreateCacheStorage1763700000000 } from './create-cache-storage.migration';
+import { ScopeCacheStorageByPrefix1795600000000 } from './scope-cache-storage.migration';
 import { globToLike } from './like-pattern';
 import { globToRegExp } from '../values/glob';
 
@@ -24,18 +25,28 @@ export const EMBEDDED_STORE_FILE = '.cache-storage.sqlite';
 /**
  * The `cache_storage` table through TypeORM: batched, parameterized multi-row upserts, deletes,
  * keyset-paged reads and bounded cleanup, in PostgreSQL or the embedded SQLite (sql.js) store.
- * Closes only a connection it opened.
+ * Every statement is scoped by the application's `prefix`: the rows of another prefix are
+ * never read, written, deleted or cleaned up. Closes only a connection it opened.
  */
 export class StorageStore {
   private constructor(
     private readonly dataSource: DataSource,
     private readonly dialect: StorageDialect,
     private readonly owned: boolean,
+    /** The application's `prefix`, which scopes every row. */
+    readonly prefix: string,
   ) {}
 
-  /** Connects, and creates the table when it is missing and `migrate` allows. */
-  static async open(source: StorageSource, migrate: boolean): Promise<StorageStore> {
-    const store = await StorageStore.connect(source);
+  /**
+   * Connects as the application of `prefix`, and when `migrate` allows creates the table if it
+   * is missing or upgrades it if it predates prefixes.
+   */
+  static async open(
+    source: StorageSource,
+    prefix: string,
+    migrate: boolean,
+  ): Promise<StorageStore> {
+    const store = await StorageStore.connect(source, prefix);
     try {
       if (migrate) await store.migrate();
     } catch (error) {
@@ -46,7 +57,7 @@ export class StorageStore {
     return store;
   }
 
-  private static async connect(source: StorageSource): Promise<StorageStore> {
+  private static async connect(source: StorageSource, prefix: string): Promise<StorageStore> {
     const given = source instanceof DataSource ? source : undefined;
     const dataSource =
       given ??
@@ -62,16 +73,30 @@ export class StorageStore {
     const opened = !dataSource.isInitialized;
     if (opened) await dataSource.initialize();
     const dialect: StorageDialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
-    return new StorageStore(dataSource, dialect, opened);
+    return new StorageStore(dataSource, dialect, opened, prefix);
   }
 
-  /** Runs the cache_storage migration when the table is missing. */
+  /**
+   * Brings the table to the current shape, as `npm run migration:run` does: creates it when it
+   * is missing, scopes it by prefix when it predates prefixes (its rows go to this prefix). In
+   * one transaction, under an advisory lock on PostgreSQL, so instances starting together
+   * neither race nor see half a change.
+   */
   async migrate(): Promise<void> {
     const runner = this.dataSource.createQueryRunner();
     try {
+      await runner.startTransaction();
+      if (this.dialect === 'postgres') {
+        await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [CACHE_STORAGE_TABLE]);
+      }
       if (!(await runner.hasTable(CACHE_STORAGE_TABLE))) {
         await new CreateCacheStorage1763700000000().up(runner);
       }
+      await new ScopeCacheStorageByPrefix1795600000000(this.prefix).up(runner);
+      await runner.commitTransaction();
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw error;
     } finally {
       await runner.release();
     }
@@ -87,13 +112,20 @@ export class StorageStore {
       }
       const params: unknown[] = [];
       const tuples = batch.map((row) => {
-        params.push(row.namespace, row.key, row.value, this.time(row.expiresAt), row.metadata);
-        return `(?, ?, ?, ?, ?, ${SQLITE_NOW}, ${SQLITE_NOW})`;
+        params.push(
+          this.prefix,
+          row.namespace,
+          row.key,
+          row.value,
+          this.time(row.expiresAt),
+          row.metadata,
+        );
+        return `(?, ?, ?, ?, ?, ?, ${SQLITE_NOW}, ${SQLITE_NOW})`;
       });
       await this.dataSource.query(
-        `INSERT INTO ${CACHE_STORAGE_TABLE} (namespace, key, value, expires_at, metadata, created_at, updated_at)
+        `INSERT INTO ${CACHE_STORAGE_TABLE} (prefix, namespace, key, value, expires_at, metadata, created_at, updated_at)
          VALUES ${tuples.join(', ')}
-         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,
+         ON CONFLICT (prefix, namespace, key) DO UPDATE SET value = excluded.value,
            expires_at = excluded.expires_at, metadata = excluded.metadata, updated_at = excluded.updated_at`,
         params,
       );
@@ -101,18 +133,19 @@ export class StorageStore {
   }
 
   /**
-   * PostgreSQL: one statement whose five parameters are arrays (`unnest`), however many rows: the
-   * server parses and plans five parameters instead of five per row.
+   * PostgreSQL: one statement whose row parameters are arrays (`unnest`), however many rows: the
+   * server parses and plans six parameters instead of five per row.
    */
   private async upsertArrays(rows: readonly StoredRow[]): Promise<void> {
     await this.dataSource.query(
-      `INSERT INTO ${CACHE_STORAGE_TABLE} (namespace, key, value, expires_at, metadata, created_at, updated_at)
-       SELECT namespace, key, value::jsonb, expires_at, metadata::jsonb, now(), now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+      `INSERT INTO ${CACHE_STORAGE_TABLE} (prefix, namespace, key, value, expires_at, metadata, created_at, updated_at)
+       SELECT $1::text, namespace, key, value::jsonb, expires_at, metadata::jsonb, now(), now()
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
          AS batch(namespace, key, value, expires_at, metadata)
-       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,
+       ON CONFLICT (prefix, namespace, key) DO UPDATE SET value = excluded.value,
          expires_at = excluded.expires_at, metadata = excluded.metadata, updated_at = excluded.updated_at`,
       [
+        this.prefix,
         rows.map((row) => row.namespace),
         rows.map((row) => row.key),
         rows.map((row) => row.value),
@@ -129,18 +162,18 @@ export class StorageStore {
     batchSize: number,
   ): Promise<void> {
     if (keys === undefined) {
-      await this.dataSource.query(
-        `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE namespace = ${this.p(1)}`,
-        [namespace],
-      );
+      await this.dataSource.query(`DELETE FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()}`, [
+        this.prefix,
+        namespace,
+      ]);
       return;
     }
     for (let start = 0; start < keys.length; start += batchSize) {
       const batch = keys.slice(start, start + batchSize);
-      const marks = batch.map((_key, i) => this.p(i + 2)).join(', ');
+      const marks = batch.map((_key, i) => this.p(i + 3)).join(', ');
       await this.dataSource.query(
-        `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE namespace = ${this.p(1)} AND key IN (${marks})`,
-        [namespace, ...batch],
+        `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND key IN (${marks})`,
+        [this.prefix, namespace, ...batch],
       );
     }
   }
@@ -150,15 +183,15 @@ export class StorageStore {
     if (tags.length === 0) return;
     if (this.dialect === 'postgres') {
       await this.dataSource.query(
-        `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE namespace = $1 AND metadata -> 'tags' ?| $2::text[]`,
-        [namespace, tags],
+        `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND metadata -> 'tags' ?| $3::text[]`,
+        [this.prefix, namespace, tags],
       );
       return;
     }
     await this.dataSource.query(
-      `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE namespace = ? AND EXISTS (
+      `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND EXISTS (
          SELECT 1 FROM json_each(metadata, '$.tags') WHERE json_each.value IN (${tags.map(() => '?').join(', ')}))`,
-      [namespace, ...tags],
+      [this.prefix, namespace, ...tags],
     );
   }
 
@@ -166,8 +199,8 @@ export class StorageStore {
   async deleteMatching(namespace: string, glob: string): Promise<void> {
     const pattern = globToRegExp(glob);
     const candidates = await this.dataSource.query<Array<{ key: string }>>(
-      `SELECT key FROM ${CACHE_STORAGE_TABLE} WHERE namespace = ${this.p(1)} AND key LIKE ${this.p(2)} ESCAPE '\\'`,
-      [namespace, globToLike(glob)],
+      `SELECT key FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND key LIKE ${this.p(3)} ESCAPE '\\'`,
+      [this.prefix, namespace, globToLike(glob)],
     );
     // LIKE narrows it down; the glob itself decides.
     const keys = candidates.map((row) => row.key).filter((key) => pattern.test(key));
@@ -195,9 +228,9 @@ export class StorageStore {
         Array<{ key: string; value: string; metadata: string; expires_at: Date | string | null }>
       >(
         `SELECT key, ${value}, expires_at FROM ${CACHE_STORAGE_TABLE}
-         WHERE namespace = ${this.p(1)} AND key > ${this.p(2)} AND (expires_at IS NULL OR expires_at > ${this.p(3)})
-         ORDER BY key LIMIT ${this.p(4)}`,
-        [namespace, after, this.time(Date.now()), pageSize],
+         WHERE ${this.scope()} AND key > ${this.p(3)} AND (expires_at IS NULL OR expires_at > ${this.p(4)})
+         ORDER BY key LIMIT ${this.p(5)}`,
+        [this.prefix, namespace, after, this.time(Date.now()), pageSize],
       );
       if (page.length === 0) return;
       await visit(
@@ -213,16 +246,25 @@ export class StorageStore {
     }
   }
 
-  /** Deletes up to `limit` expired rows; returns how many. */
+  /** Deletes up to `limit` expired rows of this prefix; returns how many. */
   async deleteExpired(limit: number): Promise<number> {
     const result = (await this.dataSource.query(
-      `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE (namespace, key) IN (
-         SELECT namespace, key FROM ${CACHE_STORAGE_TABLE} WHERE expires_at <= ${this.p(1)} LIMIT ${this.p(2)})`,
-      [this.time(Date.now()), limit],
+      `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE prefix = ${this.p(1)} AND (namespace, key) IN (
+         SELECT namespace, key FROM ${CACHE_STORAGE_TABLE}
+         WHERE prefix = ${this.p(2)} AND expires_at <= ${this.p(3)} LIMIT ${this.p(4)})`,
+      [this.prefix, this.prefix, this.time(Date.now()), limit],
     )) as unknown;
     if (this.dialect === 'postgres') return Array.isArray(result) ? Number(result[1] ?? 0) : 0;
     const changes = await this.dataSource.query<Array<{ n: number }>>('SELECT changes() AS n');
     return Number(changes[0]?.n ?? 0);
+  }
+
+  /** Resolves when the table answers a read (health checks). */
+  async probe(): Promise<void> {
+    await this.dataSource.query(
+      `SELECT 1 FROM ${CACHE_STORAGE_TABLE} WHERE prefix = ${this.p(1)} LIMIT 1`,
+      [this.prefix],
+    );
   }
 
   /** Runs a query against the store (tests and diagnostics). */
@@ -242,6 +284,11 @@ export class StorageStore {
   /** The dialect of the connected database. */
   get kind(): StorageDialect {
     return this.dialect;
+  }
+
+  /** `prefix = <1> AND namespace = <2>`: the first two parameters of every scoped statement. */
+  private scope(): string {
+    return `prefix = ${this.p(1)} AND namespace = ${this.p(2)}`;
   }
 
   /** The placeholder of parameter `n` (1-based) in this dialect. */

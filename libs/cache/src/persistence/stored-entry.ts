@@ -32,33 +32,82 @@ export function toRow(namespace: string, key: string, entry: CacheEntry): Stored
   };
 }
 
-/** A row back as an entry; throws `InvalidValueError` on a row that cannot be decoded. */
+/**
+ * A row back as an entry. Every field is checked, since anyone with access to the table can
+ * write one: a row that does not fit what `toRow` writes (metadata of the wrong shape or types,
+ * times that are not finite epoch ms, tags or indexes that are not strings, a value the codec
+ * cannot decode) throws `InvalidValueError`, so it is skipped rather than served.
+ */
 export function fromRow(row: {
-  value: string;
-  metadata: string;
+  value: unknown;
+  metadata: unknown;
   expiresAt: number | null;
 }): CacheEntry {
-  let metadata: Metadata;
-  try {
-    metadata = JSON.parse(row.metadata) as Metadata;
-  } catch {
-    throw new InvalidValueError('stored metadata is not JSON');
+  if (typeof row.value !== 'string') throw corrupt('value is not JSON text');
+  if (row.expiresAt !== null && !Number.isFinite(row.expiresAt)) {
+    throw corrupt('expires_at is not a time');
   }
-  if (
-    typeof metadata !== 'object' ||
-    metadata === null ||
-    !PERSISTENCE_LEVELS.includes(metadata.persistence as PersistenceLevel)
-  ) {
-    throw new InvalidValueError('stored metadata has no persistence level');
-  }
+  const metadata = parseMetadata(row.metadata);
   const end = row.expiresAt ?? Infinity;
+  const { graceUntil, expiresAt } = metadata;
+  if (graceUntil !== undefined && (end === Infinity || expiresAt === undefined)) {
+    throw corrupt('metadata has a grace period without an expiry');
+  }
+  if (expiresAt !== undefined && (graceUntil === undefined || expiresAt > graceUntil)) {
+    throw corrupt('metadata has an expiry outside its grace period');
+  }
   return {
     value: freezeDecoded(decodeValue(row.value)),
     size: row.value.length,
-    expiresAt: metadata.expiresAt ?? end,
-    ...(metadata.graceUntil !== undefined && { graceUntil: metadata.graceUntil }),
+    expiresAt: expiresAt ?? end,
+    ...(graceUntil !== undefined && { graceUntil }),
     persistence: metadata.persistence as PersistenceLevel,
-    ...(Array.isArray(metadata.tags) && { tags: metadata.tags }),
-    ...(metadata.indexes && typeof metadata.indexes === 'object' && { indexes: metadata.indexes }),
+    ...(metadata.tags && { tags: metadata.tags }),
+    ...(metadata.indexes && { indexes: metadata.indexes }),
   };
+}
+
+/** The metadata of a row, each field of the type `toRow` writes. */
+function parseMetadata(text: unknown): Metadata {
+  if (typeof text !== 'string') throw corrupt('metadata is not JSON text');
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(text);
+  } catch {
+    throw corrupt('metadata is not JSON');
+  }
+  if (!isRecord(metadata)) throw corrupt('metadata is not an object');
+  const { persistence, tags, indexes, graceUntil, expiresAt, writes } = metadata;
+  if (!PERSISTENCE_LEVELS.includes(persistence as PersistenceLevel)) {
+    throw corrupt('metadata has no persistence level');
+  }
+  if (tags !== undefined && !(Array.isArray(tags) && tags.every(isString))) {
+    throw corrupt('metadata tags are not a list of strings');
+  }
+  if (indexes !== undefined && !(isRecord(indexes) && Object.values(indexes).every(isString))) {
+    throw corrupt('metadata indexes are not strings');
+  }
+  for (const [name, time] of [
+    ['graceUntil', graceUntil],
+    ['expiresAt', expiresAt],
+  ] as const) {
+    if (time !== undefined && !Number.isFinite(time))
+      throw corrupt(`metadata ${name} is not a time`);
+  }
+  if (writes !== undefined && !Number.isSafeInteger(writes)) {
+    throw corrupt('metadata writes is not a count');
+  }
+  return metadata as unknown as Metadata;
+}
+
+function corrupt(what: string): InvalidValueError {
+  return new InvalidValueError(`stored row is corrupt: ${what}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
 }

@@ -40,7 +40,18 @@ function reviver(_key: string, value: unknown): unknown {
   if (keys.length !== 1 || !keys[0].startsWith('$')) return value;
   const only = keys[0];
   const inner = (value as Record<string, unknown>)[only];
-  if (only === DATE_TAG && typeof inner === 'string') return new Date(inner);
+  if (only === DATE_TAG) return reviveDate(inner);
   if (only.startsWith('$$')) return { [only.slice(1)]: inner };
   return value;
+}
+
+/** A Date tag back as a Date; text `toISOString` cannot have written (no valid date) is refused. */
+function reviveDate(text: unknown): Date {
+  const date = new Date(typeof text === 'string' ? text : NaN);
+  if (Number.isNaN(date.getTime()) || date.toISOString() !== text) {
+    throw new InvalidValueError(
+      `a stored Date holds ${String(JSON.stringify(text)).slice(0, 40)}, not an ISO time`,
+    );
+  }
+  return date;
 }
