@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
 import { BodyObjectPipe } from './body-object.pipe';
 import { CacheAdminController } from './admin/cache-admin.controller';
+import { DashboardHistory } from './admin/dashboard/dashboard-history.service';
 import { MetricsController } from './admin/metrics.controller';
 import { ChatsModule } from './chats/chats.module';
 import { ConfirmationsModule } from './confirmations/confirmations.module';
@@ -57,6 +58,7 @@ import { UsersModule } from './users/users.module';
   providers: [
     { provide: APP_PIPE, useClass: BodyObjectPipe },
     { provide: APP_FILTER, useClass: SlowDatabaseFilter },
+    DashboardHistory,
   ],
 })
 export class AppModule {}

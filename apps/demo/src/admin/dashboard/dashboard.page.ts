@@ -1,7 +1,9 @@
 /**
- * The cache dashboard: one page, no build step. It polls `/cache/stats` every second, keeps the
- * last five minutes, and plots per namespace the hit rate, reads per second, entries, bytes and
- * average read latency as SVG lines.
+ * The cache dashboard: one page, no build step. On open it loads the server's last five minutes
+ * (`/cache/dashboard/data`), then asks every second for what is new. It plots per namespace the
+ * hit rate and reads of each second, p50 and p99 read latency, entries and bytes; it shows each
+ * namespace's current values and the state of every backend (Redis and its circuit, the bus, the
+ * durable store), whatever fields the cache reports for them.
  */
 export const DASHBOARD_PAGE = `<!doctype html>
 <html lang="en">
@@ -11,22 +13,32 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <style>
   body { font: 14px system-ui, sans-serif; margin: 24px; background: #fafafa; color: #222; }
   h1 { font-size: 20px; margin: 0 0 4px; }
+  h2 { font-size: 14px; margin: 0 0 8px; }
   .hint { color: #666; margin-bottom: 16px; }
-  .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 16px; }
-  .card { background: #fff; border: 1px solid #e3e3e3; border-radius: 8px; padding: 12px; }
-  .card h2 { font-size: 14px; margin: 0 0 8px; }
+  .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 12px; }
+  .card { background: #fff; border: 1px solid #e3e3e3; border-radius: 8px; padding: 10px 12px; }
   .legend span { display: inline-block; margin-right: 12px; }
   .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
-  svg { width: 100%; height: 180px; }
+  svg { width: 100%; height: 150px; }
   .axis { stroke: #ccc; }
   .label { fill: #888; font-size: 10px; }
+  table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+  th, td { padding: 3px 8px; text-align: right; border-bottom: 1px solid #eee; }
+  th:first-child, td:first-child { text-align: left; }
+  .backends { display: flex; gap: 12px; flex-wrap: wrap; margin: 12px 0; }
+  .backends .card { min-width: 180px; }
+  .ok { color: #2ca02c; } .bad { color: #d62728; }
+  dl { margin: 0; display: grid; grid-template-columns: auto auto; gap: 2px 12px; }
+  dt { color: #666; } dd { margin: 0; }
 </style>
 </head>
-<body data-samples="0">
+<body data-samples="0" data-fetches="0">
 <h1>Cache dashboard</h1>
-<div class="hint">Last five minutes, sampled every second from <code>/cache/stats</code>.</div>
+<div class="hint">Last five minutes, one point per second, kept by the server (<code>/cache/dashboard/data</code>).</div>
+<div class="backends" id="backends"></div>
 <div class="legend" id="legend"></div>
 <div class="grid" id="charts"></div>
+<div class="card" style="margin-top:12px"><h2>Now, per namespace</h2><table id="current"></table></div>
 <script>
 const WINDOW_MS = 5 * 60 * 1000;
 const COLORS = [
@@ -34,51 +46,38 @@ const COLORS = [
   '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#e7ba52',
 ];
 const CHARTS = [
-  ['hitRate', 'Hit rate (%)'],
+  ['hitRate', 'Hit rate, per second (%)'],
   ['reads', 'Reads per second'],
+  ['p50Ms', 'Read latency p50 (ms)'],
+  ['p99Ms', 'Read latency p99 (ms)'],
   ['entries', 'Entries in memory'],
   ['bytes', 'Bytes in memory'],
-  ['getMs', 'Average read latency (ms)'],
 ];
-const history = {};
-let previous;
-let samples = 0;
+const COLUMNS = ['hits', 'misses', 'hitRate', 'entries', 'bytes', 'persistent', 'staleServes', 'loaderCalls', 'errors'];
+let samples = [];
+let fetches = 0;
 
 async function tick() {
-  let stats;
+  const since = samples.length ? samples[samples.length - 1].at : 0;
+  let data;
   try {
-    stats = await (await fetch('/cache/stats')).json();
+    data = await (await fetch('/cache/dashboard/data?since=' + since)).json();
   } catch {
     return;
   }
-  const now = Date.now();
-  for (const [name, current] of Object.entries(stats)) {
-    const before = previous && previous.stats[name];
-    const seconds = previous ? (now - previous.at) / 1000 : 0;
-    let getMs = 0;
-    if (before && current.latency && before.latency) {
-      const count = current.latency.get.count - before.latency.get.count;
-      getMs = count > 0 ? ((current.latency.get.seconds - before.latency.get.seconds) / count) * 1000 : 0;
-    }
-    const point = {
-      at: now,
-      hitRate: current.hitRate * 100,
-      reads: before && seconds > 0 ? (current.accesses - before.accesses) / seconds : 0,
-      entries: current.entries,
-      bytes: current.bytes,
-      getMs,
-    };
-    (history[name] ??= []).push(point);
-    history[name] = history[name].filter((p) => now - p.at <= WINDOW_MS);
-  }
-  previous = { at: now, stats };
-  samples++;
-  render(now);
-  document.body.dataset.samples = String(samples);
+  samples = samples.concat(data.samples);
+  const now = samples.length ? samples[samples.length - 1].at : Date.now();
+  samples = samples.filter((s) => now - s.at <= WINDOW_MS);
+  const names = Object.keys(data.current).sort();
+  renderBackends(data.backends, data.info);
+  renderCharts(names, now);
+  renderCurrent(names, data.current);
+  fetches++;
+  document.body.dataset.samples = String(samples.length);
+  document.body.dataset.fetches = String(fetches);
 }
 
-function render(now) {
-  const names = Object.keys(history).sort();
+function renderCharts(names, now) {
   document.getElementById('legend').innerHTML = names
     .map((name, i) => '<span><i style="background:' + COLORS[i % COLORS.length] + '"></i>' + name + '</span>')
     .join('');
@@ -86,20 +85,21 @@ function render(now) {
 }
 
 function chart(field, title, names, now) {
-  const width = 460, height = 160, left = 44, bottom = 18;
+  const width = 400, height = 150, left = 44, bottom = 18;
   let max = 0;
-  for (const name of names) for (const p of history[name]) max = Math.max(max, p[field]);
+  for (const s of samples) for (const name of names) max = Math.max(max, (s.namespaces[name] || {})[field] || 0);
   max = field === 'hitRate' ? 100 : max > 0 ? max * 1.1 : 1;
-  // The x axis spans what has been sampled, up to five minutes.
-  let first = now;
-  for (const name of names) if (history[name].length) first = Math.min(first, history[name][0].at);
+  const first = samples.length ? samples[0].at : now;
   const span = Math.max(now - first, 1000);
   const x = (at) => left + ((at - (now - span)) / span) * (width - left - 4);
   const y = (value) => height - bottom - (value / max) * (height - bottom - 6);
   const lines = names.map((name, i) => {
-    const points = history[name].map((p) => x(p.at).toFixed(1) + ',' + y(p[field]).toFixed(1)).join(' ');
-    return '<polyline class="series" data-namespace="' + name + '" data-points="' + history[name].length +
-      '" fill="none" stroke-width="2" stroke="' + COLORS[i % COLORS.length] + '" points="' + points + '"/>';
+    // A second with no reads has no hit rate or latency: the line skips it.
+    const points = samples
+      .filter((s) => s.namespaces[name] && s.namespaces[name][field] !== null && s.namespaces[name][field] !== undefined)
+      .map((s) => x(s.at).toFixed(1) + ',' + y(s.namespaces[name][field]).toFixed(1));
+    return '<polyline class="series" data-namespace="' + name + '" data-points="' + points.length +
+      '" fill="none" stroke-width="2" stroke="' + COLORS[i % COLORS.length] + '" points="' + points.join(' ') + '"/>';
   });
   return '<div class="card" data-chart="' + field + '"><h2>' + title + '</h2><svg viewBox="0 0 ' + width + ' ' + height + '">' +
     '<line class="axis" x1="' + left + '" y1="' + (height - bottom) + '" x2="' + width + '" y2="' + (height - bottom) + '"/>' +
@@ -109,8 +109,39 @@ function chart(field, title, names, now) {
     lines.join('') + '</svg></div>';
 }
 
+function renderCurrent(names, current) {
+  const head = '<tr><th>namespace</th>' + COLUMNS.map((c) => '<th>' + c + '</th>').join('') + '</tr>';
+  const rows = names.map((name) => '<tr data-namespace="' + name + '"><td>' + name + '</td>' +
+    COLUMNS.map((c) => {
+      const v = current[name][c];
+      return '<td data-field="' + c + '">' + (c === 'hitRate' ? (v * 100).toFixed(1) + '%' : format(v || 0)) + '</td>';
+    }).join('') + '</tr>');
+  document.getElementById('current').innerHTML = head + rows.join('');
+}
+
+// Each backend the cache reports, with every field it has (nested objects get their own card).
+function renderBackends(health, info) {
+  const cards = [];
+  const add = (name, value, status) => {
+    const fields = Object.entries(value).filter(([, v]) => v === null || typeof v !== 'object');
+    const ok = value.healthy !== false && value.connected !== false && value.ok !== false;
+    cards.push('<div class="card" data-backend="' + name + '"><h2>' + name + ' <span class="' + (ok ? 'ok' : 'bad') + '">' +
+      (status || (ok ? 'up' : 'down')) + '</span></h2><dl>' +
+      fields.map(([k, v]) => '<dt>' + k + '</dt><dd data-field="' + k + '">' + text(k, v) + '</dd>').join('') + '</dl></div>');
+    for (const [k, v] of Object.entries(value)) if (v && typeof v === 'object') add(name + '.' + k, v);
+  };
+  cards.push('<div class="card" data-backend="cache"><h2>cache <span class="' + (health.status === 'up' ? 'ok' : 'bad') + '">' + health.status + '</span></h2></div>');
+  for (const [name, value] of Object.entries(health)) if (value && typeof value === 'object') add(name, { ...(info[name] || {}), ...value });
+  document.getElementById('backends').innerHTML = cards.join('');
+}
+
+function text(key, value) {
+  if (typeof value === 'number' && /At$/.test(key)) return new Date(value).toLocaleTimeString();
+  return String(value);
+}
+
 function format(value) {
-  return value >= 1e6 ? (value / 1e6).toFixed(1) + 'M' : value >= 1e3 ? (value / 1e3).toFixed(1) + 'k' : value.toFixed(value < 10 ? 2 : 0);
+  return value >= 1e6 ? (value / 1e6).toFixed(1) + 'M' : value >= 1e3 ? (value / 1e3).toFixed(1) + 'k' : value.toFixed(value < 10 && value % 1 ? 2 : 0);
 }
 
 tick();
