@@ -37,7 +37,7 @@ export function readBuckets(
     const namespace = String(labels.namespace);
     const bound = labels.le === '+Inf' ? Infinity : Number(labels.le);
     let buckets = byNamespace.get(namespace);
-    if (!buckets) byNamespace.set(namespace, (buckets = new Map()));
+    if (!buckets) byNamespace.set(namespace, (buckets = new Map<number, number>()));
     buckets.set(bound, (buckets.get(bound) ?? 0) + value);
   }
   return byNamespace;
