@@ -38,6 +38,10 @@ describe("the README's demo walkthrough", () => {
     });
     expect(stdout).toMatch(/x-cache: MISS\s+x-cache: HIT/i);
     expect(stdout).toContain('"name":"Alan Turing"');
+    // Members (three hits in one getMany), the session's time left, a topic.
+    expect(stdout).toContain('{"id":3,"name":"Grace Hopper","role":"member"}]');
+    expect(stdout).toMatch(/"expiresInMs":8\d{7}\}/);
+    expect(stdout).toContain('"title":"Difference engine"');
     expect(stdout).toContain('"text":"Machines will think"');
     expect(stdout).toContain('"topic":"engines"');
     expect(stdout).toContain('{"userIds":[1]}');
@@ -46,6 +50,7 @@ describe("the README's demo walkthrough", () => {
     expect(stdout).toMatch(/(201 ){19}429/);
     expect(stdout).toContain('"ran":true');
     expect(stdout).toContain('"status":"up"');
-    expect(stdout).toContain('cache_hits_total{namespace="userRecords"} 2');
+    // /me and /users/2, the three members, none of them loaded.
+    expect(stdout).toContain('cache_hits_total{namespace="userRecords"} 5');
   }, 120_000);
 });
