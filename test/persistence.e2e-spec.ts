@@ -275,6 +275,35 @@ describe.each([
   });
 });
 
+describe('embedded store with a row whose metadata is not JSON', () => {
+  it('skips the row on load, and still invalidates tags', async () => {
+    const backing = await embedded();
+    const options: CacheModuleOptions = {
+      namespaces: [{ name: 'settings', persistence: PersistenceLevel.ON_CHANGE }],
+      persistence: { dataSource: backing.dataSource() },
+    };
+    try {
+      const first = await startCacheApp(options);
+      await first.ns('settings').set('broken', 1);
+      await first.ns('settings').set('tagged', 2, { tags: ['t'] });
+      await first.close();
+      await backing.exec(`UPDATE cache_storage SET metadata = 'not json' WHERE key = 'broken'`);
+      const second = await startCacheApp(options);
+      try {
+        expect(await second.ns('settings').get('broken')).toBeUndefined();
+        expect(second.ns('settings').stats().errors).toBe(1);
+        expect(await second.ns('settings').invalidateTags(['t'])).toBe(1);
+        expect((await backing.rows('settings')).map((row) => row.key)).toEqual(['broken']);
+        expect(second.service.info().backends.persistence.healthy).toBe(true);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await backing.teardown();
+    }
+  });
+});
+
 describe('persistence with an application DataSource', () => {
   it('uses an initialized DataSource and leaves it open', async () => {
     const database = await PostgresDatabase.create();

@@ -188,9 +188,12 @@ export class StorageStore {
       );
       return;
     }
+    // json_each fails the whole statement on one row that is not JSON: such a row is skipped.
     await this.dataSource.query(
-      `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND EXISTS (
-         SELECT 1 FROM json_each(metadata, '$.tags') WHERE json_each.value IN (${tags.map(() => '?').join(', ')}))`,
+      `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND CASE WHEN json_valid(metadata)
+         THEN EXISTS (SELECT 1 FROM json_each(metadata, '$.tags')
+           WHERE json_each.value IN (${tags.map(() => '?').join(', ')}))
+         ELSE 0 END`,
       [this.prefix, namespace, ...tags],
     );
   }
