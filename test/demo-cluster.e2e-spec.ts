@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { DemoClient } from './servers/demo-client';
 import { DemoProcess } from './servers/demo-process';
 import { eventually } from './servers/eventually';
@@ -120,6 +121,55 @@ describe('two demo instances over Redis and PostgreSQL', () => {
     const seen = await new DemoClient(b.url).get('/jobs/digest');
     expect(seen.body.latest).toMatchObject({ ranBy: winner, window: runs[0].body.window });
   });
+
+  it('loads a missing chat header on one instance only, the other waiting for it (lock)', async () => {
+    // A chat no instance has cached: written straight to the database.
+    const [chat] = await database.query<{ id: number }>(
+      'INSERT INTO chats (title, "createdBy") VALUES (\'locks\', 1) RETURNING id',
+    );
+    await database.query(
+      'INSERT INTO chat_members ("chatId", "userId", role) VALUES ($1, 1, \'owner\')',
+      [chat.id],
+    );
+    const ada = await DemoClient.login(a.url, 'ada@example.com');
+    const chatStats = async (url: string) =>
+      (await new DemoClient(url).get('/cache/stats')).body.chats as {
+        misses: number;
+        loaderCalls: number;
+      };
+    const [beforeA, beforeB] = [await chatStats(a.url), await chatStats(b.url)];
+    // A slow database: the header's counts wait for this transaction.
+    const locker = new Client({ connectionString: database.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE messages IN ACCESS EXCLUSIVE MODE');
+      const reads = [a.url, b.url].map((url) => ada.on(url).get(`/chats/${chat.id}`));
+      // Both instances missed the header (and its settings); one loader (two queries) waits.
+      await eventually(async () => {
+        expect((await chatStats(a.url)).misses).toBeGreaterThanOrEqual(beforeA.misses + 2);
+        expect((await chatStats(b.url)).misses).toBeGreaterThanOrEqual(beforeB.misses + 2);
+        const [waiting] = await database.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'messages'::regclass AND NOT granted",
+        );
+        expect(waiting.n).toBe(2);
+      }, 10_000);
+      await locker.query('COMMIT');
+      const headers = await Promise.all(reads);
+      expect(headers.map((read) => read.body.info)).toEqual([
+        expect.objectContaining({ id: chat.id, title: 'locks', members: 1, messages: 0 }),
+        expect.objectContaining({ id: chat.id, title: 'locks', members: 1, messages: 0 }),
+      ]);
+    } finally {
+      await locker.end();
+    }
+    const loads =
+      (await chatStats(a.url)).loaderCalls -
+      beforeA.loaderCalls +
+      (await chatStats(b.url)).loaderCalls -
+      beforeB.loaderCalls;
+    expect(loads).toBe(1);
+  }, 60_000);
 
   it('keeps persisted namespaces across a restart, even with Redis emptied', async () => {
     const ada = await DemoClient.login(a.url, 'ada@example.com');
