@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { InvalidOptionError } from './errors';
-import { globToRegExp } from './values/glob';
+import { assertGlob, compileGlob, type GlobMatcher } from './values/glob';
 
 /** Told the key of an entry that was deleted or invalidated. */
 export type InvalidationCallback = (key: string) => void;
@@ -8,16 +8,14 @@ export type InvalidationCallback = (key: string) => void;
 /** The `onInvalidate` subscriptions of one namespace, matched by glob. */
 export class InvalidationListeners {
   private static readonly logger = new Logger('CacheInvalidation');
-  private readonly listeners = new Set<{ pattern: RegExp; callback: InvalidationCallback }>();
+  private readonly listeners = new Set<{ pattern: GlobMatcher; callback: InvalidationCallback }>();
 
   add(glob: string, callback: InvalidationCallback): () => void {
-    if (typeof glob !== 'string' || glob.length === 0) {
-      throw new InvalidOptionError('onInvalidate(glob, callback): glob must be a non-empty string');
-    }
+    assertGlob(glob, 'onInvalidate(glob, callback)');
     if (typeof callback !== 'function') {
       throw new InvalidOptionError('onInvalidate(glob, callback): callback must be a function');
     }
-    const listener = { pattern: globToRegExp(glob), callback };
+    const listener = { pattern: compileGlob(glob), callback };
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);

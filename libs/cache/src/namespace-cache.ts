@@ -7,7 +7,7 @@ import { diagnostics } from './metrics/diagnostics';
 import { NamespaceEvents, type NamespaceCacheEvent, type NamespaceCacheListener } from './events';
 import { InvalidationListeners, type InvalidationCallback } from './invalidation-listeners';
 import type { GetOrSetOptions, SetOptions } from './options/cache-options.interface';
-import { parseDuration } from './options/duration';
+import { parseTtl } from './options/duration';
 import { describe, expectStringList } from './options/option-checks';
 import type { NamespaceSettings } from './options/resolved-options';
 import {
@@ -21,7 +21,15 @@ import { NamespaceCounters, type NamespaceStats } from './stats';
 import { isStale, remainingTtl, type CacheEntry } from './tiers/cache-entry';
 import { LoaderTimeoutError, loadUnderLock, withDeadlines } from './loading';
 import type { CacheTier, RemovalReason } from './tiers/cache-tier.interface';
-import { assertKey, assertKeys, checkPatch, globToRegExp, snapshotValue } from './values';
+import {
+  assertGlob,
+  assertKey,
+  assertKeys,
+  checkPatch,
+  compileGlob,
+  expectStorableText,
+  snapshotValue,
+} from './values';
 
 /** A loader for `getOrSet`: computes the value of a missing key. */
 export type CacheLoader<V> = () => V | Promise<V>;
@@ -437,11 +445,12 @@ export class NamespaceCache<V = unknown> {
    */
   async update(key: string, patch: Partial<V>): Promise<boolean> {
     assertKey(key);
-    const checked = checkPatch(patch);
+    const limit = this.settings.maxValueBytes;
+    const checked = checkPatch(patch, limit);
     const entry = await this.storage.atomically(
       'update',
       key,
-      (tier) => tier.update(key, checked),
+      (tier) => tier.update(key, checked, limit),
       undefined,
     );
     if (entry === undefined) return false;
@@ -463,10 +472,12 @@ export class NamespaceCache<V = unknown> {
     }
     // A new counter takes this entry's expiry and metadata.
     const template = this.createEntry(0, parseSetOptions(options));
+    // -0 (from decrement(key, 0)) would start a counter that only memory keeps negative.
+    const step = by === 0 ? 0 : by;
     const value = await this.storage.atomically(
       'increment',
       key,
-      (tier) => tier.increment(key, by, template),
+      (tier) => tier.increment(key, step, template),
       UNAVAILABLE,
     );
     this.noteWrite(key);
@@ -505,7 +516,7 @@ export class NamespaceCache<V = unknown> {
   /** Gives `key` a new time to live from now; false when it is missing. */
   async expire(key: string, ttl: SetOptions['ttl']): Promise<boolean> {
     assertKey(key);
-    const ms = parseDuration(ttl, 'ttl');
+    const ms = parseTtl(ttl, 'ttl');
     const expiresAt = ms === Infinity ? Infinity : Date.now() + ms;
     const changed = await this.storage.atomically(
       'expire',
@@ -534,12 +545,15 @@ export class NamespaceCache<V = unknown> {
         'keysByIndex(index, value): index must be a non-empty string and value a string',
       );
     }
+    expectStorableText(index, 'keysByIndex(index, value): index');
+    expectStorableText(value, 'keysByIndex(index, value): value');
     return this.storage.read('keysByIndex', (tier) => tier.keysByIndex(index, value), []);
   }
 
   /** Deletes every entry carrying any of `tags`; returns how many. */
   async invalidateTags(tags: readonly string[]): Promise<number> {
     const list = expectStringList(tags, 'tags');
+    list.forEach((tag, i) => expectStorableText(tag, `tags[${i}]`));
     this.flights.supersedeWhere(
       (_key, flightTags) => flightTags?.some((tag) => list.includes(tag)) ?? false,
     );
@@ -560,10 +574,8 @@ export class NamespaceCache<V = unknown> {
    * the glob applies to this namespace's keys only. Returns how many.
    */
   async invalidatePattern(glob: string): Promise<number> {
-    if (typeof glob !== 'string' || glob.length === 0) {
-      throw new InvalidOptionError('invalidatePattern(glob): glob must be a non-empty string');
-    }
-    const pattern = globToRegExp(glob);
+    assertGlob(glob, 'invalidatePattern(glob)');
+    const pattern = compileGlob(glob);
     this.flights.supersedeWhere((key) => pattern.test(key));
     const keys = await this.storage.invalidate(
       'invalidatePattern',

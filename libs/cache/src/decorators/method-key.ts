@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
-import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
+import { keyProblem } from '../values/validate-key';
 
 /**
  * The default key of a decorated method call: `Class.method(<arguments as stable JSON>)`, object
- * keys sorted so `{a, b}` and `{b, a}` agree; hashed when longer than a key may be. Arguments
+ * keys sorted so `{a, b}` and `{b, a}` agree; hashed when it is not a valid key as it stands
+ * (over the key's byte limit, or holding a NUL or a lone surrogate). Arguments
  * that cannot be told apart as JSON (functions, symbols, circular values) throw, and the call
  * then runs uncached.
  */
 export function methodCallKey(className: string, method: string, args: readonly unknown[]): string {
   const key = `${className}.${method}(${stableJson(args, new Set())})`;
-  if (key.length <= CACHE_DEFAULTS.maxKeyLength) return key;
+  if (keyProblem(key) === undefined) return key;
   return `${className}.${method}#${createHash('sha256').update(key).digest('base64url')}`;
 }
 

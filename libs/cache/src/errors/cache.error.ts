@@ -29,10 +29,14 @@ export class CacheError extends Error {
   }
 }
 
-/** A key is not a non-empty string of at most 1024 characters. */
+/** A key is not a non-empty, well-formed string without NUL of at most 1024 UTF-8 bytes. */
 export class InvalidKeyError extends CacheError {
   constructor(message: string) {
-    super(message, 'E_CACHE_INVALID_KEY', 'keys are non-empty strings of at most 1024 characters');
+    super(
+      message,
+      'E_CACHE_INVALID_KEY',
+      'keys are non-empty, well-formed Unicode strings without NUL, of at most 1024 UTF-8 bytes',
+    );
   }
 }
 

@@ -13,5 +13,4 @@ export const CACHE_DEFAULTS = {
   redisFailureThreshold: 5,
   redisRetryAfter: '1s',
   persistence: PersistenceLevel.MEMORY_ONLY,
-  maxKeyLength: 1024,
 } as const;

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors';
 import type { GetOrSetOptions, SetOptions } from './cache-options.interface';
-import { parseDuration } from './duration';
+import { parseDuration, parseTtl } from './duration';
 import {
   describe,
   expectKnownKeys,
@@ -9,6 +9,7 @@ import {
   expectStringList,
 } from './option-checks';
 import { PERSISTENCE_LEVELS, type PersistenceLevel } from './persistence-level';
+import { expectStorableText } from '../values/storable-text';
 
 const SET_KEYS = ['ttl', 'tags', 'indexes', 'persistence'] as const;
 const GET_OR_SET_KEYS = [
@@ -62,7 +63,9 @@ export function parseGetOrSetOptions(
     throw new InvalidOptionError(`${path}.unless: expected a function`);
   }
   if (raw.unless) Object.assign(parsed, { unless: raw.unless });
-  for (const name of ['grace', 'timeout', 'hardTimeout'] as const) {
+  if (raw.grace !== undefined)
+    Object.assign(parsed, { grace: parseTtl(raw.grace, `${path}.grace`) });
+  for (const name of ['timeout', 'hardTimeout'] as const) {
     if (raw[name] !== undefined)
       Object.assign(parsed, { [name]: parseDuration(raw[name], `${path}.${name}`) });
   }
@@ -81,7 +84,7 @@ export function parseGetOrSetOptions(
   return {
     ...parsed,
     lock: {
-      ttl: parseDuration(lock.ttl ?? LOCK_DEFAULTS.ttl, `${path}.lock.ttl`),
+      ttl: parseTtl(lock.ttl ?? LOCK_DEFAULTS.ttl, `${path}.lock.ttl`),
       wait: parseDuration(lock.wait ?? LOCK_DEFAULTS.wait, `${path}.lock.wait`),
     },
   };
@@ -91,8 +94,12 @@ function parseOptions(raw: object, known: readonly string[], path: string): Pars
   const options = expectObject(raw, path);
   expectKnownKeys(options, known, path);
   const parsed: { -readonly [K in keyof ParsedSetOptions]: ParsedSetOptions[K] } = {};
-  if (options.ttl !== undefined) parsed.ttl = parseDuration(options.ttl, `${path}.ttl`);
-  if (options.tags !== undefined) parsed.tags = expectStringList(options.tags, `${path}.tags`);
+  if (options.ttl !== undefined) parsed.ttl = parseTtl(options.ttl, `${path}.ttl`);
+  if (options.tags !== undefined) {
+    parsed.tags = expectStringList(options.tags, `${path}.tags`);
+    // Tags and indexes are stored by every tier, so they obey the text rules of keys.
+    parsed.tags.forEach((tag, i) => expectStorableText(tag, `${path}.tags[${i}]`));
+  }
   if (options.indexes !== undefined) {
     parsed.indexes = parseIndexes(options.indexes, `${path}.indexes`);
   }
@@ -114,6 +121,8 @@ function parseIndexes(raw: unknown, path: string): Record<string, string> {
     if (typeof value !== 'string') {
       throw new InvalidOptionError(`${path}.${name}: ${describe(value)} is not a string`);
     }
+    expectStorableText(name, `${path}: the index name ${JSON.stringify(name)}`);
+    expectStorableText(value, `${path}.${name}`);
     parsed[name] = value;
   }
   return parsed;

@@ -26,3 +26,19 @@ export function parseDuration(value: unknown, path: string): number {
     "use milliseconds (a positive number, or Infinity for no expiry) or a string like '500ms', '30s', '5m', '1h', '1d'",
   );
 }
+
+/**
+ * The longest finite time to live (and grace period): 100 years of 365 days. Any entry's expiry
+ * stays a valid JS Date, PostgreSQL `timestamptz` and Redis `PX`; `Infinity` is "no expiry".
+ */
+export const MAX_TTL_MS = 36_500 * 86_400_000;
+
+/** Parses a time to live: a duration of 1 ms to `MAX_TTL_MS`, or `Infinity`. */
+export function parseTtl(value: unknown, path: string): number {
+  const parsed = parseDuration(value, path);
+  if (parsed === Infinity || (parsed >= 1 && parsed <= MAX_TTL_MS)) return parsed;
+  throw new InvalidOptionError(
+    `${path}: ${JSON.stringify(value)} is outside the range of a time to live (1 ms to 36500d)`,
+    'use Infinity for an entry that never expires',
+  );
+}

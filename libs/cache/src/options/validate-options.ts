@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../errors';
 import { CACHE_DEFAULTS } from './cache-options.defaults';
 import type { TierKind } from './cache-options.interface';
-import { parseDuration } from './duration';
+import { parseDuration, parseTtl } from './duration';
 import {
   describe,
   expectBoolean,
@@ -80,7 +80,7 @@ export function validateModuleOptions(raw: unknown): ResolvedCacheOptions {
     );
   }
   return {
-    defaultTtl: parseDuration(options.defaultTtl ?? CACHE_DEFAULTS.defaultTtl, 'defaultTtl'),
+    defaultTtl: parseTtl(options.defaultTtl ?? CACHE_DEFAULTS.defaultTtl, 'defaultTtl'),
     prefix,
     memory: validateMemory(options.memory),
     redis,
@@ -153,9 +153,8 @@ export function validateNamespaceDeclaration(raw: unknown, path: string): Namesp
   const declaration: {
     -readonly [K in keyof NamespaceDeclaration]: NamespaceDeclaration[K];
   } = { name };
-  if (options.ttl !== undefined) declaration.ttl = parseDuration(options.ttl, `${path}.ttl`);
-  if (options.grace !== undefined)
-    declaration.grace = parseDuration(options.grace, `${path}.grace`);
+  if (options.ttl !== undefined) declaration.ttl = parseTtl(options.ttl, `${path}.ttl`);
+  if (options.grace !== undefined) declaration.grace = parseTtl(options.grace, `${path}.grace`);
   if (options.tiers !== undefined)
     declaration.tiers = validateTiers(options.tiers, `${path}.tiers`);
   if (options.persistence !== undefined) {

@@ -3,8 +3,8 @@ import { CacheError, InvalidValueError, WrongTypeError } from '../errors';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import { isExpired } from '../tiers/cache-entry';
 import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
-import { globToRegExp } from '../values/glob';
-import { snapshotValue } from '../values/snapshot-value';
+import { mergePatch } from '../values/check-patch';
+import { compileGlob } from '../values/glob';
 import { encodeValue } from '../values/value-codec';
 import { CircuitOpenError, type CircuitBreaker } from './circuit-breaker';
 import { mastersOf, type ScriptedClient } from './redis-connection';
@@ -73,6 +73,7 @@ export class RedisTier implements CacheTier {
   async update(
     key: string,
     patch: Readonly<Record<string, unknown>>,
+    maxBytes?: number,
   ): Promise<CacheEntry | undefined> {
     const vkey = this.valueKey(key);
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
@@ -80,10 +81,7 @@ export class RedisTier implements CacheTier {
       if (text === null) return undefined;
       const current = this.decode(key, text);
       if (current === undefined) return undefined;
-      if (!isPlainRecord(current.value)) {
-        throw new WrongTypeError(`cannot update "${key}": its value is not an object`);
-      }
-      const merged = snapshotValue({ ...current.value, ...patch });
+      const merged = mergePatch(key, current.value, patch, maxBytes);
       const head = text.slice(0, text.indexOf('\n', text.indexOf('\n') + 1) + 1);
       const replacement = head + encodeValue(merged.value);
       const result = await this.call(() => this.client.cacheCompareAndSet(vkey, text, replacement));
@@ -143,7 +141,7 @@ export class RedisTier implements CacheTier {
 
   async deleteMatching(glob: string): Promise<string[]> {
     const prefix = `${this.base}:v:`;
-    const pattern = globToRegExp(glob);
+    const pattern = compileGlob(glob);
     const keys: string[] = [];
     await this.scan(escapeRedisGlob(prefix) + toRedisGlob(glob), (found) => {
       for (const redisKey of found) {
@@ -240,10 +238,4 @@ export class RedisTier implements CacheTier {
     }
     return isExpired(entry, Date.now()) ? undefined : entry;
   }
-}
-
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
-  );
 }

@@ -29,9 +29,14 @@ export interface CacheTier {
   setIfAbsent(key: string, entry: CacheEntry): Awaitable<boolean>;
   /**
    * Shallow-merges `patch` (already validated and frozen) into the object under `key`, keeping
-   * its expiry and metadata. Returns the new entry, or undefined when there is none.
+   * its expiry and metadata; the merged value is held to `maxBytes` (see `mergePatch`). Returns
+   * the new entry, or undefined when there is none.
    */
-  update(key: string, patch: Readonly<Record<string, unknown>>): Awaitable<CacheEntry | undefined>;
+  update(
+    key: string,
+    patch: Readonly<Record<string, unknown>>,
+    maxBytes?: number,
+  ): Awaitable<CacheEntry | undefined>;
   /**
    * Adds `by` to the number under `key`; a missing key starts at 0 and takes `template`'s
    * expiry and metadata. Returns the new number.

@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import { InvalidOptionError, ValueTooLargeError, WrongTypeError } from '../errors';
 import { PersistenceLevel } from '../options/persistence-level';
-import { globToRegExp } from '../values/glob';
+import { mergePatch } from '../values/check-patch';
+import { compileGlob } from '../values/glob';
 import { snapshotValue } from '../values/snapshot-value';
 import { isExpired, type CacheEntry, type EntryTemplate } from './cache-entry';
 import type { CacheTier, RemovalListener, TierUsage } from './cache-tier.interface';
@@ -96,13 +97,14 @@ export class MemoryTier implements CacheTier {
     return true;
   }
 
-  update(key: string, patch: Readonly<Record<string, unknown>>): CacheEntry | undefined {
+  update(
+    key: string,
+    patch: Readonly<Record<string, unknown>>,
+    maxBytes?: number,
+  ): CacheEntry | undefined {
     const current = this.get(key);
     if (current === undefined) return undefined;
-    if (!isPlainRecord(current.value)) {
-      throw new WrongTypeError(`cannot update "${key}": its value is not an object`);
-    }
-    const merged = snapshotValue({ ...current.value, ...patch });
+    const merged = mergePatch(key, current.value, patch, maxBytes);
     const entry: CacheEntry = { ...current, value: merged.value, size: merged.size };
     this.set(key, entry);
     return entry;
@@ -148,7 +150,7 @@ export class MemoryTier implements CacheTier {
   }
 
   deleteMatching(glob: string): string[] {
-    const pattern = globToRegExp(glob);
+    const pattern = compileGlob(glob);
     const keys: string[] = [];
     for (const key of this.lru.keys()) if (pattern.test(key)) keys.push(key);
     return this.delete(keys);
@@ -200,10 +202,4 @@ const NUMBER_SIZE = snapshotValue(0).size;
 function indexKey(name: string, value: string): string {
   // JSON keeps names and values containing the separator apart.
   return JSON.stringify([name, value]);
-}
-
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
-  );
 }

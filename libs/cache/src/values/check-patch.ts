@@ -1,28 +1,50 @@
-import { InvalidValueError } from '../errors';
-import { snapshotValue } from './snapshot-value';
+import { InvalidValueError, WrongTypeError } from '../errors';
+import { snapshotValue, type ValueSnapshot } from './snapshot-value';
 
 const FORBIDDEN_PATCH_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Checks an `update()` patch and returns its frozen copy: a plain object, none of whose keys
- * (`__proto__`, `constructor`, `prototype`) could reach an object prototype.
+ * (`__proto__`, `constructor`, `prototype`) could reach an object prototype, and no larger than
+ * `maxBytes` on its own (the merged value is checked again by `mergePatch`).
  */
-export function checkPatch(patch: unknown): Readonly<Record<string, unknown>> {
-  if (
-    typeof patch !== 'object' ||
-    patch === null ||
-    Array.isArray(patch) ||
-    patch instanceof Date
-  ) {
-    throw new InvalidValueError('update(key, patch): patch must be a plain object');
-  }
-  for (const key of Reflect.ownKeys(patch)) {
-    if (typeof key === 'string' && FORBIDDEN_PATCH_KEYS.has(key)) {
+export function checkPatch(patch: unknown, maxBytes = Infinity): Readonly<Record<string, unknown>> {
+  if (typeof patch !== 'object' || patch === null) throw notPlain();
+  // Copied first: a Proxy or getter is read once, by the walk that reports its faults.
+  const copy = snapshotValue(patch, 'patch', maxBytes).value as Readonly<Record<string, unknown>>;
+  if (Array.isArray(copy) || copy instanceof Date) throw notPlain();
+  for (const key of Object.keys(copy)) {
+    if (FORBIDDEN_PATCH_KEYS.has(key)) {
       throw new InvalidValueError(
         `update(key, patch): patch key "${key}" is not allowed`,
         'these keys could reach an object prototype; rename the field',
       );
     }
   }
-  return snapshotValue(patch, 'patch').value as Readonly<Record<string, unknown>>;
+  return copy;
+}
+
+/**
+ * What `update(key, patch)` stores: `patch` shallow-merged into `current`, which must be an
+ * object, as a snapshot held to `maxBytes` (`maxValueBytes`), like any value `set` stores.
+ */
+export function mergePatch(
+  key: string,
+  current: unknown,
+  patch: Readonly<Record<string, unknown>>,
+  maxBytes = Infinity,
+): ValueSnapshot {
+  if (
+    typeof current !== 'object' ||
+    current === null ||
+    Array.isArray(current) ||
+    current instanceof Date
+  ) {
+    throw new WrongTypeError(`cannot update "${key}": its value is not an object`);
+  }
+  return snapshotValue({ ...current, ...patch }, `update("${key}")`, maxBytes);
+}
+
+function notPlain(): InvalidValueError {
+  return new InvalidValueError('update(key, patch): patch must be a plain object');
 }

@@ -1,6 +1,7 @@
-import { globToRegExp } from './glob';
+import { InvalidOptionError } from '../errors';
+import { assertGlob, compileGlob, MAX_GLOB_BYTES } from './glob';
 
-describe('globToRegExp', () => {
+describe('compileGlob', () => {
   it.each([
     ['user:*', 'user:1', true],
     ['user:*', 'user:', true],
@@ -15,7 +16,69 @@ describe('globToRegExp', () => {
     ['\\*', 'x', false],
     ['(x)|y', '(x)|y', true],
     ['line*', 'line\nbreak', true],
+    ['*', '', true],
+    ['**', 'x', true],
+    ['a*b*c', 'abc', true],
+    ['a*b*c', 'aXbYbZc', true],
+    ['a*b*c', 'acb', false],
+    ['*ab', 'aab', true],
+    ['*ab', 'ab', true],
+    ['*ab*ab', 'abab', true],
+    ['*aba', 'ab', false],
+    ['a*a', 'a', false],
+    ['?*?', 'ab', true],
+    ['?*?', 'a', false],
+    ['*?x?*', 'yxy', true],
+    ['*a?c*', 'abxabc', true],
+    ['x?y', 'x🚀y', true],
+    ['x??y', 'x🚀y', false],
+    ['*?', '🚀', true],
+    ['*🚀', 'a🚀', true],
+    ['?🚀*', 'a🚀b', true],
+    ['trailing\\', 'trailing\\', true],
   ])('%j against %j: %s', (glob, key, matches) => {
-    expect(globToRegExp(glob).test(key)).toBe(matches);
+    expect(compileGlob(glob).test(key)).toBe(matches);
+  });
+
+  it('agrees with a regular expression on random globs and keys', () => {
+    const alphabet = ['a', 'b', '*', '?', '🚀'];
+    let seed = 7;
+    const random = (n: number): number => (seed = (seed * 48271) % 2147483647) % n;
+    const pick = (length: number, chars: string[]): string =>
+      Array.from({ length }, () => chars[random(chars.length)]).join('');
+    for (let i = 0; i < 5000; i++) {
+      const glob = pick(random(7), alphabet);
+      const key = pick(random(8), ['a', 'b', '🚀']);
+      const source = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c)).join('');
+      expect([glob, key, compileGlob(glob).test(key)]).toEqual([
+        glob,
+        key,
+        new RegExp(`^${source}$`, 'su').test(key),
+      ]);
+    }
+  });
+
+  it('matches a pathological glob over a long key without blowing up', () => {
+    // A backtracking RegExp takes years on this; the segment matcher a few thousand steps.
+    const glob = `${'*a'.repeat(40)}*c`;
+    expect(compileGlob(glob).test('a'.repeat(1000))).toBe(false);
+    expect(compileGlob(glob).test(`${'a'.repeat(1000)}c`)).toBe(true);
+  });
+});
+
+describe('assertGlob', () => {
+  it.each([
+    ['an empty glob', '', /non-empty/],
+    ['a NUL', 'a\0', /NUL/],
+    ['a lone surrogate', 'a\ud800', /well-formed/],
+    ['2049 ASCII characters', 'x'.repeat(MAX_GLOB_BYTES + 1), /over the limit of 2048/],
+    ['683 CJK characters', '字'.repeat(683), /2049 bytes long/],
+  ])('refuses %s', (_label, glob, message) => {
+    expect(() => assertGlob(glob, 'invalidatePattern')).toThrow(InvalidOptionError);
+    expect(() => assertGlob(glob, 'invalidatePattern')).toThrow(message);
+  });
+
+  it('accepts a glob of exactly the limit', () => {
+    expect(() => assertGlob('*'.repeat(MAX_GLOB_BYTES), 'x')).not.toThrow();
   });
 });

@@ -1,10 +1,18 @@
+import { InvalidOptionError } from '../errors';
+import { describe } from '../options/option-checks';
+import { textProblem, utf8Bytes } from './storable-text';
+import { MAX_KEY_BYTES } from './validate-key';
+
 /** One piece of a cache glob: `*` (any run), `?` (one character) or a literal character. */
 export type GlobToken = '*' | '?' | { readonly literal: string };
+
+/** The longest glob, in UTF-8 bytes: room for any key with every character escaped. */
+export const MAX_GLOB_BYTES = 2 * MAX_KEY_BYTES;
 
 /**
  * Reads a cache glob: `*` matches any run of characters (`:` and `/` included), `?` one
  * character, `\` escapes the next one; everything else is literal. Every dialect the cache
- * speaks (RegExp, Redis MATCH, SQL LIKE) is written from these tokens.
+ * speaks (Redis MATCH, SQL LIKE, the matcher below) is written from these tokens.
  */
 export function globTokens(glob: string): GlobToken[] {
   const tokens: GlobToken[] = [];
@@ -17,16 +25,138 @@ export function globTokens(glob: string): GlobToken[] {
   return tokens;
 }
 
-/** A cache glob as a RegExp anchored at both ends. */
-export function globToRegExp(glob: string): RegExp {
-  const source = globTokens(glob)
-    .map((token) =>
-      token === '*' ? '[\\s\\S]*' : token === '?' ? '[\\s\\S]' : escapeRegExp(token.literal),
-    )
-    .join('');
-  return new RegExp(`^${source}$`);
+/**
+ * Throws `InvalidOptionError` unless `glob` is a non-empty, well-formed string without NUL
+ * characters, of at most `MAX_GLOB_BYTES` UTF-8 bytes. `label` names the call in the message.
+ */
+export function assertGlob(glob: unknown, label: string): asserts glob is string {
+  if (typeof glob !== 'string' || glob.length === 0) {
+    throw new InvalidOptionError(
+      `${label}: glob must be a non-empty string, got ${describe(glob)}`,
+    );
+  }
+  if (glob.length > MAX_GLOB_BYTES || utf8Bytes(glob) > MAX_GLOB_BYTES) {
+    throw new InvalidOptionError(
+      `${label}: glob is ${utf8Bytes(glob)} bytes long (UTF-8), over the limit of ${MAX_GLOB_BYTES}`,
+    );
+  }
+  const problem = textProblem(glob);
+  if (problem !== undefined) throw new InvalidOptionError(`${label}: glob ${problem}`);
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+/** `?`: one character (a code point: a surrogate pair counts as one, as in SQL LIKE `_`). */
+const ONE = 0;
+/** A run between two `*`: literal text and `?`s, matched at one position. */
+type Segment = ReadonlyArray<string | typeof ONE>;
+
+/**
+ * A compiled cache glob. Matching never backtracks into a regular expression: the glob is cut
+ * at its `*`s into segments; the first must match at the start, the last at the end, and each
+ * one in between at its leftmost place after the previous one (taking the leftmost place never
+ * loses a match, since a segment has a fixed length in characters). The cost is at most
+ * proportional to key length times glob length, whatever the glob: `*a*a*a*a*c` cannot blow up.
+ */
+export class GlobMatcher {
+  private readonly segments: Segment[];
+
+  constructor(readonly glob: string) {
+    const segments: Array<Array<string | typeof ONE>> = [[]];
+    let current = segments[0];
+    for (const token of globTokens(glob)) {
+      if (token === '*') segments.push((current = []));
+      else if (token === '?') current.push(ONE);
+      else if (typeof current[current.length - 1] === 'string') {
+        current[current.length - 1] += token.literal;
+      } else current.push(token.literal);
+    }
+    this.segments = segments;
+  }
+
+  /** True when `key` matches the whole glob. */
+  test(key: string): boolean {
+    const segments = this.segments;
+    const last = segments.length - 1;
+    const head = matchAt(segments[0], key, 0);
+    if (head < 0) return false;
+    if (last === 0) return head === key.length;
+    let at = head;
+    for (let i = 1; i < last; i++) {
+      at = findFrom(segments[i], key, at);
+      if (at < 0) return false;
+    }
+    const tailStart = backFrom(key, key.length, lengthOf(segments[last]));
+    return tailStart >= at && matchAt(segments[last], key, tailStart) === key.length;
+  }
+}
+
+/** Compiles `glob` (see `GlobMatcher`). */
+export function compileGlob(glob: string): GlobMatcher {
+  return new GlobMatcher(glob);
+}
+
+/**
+ * @deprecated A cache glob is matched by `compileGlob`, never by a RegExp (backtracking made some
+ * globs take seconds). Kept for callers that only `test()` keys: it returns a `GlobMatcher`.
+ */
+export const globToRegExp: (glob: string) => GlobMatcher = compileGlob;
+
+/** Where `segment` ends when matched at `at`, or -1 when it does not match there. */
+function matchAt(segment: Segment, key: string, at: number): number {
+  for (const part of segment) {
+    if (part === ONE) {
+      if (at >= key.length) return -1;
+      at = nextChar(key, at);
+    } else if (key.startsWith(part, at)) {
+      at += part.length;
+    } else return -1;
+  }
+  return at;
+}
+
+/** Where `segment` ends at its leftmost match at or after `from`, or -1. */
+function findFrom(segment: Segment, key: string, from: number): number {
+  const first = segment[0];
+  for (let at = from; at <= key.length; at = nextChar(key, at)) {
+    if (typeof first === 'string') {
+      at = key.indexOf(first, at);
+      if (at < 0) return -1;
+    }
+    const end = matchAt(segment, key, at);
+    if (end >= 0) return end;
+    if (at >= key.length) return -1;
+  }
+  return -1;
+}
+
+/** Length of `segment` in characters (code points). */
+function lengthOf(segment: Segment): number {
+  let length = 0;
+  for (const part of segment) {
+    if (part === ONE) length++;
+    else for (let i = 0; i < part.length; i = nextChar(part, i)) length++;
+  }
+  return length;
+}
+
+/** The index `count` characters before `end`, or -1 when the key is shorter. */
+function backFrom(key: string, end: number, count: number): number {
+  let at = end;
+  for (let i = 0; i < count; i++) {
+    if (at <= 0) return -1;
+    const low = key.charCodeAt(at - 1);
+    at -= at >= 2 && isLow(low) && isHigh(key.charCodeAt(at - 2)) ? 2 : 1;
+  }
+  return at;
+}
+
+function nextChar(text: string, at: number): number {
+  return isHigh(text.charCodeAt(at)) && isLow(text.charCodeAt(at + 1)) ? at + 2 : at + 1;
+}
+
+function isHigh(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+function isLow(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }

@@ -1,4 +1,5 @@
 export * from './check-patch';
 export * from './glob';
 export * from './snapshot-value';
+export * from './storable-text';
 export * from './validate-key';

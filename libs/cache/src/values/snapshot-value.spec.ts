@@ -33,6 +33,45 @@ describe('snapshotValue', () => {
     expect(() => snapshotValue(JSON.parse('{"__proto__": {"x": 1}}'))).toThrow(InvalidValueError);
   });
 
+  it('stores up to 128 levels of nesting and refuses deeper', () => {
+    const nest = (levels: number): unknown => {
+      let deep: unknown = 1;
+      for (let i = 0; i < levels; i++) deep = i % 2 ? [deep] : { d: deep };
+      return deep;
+    };
+    expect(snapshotValue(nest(128)).value).toEqual(nest(128));
+    expect(() => snapshotValue(nest(129))).toThrow('nested too deeply to store (more than 128');
+  });
+
+  it('stores -0 as 0', () => {
+    const { value } = snapshotValue({ z: -0, list: [-0] }) as {
+      value: { z: number; list: number[] };
+    };
+    expect(Object.is(value.z, 0) && Object.is(value.list[0], 0)).toBe(true);
+  });
+
+  it.each([
+    ['a NUL', { s: 'a\0' }, 'value.s contains a NUL'],
+    ['a lone surrogate', ['\udc00'], 'value[0] is not well-formed Unicode'],
+    ['a NUL in a property name', { 'a\0': 1 }, 'is a property name that contains a NUL'],
+  ])('refuses %s', (_label, input, message) => {
+    expect(() => snapshotValue(input)).toThrow(message);
+  });
+
+  it('reports a throwing getter as an InvalidValueError at its path', () => {
+    const input = {
+      list: [
+        {
+          get bad(): never {
+            throw new Error('nope');
+          },
+        },
+      ],
+    };
+    expect(() => snapshotValue(input)).toThrow(InvalidValueError);
+    expect(() => snapshotValue(input)).toThrow('value.list[0].bad could not be read: nope');
+  });
+
   it('turns a stack overflow into a clear error', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];

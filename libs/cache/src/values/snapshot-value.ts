@@ -1,4 +1,5 @@
-import { InvalidValueError, UndefinedValueError, ValueTooLargeError } from '../errors';
+import { CacheError, InvalidValueError, UndefinedValueError, ValueTooLargeError } from '../errors';
+import { textProblem } from './storable-text';
 
 /** A value as the cache keeps it: a deeply frozen copy, and its approximate JSON size. */
 export interface ValueSnapshot {
@@ -6,6 +7,13 @@ export interface ValueSnapshot {
   /** Approximate size in bytes of the value's JSON encoding. */
   readonly size: number;
 }
+
+/**
+ * The deepest nesting of arrays and objects a value may have (a scalar is at depth 0, `[1]` at
+ * 1). Every tier and codec holds this depth easily; far deeper values (thousands of levels)
+ * overflow encoders' stacks on some tiers and not others.
+ */
+export const MAX_VALUE_DEPTH = 128;
 
 const UNSUPPORTED: ReadonlyArray<[abstract new (...args: never[]) => unknown, string]> = [
   [Map, 'a Map'],
@@ -38,8 +46,12 @@ for (const name of Object.getOwnPropertyNames(Date.prototype)) {
  * frozen, so neither the caller who passed it nor any caller who reads it can change what the
  * cache holds. The same walk rejects what JSON would silently lose or corrupt (functions,
  * symbols, BigInt, NaN, Map/Set, circular references, `undefined` in arrays) with an error that
- * names where in the value the problem is. Class instances are kept as their own enumerable
- * data, as JSON would; object properties whose value is `undefined` are dropped, as JSON would.
+ * names where in the value the problem is, and refuses what some tier cannot hold: strings
+ * (and property names) with a NUL or a lone surrogate, nesting deeper than `MAX_VALUE_DEPTH`.
+ * Class instances are kept as their own enumerable data, as JSON would; object properties whose
+ * value is `undefined` are dropped, as JSON would; `-0` is stored as `0`, as JSON would.
+ * Reading the value cannot fail with anything but a `CacheError`: a getter or Proxy trap that
+ * throws is reported as an `InvalidValueError` naming where.
  */
 export function snapshotValue(value: unknown, label = 'value', maxBytes = Infinity): ValueSnapshot {
   if (value === undefined) throw new UndefinedValueError(label);
@@ -48,10 +60,19 @@ export function snapshotValue(value: unknown, label = 'value', maxBytes = Infini
     const copy = walker.copy(value);
     return { value: copy, size: walker.size };
   } catch (error) {
-    if (error instanceof RangeError) {
-      throw new InvalidValueError(`${label} is nested too deeply to store`);
-    }
-    throw error;
+    if (error instanceof CacheError) throw error;
+    return walker.fail(
+      `could not be read: ${messageOf(error)}`,
+      'store plain data (a getter or Proxy that throws cannot be copied)',
+    );
+  }
+}
+
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'an error that cannot be printed';
   }
 }
 
@@ -91,16 +112,20 @@ class SnapshotWalker {
 
   copy(value: unknown): unknown {
     switch (typeof value) {
-      case 'string':
+      case 'string': {
+        const problem = textProblem(value);
+        if (problem !== undefined) this.fail(problem, 'strings must be storable as UTF-8 text');
         this.grow(value.length + 2);
         return value;
+      }
       case 'boolean':
         this.grow(5);
         return value;
       case 'number':
         if (!Number.isFinite(value)) this.fail(`is ${value}, which JSON cannot represent`);
         this.grow(8);
-        return value;
+        // JSON (Redis, PostgreSQL) has no -0: memory must not keep one either.
+        return value === 0 ? 0 : value;
       case 'object':
         if (value === null) {
           this.grow(4);
@@ -121,6 +146,12 @@ class SnapshotWalker {
       this.rejectUnsupported(value);
     }
     if (this.ancestors.includes(value)) this.fail('is a circular reference');
+    if (this.ancestors.length >= MAX_VALUE_DEPTH) {
+      throw new InvalidValueError(
+        `${this.label} is nested too deeply to store (more than ${MAX_VALUE_DEPTH} levels)`,
+        'flatten the value',
+      );
+    }
     this.ancestors.push(value);
     const copy = Array.isArray(value) ? this.copyArray(value) : this.copyRecord(value);
     this.ancestors.pop();
@@ -154,10 +185,13 @@ class SnapshotWalker {
     const depth = this.segments.push('') - 1;
     for (const key in value) {
       if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+      // Named before it is read: a getter that throws is reported at its own path.
+      this.segments[depth] = key;
       const item = (value as Record<string, unknown>)[key];
       if (item === undefined) continue;
-      this.segments[depth] = key;
       if (key === '__proto__') this.fail('is an own "__proto__" key, which is not allowed');
+      const problem = textProblem(key);
+      if (problem !== undefined) this.fail(`is a property name that ${problem}`);
       copy[key] = this.copy(item);
       this.grow(key.length + 4);
     }
@@ -174,7 +208,8 @@ class SnapshotWalker {
     return Object.freeze(copy);
   }
 
-  private fail(problem: string, hint?: string): never {
+  /** Throws an `InvalidValueError` naming where in the value the walk is. */
+  fail(problem: string, hint?: string): never {
     const path = this.segments.reduce<string>(
       (text, segment) =>
         typeof segment === 'number' ? `${text}[${segment}]` : `${text}.${segment}`,

@@ -1,0 +1,31 @@
+import { InvalidOptionError } from '../errors';
+
+/** `String.prototype.isWellFormed` (Node 20), which the ES2022 typings do not declare yet. */
+interface WellFormedString {
+  isWellFormed(): boolean;
+}
+
+/**
+ * Why `text` cannot be stored on every tier, or undefined when it can. PostgreSQL `text` and
+ * `jsonb` refuse the NUL character, and a lone UTF-16 surrogate has no UTF-8 form: Redis would
+ * store U+FFFD in its place (so distinct keys collide) and `jsonb` refuses its escape. Both are
+ * refused on every tier, so a namespace behaves the same whatever its tiers.
+ */
+export function textProblem(text: string): string | undefined {
+  if (text.includes('\0')) return 'contains a NUL character (\\u0000)';
+  if (!(text as unknown as WellFormedString).isWellFormed()) {
+    return 'is not well-formed Unicode (it holds a lone surrogate)';
+  }
+  return undefined;
+}
+
+/** Throws `InvalidOptionError` (naming `path`) when `text` fails `textProblem`. */
+export function expectStorableText(text: string, path: string): void {
+  const problem = textProblem(text);
+  if (problem !== undefined) throw new InvalidOptionError(`${path} ${problem}`);
+}
+
+/** Size of `text` in UTF-8 bytes (what Redis and PostgreSQL store). */
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
