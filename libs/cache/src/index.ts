@@ -11,6 +11,7 @@ export { LoaderTimeoutError } from './loading';
 export type { LatencyTotals, MetricsOptions } from './metrics';
 export { LOADER_CHANNEL, TIER_CHANNEL } from './metrics';
 export { NamespaceCache, type CacheLoader } from './namespace-cache';
+export { MissingPeerError } from './optional-peer';
 export type { InvalidationCallback } from './invalidation-listeners';
 export type {
   CacheModuleOptions,

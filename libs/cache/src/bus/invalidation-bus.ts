@@ -47,6 +47,7 @@ export class InvalidationBus {
   private flushScheduled = false;
   private heartbeat?: NodeJS.Timeout;
   private closed = false;
+  private everConnected = false;
 
   constructor(
     private readonly publisher: RedisClient,
@@ -178,11 +179,12 @@ export class InvalidationBus {
   private setConnected(up: boolean): void {
     if (this.connected === up || (up && this.closed)) return;
     this.connected = up;
-    InvalidationBus.logger[up ? 'log' : 'warn'](
-      up
-        ? 'connected; memory tiers trusted again'
-        : 'disconnected; shared namespaces bypass memory until it is back',
-    );
+    // Only news is logged: not the first connect, nor the disconnect of a graceful close.
+    if (up && this.everConnected)
+      InvalidationBus.logger.log('connected; memory tiers trusted again');
+    if (!up && !this.closed)
+      InvalidationBus.logger.warn('disconnected; shared namespaces bypass memory until it is back');
+    this.everConnected ||= up;
     for (const listener of this.healthListeners) listener(up);
   }
 }

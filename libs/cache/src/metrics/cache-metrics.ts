@@ -1,6 +1,6 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { LocalHistogram } from './local-histogram';
-import { InvalidOptionError } from '../errors';
+import { loadPeer } from '../optional-peer';
 import type { TierKind } from '../options/cache-options.interface';
 import type { NamespaceStats } from '../stats';
 
@@ -169,15 +169,7 @@ export class CacheMetrics {
 }
 
 function loadPromClient(): typeof import('prom-client') {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('prom-client') as typeof import('prom-client');
-  } catch {
-    throw new InvalidOptionError(
-      'metrics: prom-client is not installed',
-      'npm install prom-client',
-    );
-  }
+  return loadPeer<typeof import('prom-client')>('prom-client', 'metrics');
 }
 
 function snake(name: string): string {

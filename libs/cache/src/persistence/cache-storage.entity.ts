@@ -1,4 +1,5 @@
-import { EntitySchema } from 'typeorm';
+import type { EntitySchema } from 'typeorm';
+import { loadPeer } from '../optional-peer';
 
 /** The table persisted entries live in. */
 export const CACHE_STORAGE_TABLE = 'cache_storage';
@@ -41,6 +42,7 @@ export type StorageDialect = 'postgres' | 'sqlite';
 export function cacheStorageEntity(
   dialect: StorageDialect = 'postgres',
 ): EntitySchema<CacheStorageRow> {
+  const { EntitySchema } = loadPeer<typeof import('typeorm')>('typeorm', 'cacheStorageEntity');
   const json = dialect === 'postgres' ? 'jsonb' : 'simple-json';
   const time = dialect === 'postgres' ? 'timestamptz' : 'datetime';
   return new EntitySchema<CacheStorageRow>({

@@ -1,4 +1,5 @@
-import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { loadPeer } from '../optional-peer';
 
 /**
  * Creates `cache_storage`: `namespace text, key text, value jsonb, expires_at timestamptz null,
@@ -9,6 +10,7 @@ export class CreateCacheStorage1763700000000 implements MigrationInterface {
   name = 'CreateCacheStorage1763700000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    const { Table, TableIndex } = loadPeer<typeof import('typeorm')>('typeorm', 'persistence');
     const postgres = queryRunner.connection.options.type === 'postgres';
     const json = postgres ? 'jsonb' : 'text';
     const time = postgres ? 'timestamptz' : 'datetime';

@@ -284,7 +284,6 @@ export class PersistenceManager {
       }
     }
     if (firstError !== undefined) throw firstError;
-    if (written > 0) PersistenceManager.logger.debug(`flushed ${written} entries`);
     return written;
   }
 

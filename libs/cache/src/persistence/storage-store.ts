@@ -1,4 +1,5 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { DataSource, DataSourceOptions } from 'typeorm';
+import { loadStoragePeers } from '../optional-peer';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_STORAGE_TABLE, type StorageDialect } from './cache-storage.entity';
@@ -58,6 +59,7 @@ export class StorageStore {
   }
 
   private static async connect(source: StorageSource, prefix: string): Promise<StorageStore> {
+    const { DataSource } = loadStoragePeers(source);
     const given = source instanceof DataSource ? source : undefined;
     const dataSource =
       given ??

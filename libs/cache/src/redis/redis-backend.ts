@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { InvalidationBus } from '../bus/invalidation-bus';
 import type { ResolvedRedisOptions } from '../options/resolved-options';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker';
 import {
   defineScripts,
+  ioredis,
   isRedisClient,
   logConnectionState,
   type RedisClient,
@@ -40,6 +41,8 @@ export class RedisBackend {
 
   constructor(options: ResolvedRedisOptions, prefix: string, withBus: boolean) {
     const { connection } = options;
+    // Fails here, at start, with the package to install when ioredis is missing.
+    const { ReplyError } = ioredis();
     this.owned = !isRedisClient(connection);
     this.client = defineScripts(isRedisClient(connection) ? connection : createClient(options));
     this.breaker = new CircuitBreaker({
@@ -60,9 +63,13 @@ export class RedisBackend {
       this.client.off('ready', onReady);
     };
     if (withBus) {
+      const subscriber = this.client.duplicate();
+      // Listening from creation: an error before the bus starts (an unknown host) is reported
+      // once by start(), never as ioredis' "Unhandled error event".
+      subscriber.on('error', () => undefined);
       this.bus = new InvalidationBus(
         this.client,
-        this.client.duplicate(),
+        subscriber,
         {
           channel: `${prefix}:cache-bus`,
           heartbeat: 1000,
@@ -75,9 +82,12 @@ export class RedisBackend {
 
   /** Waits up to `ms` for the connection (and bus) to be ready, less if it is refused; never throws. */
   async start(ms: number): Promise<void> {
-    const ready = await waitForReady(this.client, ms);
-    if (!ready)
-      RedisBackend.logger.warn(`Redis is not reachable yet; the cache runs degraded until it is`);
+    const failure = await waitForReady(this.client, ms);
+    if (failure !== undefined)
+      RedisBackend.logger.warn(
+        `Redis is not reachable yet at ${addressOf(this.client)} (${failure}); ` +
+          'the cache runs degraded until it is',
+      );
     // The subscription completes on its own once Redis is reachable; start-up does not wait for it.
     if (this.bus)
       await within(
@@ -120,6 +130,7 @@ export class RedisBackend {
 }
 
 function createClient(options: ResolvedRedisOptions): RedisClient {
+  const { Cluster, Redis } = ioredis();
   const connection = options.connection as Record<string, unknown>;
   const rest = Object.fromEntries(
     Object.entries(connection).filter(([key]) => !(TIER_SETTINGS as string[]).includes(key)),
@@ -151,21 +162,39 @@ function createClient(options: ResolvedRedisOptions): RedisClient {
   return new Redis({ ...defaults, ...(rest as RedisOptions) });
 }
 
-function waitForReady(client: RedisClient, ms: number): Promise<boolean> {
-  if (client.status === 'ready') return Promise.resolve(true);
+/** Where `client` connects: host:port, a socket path, a Sentinel group or a cluster's seeds. */
+function addressOf(client: RedisClient): string {
+  if (client.isCluster) {
+    // ioredis keeps the seed nodes private; they are what the application configured.
+    const seeds = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
+    return `cluster ${seeds.map((node) => (typeof node === 'object' ? hostPort(node as RedisOptions) : String(node))).join(', ')}`;
+  }
+  const { options } = client as Redis;
+  if (options.sentinels) return `sentinel group "${options.name ?? 'mymaster'}"`;
+  return options.path ?? hostPort(options);
+}
+
+function hostPort(node: { host?: string; port?: number }): string {
+  return `${node.host ?? 'localhost'}:${node.port ?? 6379}`;
+}
+
+/** Undefined once `client` is ready; else why it is not (an error, or the time that ran out). */
+function waitForReady(client: RedisClient, ms: number): Promise<string | undefined> {
+  if (client.status === 'ready') return Promise.resolve(undefined);
   // Already failed once (an application's client created earlier): start degraded at once.
-  if (client.status === 'reconnecting' || client.status === 'end') return Promise.resolve(false);
+  if (client.status === 'reconnecting' || client.status === 'end')
+    return Promise.resolve(`connection ${client.status === 'end' ? 'closed' : 'lost'}`);
   return new Promise((resolve) => {
-    const done = (ready: boolean): void => {
+    const done = (failure: string | undefined): void => {
       clearTimeout(timer);
       client.off('ready', onReady);
       client.off('error', onError);
-      resolve(ready);
+      resolve(failure);
     };
-    const onReady = (): void => done(true);
+    const onReady = (): void => done(undefined);
     // A refused connection will not become ready by waiting: start degraded at once.
-    const onError = (): void => done(false);
-    const timer = setTimeout(() => done(false), ms);
+    const onError = (error: Error): void => done(error.message || String(error));
+    const timer = setTimeout(() => done(`no connection within ${ms}ms`), ms);
     client.on('ready', onReady);
     client.on('error', onError);
   });

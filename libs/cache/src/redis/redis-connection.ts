@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { loadPeer, tryLoadPeer } from '../optional-peer';
 import { REDIS_SCRIPTS } from './redis-scripts';
+
+/** ioredis, an optional peer: required the first time a Redis option is used. */
+export function ioredis(): typeof import('ioredis') {
+  return loadPeer<typeof import('ioredis')>('ioredis', 'redis');
+}
 
 /** A standalone, Sentinel or Cluster client. */
 export type RedisClient = Redis | Cluster;
@@ -59,12 +65,16 @@ export function defineScripts(client: RedisClient): ScriptedClient {
 
 /** True when `value` is an ioredis client created by the application. */
 export function isRedisClient(value: unknown): value is RedisClient {
-  return value instanceof Redis || value instanceof Cluster;
+  // Without ioredis installed, nothing can be one of its clients.
+  const peer = tryLoadPeer<typeof import('ioredis')>('ioredis');
+  return peer !== undefined && (value instanceof peer.Redis || value instanceof peer.Cluster);
 }
 
 /** Every master that may hold keys (one node for a standalone or Sentinel client). */
 export function mastersOf(client: RedisClient): Redis[] {
-  return client instanceof Cluster ? client.nodes('master') : [client];
+  return client instanceof ioredis().Cluster
+    ? (client as Cluster).nodes('master')
+    : [client as Redis];
 }
 
 /**
