@@ -4,7 +4,7 @@ import type { ResolvedPersistenceOptions } from '../options/resolved-options';
 import type { CacheEntry } from '../tiers/cache-entry';
 import { StorageStore } from './storage-store';
 import { fromRow, toRow } from './stored-entry';
-import { globToRegExp } from '../values/glob';
+import { compileGlob } from '../values/glob';
 
 /** A removal to mirror in the table: keys, every key of some tags or of a glob, or everything. */
 export type Removal =
@@ -441,7 +441,7 @@ function covers(removal: Removal, key: string, entry: CacheEntry | null): boolea
   if ('all' in removal) return true;
   if ('keys' in removal) return removal.keys.includes(key);
   if ('tags' in removal) return entry?.tags?.some((tag) => removal.tags.includes(tag)) ?? false;
-  return globToRegExp(removal.glob).test(key);
+  return compileGlob(removal.glob).test(key);
 }
 
 function answers(store: StorageStore): Promise<boolean> {

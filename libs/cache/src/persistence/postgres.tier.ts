@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { WrongTypeError } from '../errors';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
-import { globToRegExp } from '../values/glob';
-import { snapshotValue } from '../values/snapshot-value';
+import { addToCounter, mergeEntry } from '../tiers/entry-rules';
+import { compileGlob } from '../values/glob';
 import { CACHE_STORAGE_TABLE as TABLE } from './cache-storage.entity';
 import type { StorageStore } from './storage-store';
 import { globToLike } from './like-pattern';
@@ -80,35 +79,22 @@ export class PostgresTier implements CacheTier {
     return stored.length > 0;
   }
 
-  update(key: string, patch: Readonly<Record<string, unknown>>): Promise<CacheEntry | undefined> {
+  update(
+    key: string,
+    patch: Readonly<Record<string, unknown>>,
+    maxBytes?: number,
+  ): Promise<CacheEntry | undefined> {
     return this.locked(key, (current) => {
       if (current === undefined) return { result: undefined };
-      if (
-        typeof current.value !== 'object' ||
-        current.value === null ||
-        Array.isArray(current.value) ||
-        current.value instanceof Date
-      ) {
-        throw new WrongTypeError(`cannot update "${key}": its value is not an object`);
-      }
-      const merged = snapshotValue({ ...(current.value as Record<string, unknown>), ...patch });
-      const entry: CacheEntry = { ...current, value: merged.value, size: merged.size };
+      const entry = mergeEntry(key, current, patch, maxBytes);
       return { result: entry, write: entry };
     });
   }
 
   increment(key: string, by: number, template: EntryTemplate): Promise<number> {
     return this.locked(key, (current) => {
-      if (current === undefined) {
-        return { result: by, write: { ...template, value: by, size: 8 } };
-      }
-      if (typeof current.value !== 'number') {
-        throw new WrongTypeError(`cannot increment "${key}": its value is not a number`);
-      }
-      const value = current.value + by;
-      if (!Number.isFinite(value))
-        throw new WrongTypeError(`cannot increment "${key}": the result is not a finite number`);
-      return { result: value, write: { ...current, value } };
+      const entry = addToCounter(key, current, by, template);
+      return { result: entry.value, write: entry };
     });
   }
 
@@ -130,7 +116,7 @@ export class PostgresTier implements CacheTier {
   }
 
   async deleteMatching(glob: string): Promise<string[]> {
-    const pattern = globToRegExp(glob);
+    const pattern = compileGlob(glob);
     const candidates = await this.select<{ key: string }>(
       `SELECT key FROM ${TABLE} WHERE ${OWN} AND key LIKE $2 ESCAPE '\\' AND ${LIVE}`,
       [globToLike(glob)],

@@ -6,7 +6,7 @@ import { CACHE_STORAGE_TABLE, type StorageDialect } from './cache-storage.entity
 import { CreateCacheStorage1763700000000 } from './create-cache-storage.migration';
 import { ScopeCacheStorageByPrefix1795600000000 } from './scope-cache-storage.migration';
 import { globToLike } from './like-pattern';
-import { globToRegExp } from '../values/glob';
+import { compileGlob } from '../values/glob';
 
 /** One entry as the store writes it: value and metadata already encoded as JSON text. */
 export interface StoredRow {
@@ -202,7 +202,7 @@ export class StorageStore {
 
   /** Deletes the rows of a namespace whose key matches a cache glob. */
   async deleteMatching(namespace: string, glob: string): Promise<void> {
-    const pattern = globToRegExp(glob);
+    const pattern = compileGlob(glob);
     const candidates = await this.dataSource.query<Array<{ key: string }>>(
       `SELECT key FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND key LIKE ${this.p(3)} ESCAPE '\\'`,
       [this.prefix, namespace, globToLike(glob)],

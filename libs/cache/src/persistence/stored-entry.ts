@@ -1,6 +1,7 @@
 import { InvalidValueError } from '../errors';
 import { PERSISTENCE_LEVELS, type PersistenceLevel } from '../options/persistence-level';
 import { endOf, type CacheEntry } from '../tiers/cache-entry';
+import { isPlainRecord } from '../values/plain-record';
 import { freezeDecoded } from '../values/snapshot-value';
 import { decodeValue, encodeValue } from '../values/value-codec';
 import type { CacheStorageMetadata } from './cache-storage.entity';
@@ -76,7 +77,7 @@ function parseMetadata(text: unknown): Metadata {
   } catch {
     throw corrupt('metadata is not JSON');
   }
-  if (!isRecord(metadata)) throw corrupt('metadata is not an object');
+  if (!isPlainRecord(metadata)) throw corrupt('metadata is not an object');
   const { persistence, tags, indexes, graceUntil, expiresAt, writes } = metadata;
   if (!PERSISTENCE_LEVELS.includes(persistence as PersistenceLevel)) {
     throw corrupt('metadata has no persistence level');
@@ -84,7 +85,10 @@ function parseMetadata(text: unknown): Metadata {
   if (tags !== undefined && !(Array.isArray(tags) && tags.every(isString))) {
     throw corrupt('metadata tags are not a list of strings');
   }
-  if (indexes !== undefined && !(isRecord(indexes) && Object.values(indexes).every(isString))) {
+  if (
+    indexes !== undefined &&
+    !(isPlainRecord(indexes) && Object.values(indexes).every(isString))
+  ) {
     throw corrupt('metadata indexes are not strings');
   }
   for (const [name, time] of [
@@ -102,10 +106,6 @@ function parseMetadata(text: unknown): Metadata {
 
 function corrupt(what: string): InvalidValueError {
   return new InvalidValueError(`stored row is corrupt: ${what}`);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isString(value: unknown): value is string {

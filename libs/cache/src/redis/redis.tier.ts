@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { CacheError, InvalidValueError, WrongTypeError } from '../errors';
+import { CacheError, InvalidValueError } from '../errors';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import { isExpired } from '../tiers/cache-entry';
 import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
-import { mergePatch } from '../values/check-patch';
+import { counterError, mergeEntry } from '../tiers/entry-rules';
 import { compileGlob } from '../values/glob';
 import { encodeValue } from '../values/value-codec';
 import { CircuitOpenError, type CircuitBreaker } from './circuit-breaker';
@@ -81,11 +81,11 @@ export class RedisTier implements CacheTier {
       if (text === null) return undefined;
       const current = this.decode(key, text);
       if (current === undefined) return undefined;
-      const merged = mergePatch(key, current.value, patch, maxBytes);
+      const merged = mergeEntry(key, current, patch, maxBytes);
       const head = text.slice(0, text.indexOf('\n', text.indexOf('\n') + 1) + 1);
       const replacement = head + encodeValue(merged.value);
       const result = await this.call(() => this.client.cacheCompareAndSet(vkey, text, replacement));
-      if (result === 1) return { ...current, value: merged.value, size: merged.size };
+      if (result === 1) return merged;
       if (result === -1) return undefined;
     }
     throw new CacheError(
@@ -105,7 +105,8 @@ export class RedisTier implements CacheTier {
     } catch (error) {
       const message = (error as Error).message ?? '';
       const at = message.indexOf('E_CACHE_WRONG_TYPE');
-      if (at >= 0) throw new WrongTypeError(`cannot increment "${key}": ${message.slice(at + 19)}`);
+      // The script applies the rules of `addToCounter` and answers with one of its reasons.
+      if (at >= 0) throw counterError(key, message.slice(at + 'E_CACHE_WRONG_TYPE '.length));
       throw error;
     }
   }

@@ -1,11 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import { InvalidOptionError, ValueTooLargeError, WrongTypeError } from '../errors';
+import { InvalidOptionError, ValueTooLargeError } from '../errors';
 import { PersistenceLevel } from '../options/persistence-level';
-import { mergePatch } from '../values/check-patch';
 import { compileGlob } from '../values/glob';
-import { snapshotValue } from '../values/snapshot-value';
 import { isExpired, type CacheEntry, type EntryTemplate } from './cache-entry';
 import type { CacheTier, RemovalListener, TierUsage } from './cache-tier.interface';
+import { addToCounter, mergeEntry } from './entry-rules';
 import { KeySets } from './key-sets';
 
 /** Bounds and hooks of one namespace's memory tier. */
@@ -104,27 +103,15 @@ export class MemoryTier implements CacheTier {
   ): CacheEntry | undefined {
     const current = this.get(key);
     if (current === undefined) return undefined;
-    const merged = mergePatch(key, current.value, patch, maxBytes);
-    const entry: CacheEntry = { ...current, value: merged.value, size: merged.size };
+    const entry = mergeEntry(key, current, patch, maxBytes);
     this.set(key, entry);
     return entry;
   }
 
   increment(key: string, by: number, template: EntryTemplate): number {
-    const current = this.get(key);
-    if (current === undefined) {
-      this.set(key, { ...template, value: by, size: NUMBER_SIZE });
-      return by;
-    }
-    if (typeof current.value !== 'number') {
-      throw new WrongTypeError(`cannot increment "${key}": its value is not a number`);
-    }
-    const value = current.value + by;
-    if (!Number.isFinite(value)) {
-      throw new WrongTypeError(`cannot increment "${key}": the result is not a finite number`);
-    }
-    this.set(key, { ...current, value });
-    return value;
+    const entry = addToCounter(key, this.get(key), by, template);
+    this.set(key, entry);
+    return entry.value;
   }
 
   expire(key: string, expiresAt: number): boolean {
@@ -196,8 +183,6 @@ export class MemoryTier implements CacheTier {
     if (evicted) this.options.onRemoved?.(key, isExpired(entry, Date.now()) ? 'expire' : 'evict');
   }
 }
-
-const NUMBER_SIZE = snapshotValue(0).size;
 
 function indexKey(name: string, value: string): string {
   // JSON keeps names and values containing the separator apart.

@@ -1,8 +1,9 @@
-import { WrongTypeError } from '../errors';
+import { ValueTooLargeError, WrongTypeError } from '../errors';
 import { PersistenceLevel } from '../options/persistence-level';
 import { snapshotValue } from '../values/snapshot-value';
 import type { CacheEntry } from './cache-entry';
 import type { CacheTier } from './cache-tier.interface';
+import { counterError, NOT_A_NUMBER, NOT_FINITE } from './entry-rules';
 
 /** Builds an entry the way NamespaceCache does. */
 export function entryOf(
@@ -128,6 +129,28 @@ export function describeTierContract(
         WrongTypeError,
       );
       expect((await tier.get('n'))?.value).toBe(5);
+    });
+
+    it('holds a merged value to maxBytes and keeps the entry it refused', async () => {
+      await tier.set('u', entryOf({ a: 1 }));
+      await expect(
+        Promise.resolve().then(() => tier.update('u', { b: 'x'.repeat(100) }, 50)),
+      ).rejects.toBeInstanceOf(ValueTooLargeError);
+      expect((await tier.get('u'))?.value).toEqual({ a: 1 });
+      expect((await tier.update('u', { b: 2 }, 50))?.value).toEqual({ a: 1, b: 2 });
+    });
+
+    it('refuses an increment for the same reasons on every tier', async () => {
+      const template = { expiresAt: Infinity, persistence: PersistenceLevel.MEMORY_ONLY };
+      await tier.set('s', entryOf('text'));
+      await expect(Promise.resolve().then(() => tier.increment('s', 1, template))).rejects.toThrow(
+        counterError('s', NOT_A_NUMBER).message,
+      );
+      await tier.set('big', entryOf(Number.MAX_VALUE));
+      await expect(
+        Promise.resolve().then(() => tier.increment('big', Number.MAX_VALUE, template)),
+      ).rejects.toThrow(counterError('big', NOT_FINITE).message);
+      expect((await tier.get('big'))?.value).toBe(Number.MAX_VALUE);
     });
 
     it('increments atomically, creating with the template and keeping expiry', async () => {

@@ -1,4 +1,5 @@
 import { InvalidValueError, WrongTypeError } from '../errors';
+import { isPlainRecord } from './plain-record';
 import { snapshotValue, type ValueSnapshot } from './snapshot-value';
 
 const FORBIDDEN_PATCH_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -34,12 +35,7 @@ export function mergePatch(
   patch: Readonly<Record<string, unknown>>,
   maxBytes = Infinity,
 ): ValueSnapshot {
-  if (
-    typeof current !== 'object' ||
-    current === null ||
-    Array.isArray(current) ||
-    current instanceof Date
-  ) {
+  if (!isPlainRecord(current)) {
     throw new WrongTypeError(`cannot update "${key}": its value is not an object`);
   }
   return snapshotValue({ ...current, ...patch }, `update("${key}")`, maxBytes);
