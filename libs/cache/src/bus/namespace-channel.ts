@@ -1,5 +1,6 @@
 import type { MemoryTier } from '../tiers/memory.tier';
-import type { BusMessage, InvalidationBus } from './invalidation-bus';
+import type { BusMessage } from './bus-message';
+import type { InvalidationBus } from './invalidation-bus';
 
 /**
  * One namespace's view of the bus: announces its writes, applies other instances' to its

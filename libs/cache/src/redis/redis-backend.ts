@@ -1,8 +1,11 @@
 import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
-import { InvalidationBus } from '../bus/invalidation-bus';
+import { createRedisBus } from '../bus/create-bus';
+import type { BusHealth, InvalidationBus } from '../bus/invalidation-bus';
 import type { ResolvedRedisOptions } from '../options/resolved-options';
-import { CircuitBreaker, type CircuitState } from './circuit-breaker';
+import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
+import { parseDuration } from '../options/duration';
+import { CircuitBreaker, type CircuitState } from '../stack/circuit-breaker';
 import {
   defineScripts,
   ioredis,
@@ -18,7 +21,7 @@ export interface RedisHealth {
   readonly healthy: boolean;
   readonly status: string;
   readonly circuit: CircuitState;
-  readonly bus?: { readonly connected: boolean };
+  readonly bus?: BusHealth;
 }
 
 const TIER_SETTINGS: ReadonlyArray<keyof RedisTierSettings> = [
@@ -50,7 +53,7 @@ export class RedisBackend {
       timeout: options.commandTimeout,
       failureThreshold: options.failureThreshold,
       resetAfter: options.retryAfter,
-      maxResetAfter: 30_000,
+      maxResetAfter: parseDuration(CACHE_DEFAULTS.circuitMaxRetryAfter, 'circuitMaxRetryAfter'),
       onStateChange: (state) => RedisBackend.logger.warn(`circuit ${state}`),
       isFault: (error) => !(error instanceof ReplyError),
     });
@@ -67,15 +70,11 @@ export class RedisBackend {
       // Listening from creation: an error before the bus starts (an unknown host) is reported
       // once by start(), never as ioredis' "Unhandled error event".
       subscriber.on('error', () => undefined);
-      this.bus = new InvalidationBus(
+      this.bus = createRedisBus(
         this.client,
         subscriber,
-        {
-          channel: `${prefix}:cache-bus`,
-          heartbeat: 1000,
-          timeout: Math.max(options.commandTimeout, 500),
-        },
-        (error) => RedisBackend.logger.warn(`bus publish failed: ${error.message}`),
+        prefix,
+        Math.max(options.commandTimeout, 500),
       );
     }
   }
@@ -113,12 +112,12 @@ export class RedisBackend {
       healthy: this.client.status === 'ready' && this.breaker.current === 'closed',
       status: this.client.status,
       circuit: this.breaker.current,
-      ...(this.bus && { bus: { connected: this.bus.healthy } }),
+      ...(this.bus && { bus: this.bus.health() }),
     };
   }
 
   async close(): Promise<void> {
-    this.bus?.close();
+    await this.bus?.close();
     this.breaker.close();
     this.stopListening();
     if (!this.owned) return;
