@@ -18,7 +18,7 @@ const INTERFACES: ReadonlyArray<{ name: string; file: string }> = [
   { name: 'PersistenceOptions', file: OPTIONS },
   { name: 'NamespaceOptions', file: OPTIONS },
   { name: 'RedisTierSettings', file: 'libs/cache/src/redis/redis-options.ts' },
-  { name: 'MetricsOptions', file: 'libs/cache/src/metrics/cache-metrics.ts' },
+  { name: 'MetricsOptions', file: 'libs/cache/src/options/metrics-options.ts' },
   { name: 'SetOptions', file: OPTIONS },
   { name: 'GetOrSetOptions', file: OPTIONS },
 ];

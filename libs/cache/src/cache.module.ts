@@ -7,7 +7,7 @@ import { getCacheToken } from './cache.tokens';
 import { withInjectionFallbacks } from './decorators/injection-fallbacks';
 import { CacheError } from './errors';
 import type { NamespaceOptions } from './options/cache-options.interface';
-import { validateNamespaceList } from './options/validate-options';
+import { validateNamespaceList } from './options/namespace-options';
 
 /**
  * The front door. `forRoot` / `forRootAsync` once in the root module (global); `forFeature` in

@@ -20,7 +20,7 @@ import type {
   NamespaceSettings,
   ResolvedCacheOptions,
 } from './options/resolved-options';
-import { resolveNamespaceSettings } from './options/validate-options';
+import { resolveNamespaceSettings } from './options/namespace-options';
 import type { NamespaceStats } from './stats';
 import { RedisBackend, type RedisHealth } from './redis/redis-backend';
 import { PostgresTier } from './persistence/postgres.tier';

@@ -2,26 +2,11 @@ import type { Counter, Gauge, Registry } from 'prom-client';
 import { LocalHistogram } from './local-histogram';
 import { loadPeer } from '../optional-peer';
 import type { TierKind } from '../options/cache-options.interface';
+import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
+import type { MetricsOptions } from '../options/metrics-options';
 import type { NamespaceStats } from '../stats';
 
-/** Options of `CacheModule.forRoot({ metrics })`. */
-export interface MetricsOptions {
-  /**
-   * The prom-client registry to register on.
-   * @default prom-client's global `register` (the one the app already exposes)
-   */
-  registry?: Registry;
-  /**
-   * Prefix of every metric name.
-   * @default 'cache_'
-   */
-  prefix?: string;
-  /**
-   * Histogram buckets of tier operations, in seconds.
-   * @default [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5]
-   */
-  buckets?: number[];
-}
+export type { MetricsOptions };
 
 /** Cumulative latency of one operation, for consumers that compute their own rates. */
 export interface LatencyTotals {
@@ -68,7 +53,7 @@ export class CacheMetrics {
   constructor(options: MetricsOptions, stats: () => Readonly<Record<string, NamespaceStats>>) {
     const client = loadPromClient();
     const registers = [options.registry ?? client.register];
-    const prefix = options.prefix ?? 'cache_';
+    const prefix = options.prefix ?? CACHE_DEFAULTS.metricsPrefix;
     for (const [field, help] of COUNTERS) {
       const seen = new Map<string, number>();
       const counter: Counter<'namespace'> = new client.Counter({
@@ -107,7 +92,7 @@ export class CacheMetrics {
     this.operations = new LocalHistogram(
       `${prefix}operation_duration_seconds`,
       'Latency of cache reads and writes, by namespace and the tier that answered.',
-      options.buckets ?? [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
+      options.buckets ?? [...CACHE_DEFAULTS.metricsBuckets],
     );
     this.loaders = new LocalHistogram(
       `${prefix}loader_duration_seconds`,

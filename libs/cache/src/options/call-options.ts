@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors';
+import { CACHE_DEFAULTS } from './cache-options.defaults';
 import type { GetOrSetOptions, SetOptions } from './cache-options.interface';
 import { parseDuration, parseTtl } from './duration';
 import {
@@ -22,9 +23,6 @@ const GET_OR_SET_KEYS = [
   'refreshAhead',
 ] as const;
 const LOCK_KEYS = ['ttl', 'wait'] as const;
-
-/** How long a cross-instance load lock lives, and how long others wait for its value. */
-const LOCK_DEFAULTS = { ttl: '10s', wait: '5s' } as const;
 
 /** Per-call options after validation; absent fields take the namespace's settings. */
 export interface ParsedSetOptions {
@@ -84,8 +82,8 @@ export function parseGetOrSetOptions(
   return {
     ...parsed,
     lock: {
-      ttl: parseTtl(lock.ttl ?? LOCK_DEFAULTS.ttl, `${path}.lock.ttl`),
-      wait: parseDuration(lock.wait ?? LOCK_DEFAULTS.wait, `${path}.lock.wait`),
+      ttl: parseTtl(lock.ttl ?? CACHE_DEFAULTS.lock.ttl, `${path}.lock.ttl`),
+      wait: parseDuration(lock.wait ?? CACHE_DEFAULTS.lock.wait, `${path}.lock.wait`),
     },
   };
 }

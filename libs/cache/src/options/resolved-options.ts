@@ -1,5 +1,5 @@
 import type { DataSource, DataSourceOptions } from 'typeorm';
-import type { MetricsOptions } from '../metrics/cache-metrics';
+import type { MetricsOptions } from './metrics-options';
 import type { CacheRedisOptions } from '../redis/redis-options';
 import type { PersistenceLevel } from './persistence-level';
 import type { TierKind } from './cache-options.interface';

@@ -1,0 +1,32 @@
+import { Cluster, Redis } from 'ioredis';
+import { looksLikeRedisClient, validateRedis } from './redis-settings';
+
+describe('redis settings', () => {
+  it('tells an ioredis client from connection options by its shape', async () => {
+    const client = new Redis({ lazyConnect: true });
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    try {
+      expect(looksLikeRedisClient(client)).toBe(true);
+      expect(looksLikeRedisClient(cluster)).toBe(true);
+      expect(looksLikeRedisClient({ url: 'redis://localhost' })).toBe(false);
+      expect(looksLikeRedisClient({ host: 'localhost', status: 'ready' })).toBe(false);
+      expect(looksLikeRedisClient(null)).toBe(false);
+      expect(validateRedis(client).connection).toBe(client);
+    } finally {
+      client.disconnect();
+      cluster.disconnect();
+    }
+  });
+
+  it('fills the tier settings from the defaults, or from the options', () => {
+    expect(validateRedis({ url: 'redis://localhost' })).toMatchObject({
+      commandTimeout: 500,
+      failureThreshold: 5,
+      retryAfter: 1000,
+    });
+    expect(
+      validateRedis({ url: 'redis://localhost', commandTimeout: '2s', failureThreshold: 2 }),
+    ).toMatchObject({ commandTimeout: 2000, failureThreshold: 2 });
+    expect(() => validateRedis({ url: 'http://localhost' })).toThrow('redis.url');
+  });
+});

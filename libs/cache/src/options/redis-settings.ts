@@ -1,0 +1,69 @@
+import type { Cluster, Redis } from 'ioredis';
+import { InvalidOptionError } from '../errors';
+import type { CacheRedisOptions } from '../redis/redis-options';
+import { CACHE_DEFAULTS } from './cache-options.defaults';
+import { parseDuration } from './duration';
+import { describe, expectObject, expectPositiveInteger } from './option-checks';
+import type { ResolvedRedisOptions } from './resolved-options';
+
+const REDIS_SETTING_KEYS = ['commandTimeout', 'failureThreshold', 'retryAfter'] as const;
+
+/**
+ * True for an ioredis `Redis` or `Cluster` the application passes in. Told by its shape, so that
+ * validating options never loads ioredis: a client sends commands and duplicates itself; plain
+ * connection options do neither.
+ */
+export function looksLikeRedisClient(value: unknown): value is Redis | Cluster {
+  if (typeof value !== 'object' || value === null) return false;
+  const client = value as Record<string, unknown>;
+  return (
+    typeof client.sendCommand === 'function' &&
+    typeof client.duplicate === 'function' &&
+    typeof client.status === 'string'
+  );
+}
+
+/** Validates `redis` and fills in the settings of the Redis tier. */
+export function validateRedis(raw: unknown): ResolvedRedisOptions {
+  if (looksLikeRedisClient(raw)) {
+    return {
+      connection: raw,
+      commandTimeout: parseDuration(CACHE_DEFAULTS.redisCommandTimeout, 'redis.commandTimeout'),
+      failureThreshold: CACHE_DEFAULTS.redisFailureThreshold,
+      retryAfter: parseDuration(CACHE_DEFAULTS.redisRetryAfter, 'redis.retryAfter'),
+    };
+  }
+  const redis = expectObject(raw, 'redis');
+  if (
+    redis.url !== undefined &&
+    (typeof redis.url !== 'string' || !/^rediss?:\/\//.test(redis.url))
+  ) {
+    throw new InvalidOptionError(
+      `redis.url: ${describe(redis.url)} is not a redis:// or rediss:// URL`,
+    );
+  }
+  if (
+    redis.cluster !== undefined &&
+    (!Array.isArray(redis.cluster) || redis.cluster.length === 0)
+  ) {
+    throw new InvalidOptionError(
+      `redis.cluster: expected a non-empty array of nodes, got ${describe(redis.cluster)}`,
+    );
+  }
+  const settings = Object.fromEntries(REDIS_SETTING_KEYS.map((key) => [key, redis[key]]));
+  return {
+    connection: raw as CacheRedisOptions,
+    commandTimeout: parseDuration(
+      settings.commandTimeout ?? CACHE_DEFAULTS.redisCommandTimeout,
+      'redis.commandTimeout',
+    ),
+    failureThreshold:
+      settings.failureThreshold === undefined
+        ? CACHE_DEFAULTS.redisFailureThreshold
+        : expectPositiveInteger(settings.failureThreshold, 'redis.failureThreshold'),
+    retryAfter: parseDuration(
+      settings.retryAfter ?? CACHE_DEFAULTS.redisRetryAfter,
+      'redis.retryAfter',
+    ),
+  };
+}
