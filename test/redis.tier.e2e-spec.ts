@@ -1,5 +1,4 @@
 import { Cluster, Redis } from 'ioredis';
-import { CircuitBreaker } from '../libs/cache/src/redis/circuit-breaker';
 import { defineScripts, type RedisClient } from '../libs/cache/src/redis/redis-connection';
 import { RedisTier } from '../libs/cache/src/redis/redis.tier';
 import { describeTierContract, entryOf } from '../libs/cache/src/tiers/tier.contract';
@@ -7,16 +6,6 @@ import { freePort } from './servers/free-port';
 import { RedisClusterServers, RedisServer } from './servers/redis-server';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function breaker(): CircuitBreaker {
-  return new CircuitBreaker({
-    name: 'redis',
-    timeout: 2000,
-    failureThreshold: 5,
-    resetAfter: 100,
-    maxResetAfter: 1000,
-  });
-}
 
 describe.each([
   ['standalone', false],
@@ -50,7 +39,7 @@ describe.each([
   });
 
   const tierFor = (namespace: string): RedisTier =>
-    new RedisTier(defineScripts(client), prefix, namespace, breaker());
+    new RedisTier(defineScripts(client), prefix, namespace);
 
   describeTierContract(clustered ? 'redis cluster' : 'redis', {
     create: tierFor,
@@ -83,7 +72,7 @@ describe.each([
 
   it('reads an undecodable value as a miss, reports it and deletes it', async () => {
     const corrupt: string[] = [];
-    const tier = new RedisTier(defineScripts(client), prefix, 'bad', breaker(), (key) =>
+    const tier = new RedisTier(defineScripts(client), prefix, 'bad', (key) =>
       corrupt.push(key),
     );
     await client.set(`{${prefix}:bad}:v:k`, 'not an entry');
@@ -158,7 +147,7 @@ describe('Redis tier on a Cluster with no reachable node', () => {
       lazyConnect: true,
     });
     cluster.on('error', () => undefined);
-    const tier = new RedisTier(defineScripts(cluster), 'dead', 'ns', breaker());
+    const tier = new RedisTier(defineScripts(cluster), 'dead', 'ns');
     await expect(tier.clear()).rejects.toThrow();
     await expect(tier.deleteMatching('*')).rejects.toThrow();
     cluster.disconnect();

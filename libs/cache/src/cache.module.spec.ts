@@ -6,7 +6,7 @@ import { CacheService } from './cache.service';
 import { getCacheToken } from './cache.tokens';
 import { InjectCache } from './decorators';
 import { NamespaceConflictError, UnknownNamespaceError } from './errors';
-import { NamespaceCache } from './namespace-cache';
+import { NamespaceCache } from './namespace/namespace-cache';
 import { PersistenceLevel } from './options/persistence-level';
 
 @Injectable()

@@ -13,7 +13,8 @@ import { NamespaceChannel } from './bus/namespace-channel';
 import { RESOLVED_CACHE_OPTIONS } from './cache.module-definition';
 import { NamespaceCheck } from './decorators/namespace-check';
 import { NamespaceConflictError, UnknownNamespaceError } from './errors';
-import { NamespaceCache } from './namespace-cache';
+import { NamespaceCache } from './namespace/namespace-cache';
+import { internalsOf } from './namespace/namespace-internals';
 import type { TierKind } from './options/cache-options.interface';
 import type {
   NamespaceDeclaration,
@@ -24,6 +25,9 @@ import { resolveNamespaceSettings } from './options/namespace-options';
 import type { NamespaceStats } from './stats';
 import { RedisBackend, type RedisHealth } from './redis/redis-backend';
 import { PostgresTier } from './persistence/postgres.tier';
+import { CACHE_DEFAULTS } from './options/cache-options.defaults';
+import { parseDuration } from './options/duration';
+import { CircuitBreaker } from './stack/circuit-breaker';
 import { RedisTier } from './redis/redis.tier';
 import { MemoryTier } from './tiers/memory.tier';
 
@@ -78,6 +82,8 @@ export class CacheService
   private readonly registry = new Map<string, Registration>();
   private readonly redis: RedisBackend | undefined;
   private readonly persistence: PersistenceManager;
+  /** The PostgreSQL tier's circuit, shared by every namespace kept in the table. */
+  private readonly tableBreaker: CircuitBreaker;
   private readonly metrics: CacheMetrics | undefined;
 
   constructor(
@@ -86,6 +92,7 @@ export class CacheService
   ) {
     this.redis = options.redis && new RedisBackend(options.redis, options.prefix, options.bus);
     this.persistence = new PersistenceManager(options.persistence, options.prefix);
+    this.tableBreaker = tableBreaker();
     this.metrics = options.metrics
       ? new CacheMetrics(options.metrics, () => this.stats())
       : undefined;
@@ -188,8 +195,10 @@ export class CacheService
     this.namespaceCheck?.verify(this);
     await this.redis?.start(REDIS_START_WAIT);
     const caches = [...this.registry.values()].map(({ cache }) => cache);
-    // Namespaces kept in the table itself need no warm start.
-    const loadable = caches.filter(({ settings }) => !settings.tiers.includes('postgres'));
+    // Namespaces kept in the table itself need no warm start; the others restore into their stack.
+    const loadable = caches
+      .filter(({ settings }) => !settings.tiers.includes('postgres'))
+      .map((cache) => internalsOf(cache).stack);
     // The store opens at start when configured or needed; otherwise on the first persisted write.
     const needed = caches.some(
       ({ settings }) =>
@@ -212,8 +221,9 @@ export class CacheService
   /** After the HTTP server stopped: writes what came in meanwhile, then closes connections. */
   async onApplicationShutdown(): Promise<void> {
     await this.persistence.close();
-    for (const { cache } of this.registry.values()) await cache.close();
+    for (const { cache } of this.registry.values()) await internalsOf(cache).close();
     this.registry.clear();
+    this.tableBreaker.close();
     this.metrics?.close();
     await this.redis?.close();
   }
@@ -223,7 +233,7 @@ export class CacheService
       ? new MemoryTier({
           maxEntries: settings.maxEntries,
           maxBytes: settings.maxBytes,
-          onRemoved: (key, reason) => cache.tierRemoved(key, reason),
+          onRemoved: (key, reason) => internalsOf(cache).tierRemoved(key, reason),
         })
       : undefined;
     const redis = settings.tiers.includes('redis') ? this.redis : undefined;
@@ -232,20 +242,17 @@ export class CacheService
       ? new PostgresTier(
           () => this.persistence.openStore(),
           settings.name,
-          (key, error) => cache.fault('decode', error, key),
+          (key, error) => internalsOf(cache).fault('decode', error, key),
         )
       : redis &&
-        new RedisTier(
-          redis.client,
-          this.options.prefix,
-          settings.name,
-          redis.breaker,
-          (key, error) => cache.fault('decode', error, key),
+        new RedisTier(redis.client, this.options.prefix, settings.name, (key, error) =>
+          internalsOf(cache).fault('decode', error, key),
         );
     const channel = near && redis?.bus && new NamespaceChannel(redis.bus, settings.name, near);
     const cache: NamespaceCache<unknown> = new NamespaceCache(settings, {
       near,
       far,
+      breaker: inTable ? this.tableBreaker : redis?.breaker,
       channel,
       strict: this.options.strict,
       metrics: this.metrics?.for(settings.name),
@@ -254,13 +261,27 @@ export class CacheService
         ? undefined
         : this.persistence.for(
             settings.name,
-            (operation, error, key) => cache.fault(operation, error, key),
+            (operation, error, key) => internalsOf(cache).fault(operation, error, key),
             // Memory alone applies each write in the calling tick: calls arrive in its order.
             far === undefined,
           ),
     });
     return cache;
   }
+}
+
+/** The circuit of the PostgreSQL tier: every call bounded in time, a failing database left alone. */
+function tableBreaker(): CircuitBreaker {
+  const timeout = parseDuration(CACHE_DEFAULTS.postgresCommandTimeout, 'postgresCommandTimeout');
+  return new CircuitBreaker({
+    name: 'PostgreSQL',
+    timeout,
+    failureThreshold: CACHE_DEFAULTS.postgresFailureThreshold,
+    resetAfter: parseDuration(CACHE_DEFAULTS.postgresRetryAfter, 'postgresRetryAfter'),
+    maxResetAfter: parseDuration(CACHE_DEFAULTS.circuitMaxRetryAfter, 'circuitMaxRetryAfter'),
+    timeoutHint:
+      'check the database: the PostgreSQL tier gives up on a call after ' + `${timeout}ms`,
+  });
 }
 
 function differenceOf(a: NamespaceSettings, b: NamespaceSettings): string | undefined {

@@ -10,9 +10,9 @@ export * from './interceptors';
 export { LoaderTimeoutError } from './loading';
 export type { LatencyTotals, MetricsOptions } from './metrics';
 export { LOADER_CHANNEL, TIER_CHANNEL } from './metrics';
-export { NamespaceCache, type CacheLoader } from './namespace-cache';
+export { NamespaceCache, type CacheLoader } from './namespace';
 export { MissingPeerError } from './optional-peer';
-export type { InvalidationCallback } from './invalidation-listeners';
+export type { InvalidationCallback } from './namespace';
 export type {
   CacheModuleOptions,
   MemoryOptions,

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { NamespaceCache } from '../namespace-cache';
+import type { NamespaceCache } from '../namespace/namespace-cache';
 
 /**
  * The token `@nestjs/cache-manager` injects its cache under: here, the default namespace behind

@@ -1,4 +1,4 @@
-import type { NamespaceCache } from '../namespace-cache';
+import type { NamespaceCache } from '../namespace/namespace-cache';
 import { methodCacheLogger, wrappingDecorator } from './method-cache';
 
 /** Options of `@CacheEvict`. */

@@ -2,7 +2,7 @@ import type { DynamicModule, Provider } from '@nestjs/common';
 import { CacheService } from '../cache.service';
 import { getCacheToken } from '../cache.tokens';
 import { UnknownNamespaceError } from '../errors';
-import { NamespaceCache } from '../namespace-cache';
+import { NamespaceCache } from '../namespace/namespace-cache';
 import { injectedNamespaces, markFallback } from './namespace-requests';
 
 /** Methods of a namespace: what a class given an undeclared one might call before the check. */

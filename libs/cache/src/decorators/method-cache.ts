@@ -1,7 +1,7 @@
 import { Inject, Logger, Optional } from '@nestjs/common';
 import { CacheService } from '../cache.service';
 import { CacheError, InvalidOptionError } from '../errors';
-import type { NamespaceCache } from '../namespace-cache';
+import type { NamespaceCache } from '../namespace/namespace-cache';
 import { requestNamespace } from './namespace-requests';
 
 /** The property through which Nest hands each decorated instance its app's `CacheService`. */

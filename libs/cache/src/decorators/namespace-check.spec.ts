@@ -2,7 +2,7 @@ import { Controller, Get, Injectable, Module, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { CacheModule } from '../cache.module';
 import { CacheError, UnknownNamespaceError } from '../errors';
-import { NamespaceCache } from '../namespace-cache';
+import { NamespaceCache } from '../namespace/namespace-cache';
 import { CacheOptions } from './cache-options.decorator';
 import { Cacheable } from './cacheable.decorator';
 import { InjectCache } from './inject-cache.decorator';

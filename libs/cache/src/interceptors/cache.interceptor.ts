@@ -12,7 +12,7 @@ import { CacheService } from '../cache.service';
 import { CACHE_KEY_METADATA, CACHE_TTL_METADATA } from '../compat/cache-manager.compat';
 import { CACHE_ROUTE_OPTIONS, type RouteCacheOptions } from '../decorators/cache-options.decorator';
 import { defined } from '../decorators/cacheable.decorator';
-import type { NamespaceCache } from '../namespace-cache';
+import type { NamespaceCache } from '../namespace/namespace-cache';
 import type { GetOrSetOptions } from '../options/cache-options.interface';
 import { isCachedResponse, type CachedResponse } from './cached-response';
 import {

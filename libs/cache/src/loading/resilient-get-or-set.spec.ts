@@ -1,4 +1,4 @@
-import { NamespaceCache } from '../namespace-cache';
+import { NamespaceCache } from '../namespace/namespace-cache';
 import { createNamespaceCache, deferred } from '../testing/namespace-fixtures';
 import { LoaderTimeoutError } from './deadlines';
 

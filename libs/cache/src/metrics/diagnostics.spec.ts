@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { NamespaceCache } from '../namespace-cache';
+import { NamespaceCache } from '../namespace/namespace-cache';
 import { namespaceSettings } from '../testing/namespace-fixtures';
 import { MemoryTier } from '../tiers/memory.tier';
 import { LOADER_CHANNEL, TIER_CHANNEL } from './diagnostics';

@@ -6,7 +6,7 @@ import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
 import { counterError, mergeEntry } from '../tiers/entry-rules';
 import { compileGlob } from '../values/glob';
 import { encodeValue } from '../values/value-codec';
-import { CircuitOpenError, type CircuitBreaker } from './circuit-breaker';
+import { CircuitOpenError } from '../stack/circuit-breaker';
 import { mastersOf, type ScriptedClient } from './redis-connection';
 import { decodeEntry, encodeEntry, encodeHead, indexRef, ttlOf } from './redis-entry';
 import { escapeRedisGlob, toRedisGlob } from './redis-glob';
@@ -21,7 +21,8 @@ const UPDATE_ATTEMPTS = 16;
  * One namespace on Redis (standalone, Sentinel or Cluster). Keys live under the base
  * `{prefix:namespace}`: values at `base:v:<key>`, tag sets at `base:t:<tag>`, index sets at
  * `base:i:<index>`; the hash tag keeps them on one Cluster slot so scripts can keep values,
- * tags and indexes in step atomically. Every call goes through the connection's circuit breaker.
+ * tags and indexes in step atomically. The namespace's `FarGuard` bounds each call in time and
+ * applies the connection's circuit breaker.
  */
 export class RedisTier implements CacheTier {
   readonly kind = 'redis' as const;
@@ -31,7 +32,6 @@ export class RedisTier implements CacheTier {
     private readonly client: ScriptedClient,
     prefix: string,
     namespace: string,
-    private readonly breaker: CircuitBreaker,
     private readonly onCorrupt?: CorruptEntryListener,
   ) {
     this.base = `{${prefix}:${namespace}}`;
@@ -203,7 +203,7 @@ export class RedisTier implements CacheTier {
   }
 
   private call<T>(command: () => Promise<T>): Promise<T> {
-    return this.breaker.run(command);
+    return command();
   }
 
   /** SCAN + MATCH over every master (keys of one namespace sit on one of them). */

@@ -1,4 +1,5 @@
-import { NamespaceCache } from '../namespace-cache';
+import { NamespaceCache } from '../namespace/namespace-cache';
+import { internalsOf } from '../namespace/namespace-internals';
 import { PersistenceLevel } from '../options/persistence-level';
 import type { NamespaceSettings } from '../options/resolved-options';
 import { MemoryTier } from '../tiers/memory.tier';
@@ -30,7 +31,7 @@ export function createNamespaceCache<V = unknown>(
   const near = new MemoryTier({
     maxEntries: settings.maxEntries,
     maxBytes: settings.maxBytes,
-    onRemoved: (key, reason) => cache.tierRemoved(key, reason),
+    onRemoved: (key, reason) => internalsOf(cache).tierRemoved(key, reason),
   });
   const far = twoTiers ? new MemoryTier({ maxEntries: 1000 }) : undefined;
   const cache: NamespaceCache<V> = new NamespaceCache<V>(settings, { near, far });

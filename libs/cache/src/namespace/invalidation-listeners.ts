@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { InvalidOptionError } from './errors';
-import { assertGlob, compileGlob, type GlobMatcher } from './values/glob';
+import { InvalidOptionError } from '../errors';
+import { assertGlob, compileGlob, type GlobMatcher } from '../values/glob';
 
 /** Told the key of an entry that was deleted or invalidated. */
 export type InvalidationCallback = (key: string) => void;

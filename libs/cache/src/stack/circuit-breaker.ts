@@ -1,4 +1,4 @@
-import { CacheError } from '../errors';
+import { CacheError, isUserError } from '../errors';
 
 /** The breaker refused a call because the backend failed repeatedly; it retries on its own. */
 export class CircuitOpenError extends CacheError {
@@ -13,12 +13,8 @@ export class CircuitOpenError extends CacheError {
 
 /** A call to the backend took longer than its timeout. */
 export class CommandTimeoutError extends CacheError {
-  constructor(name: string, ms: number) {
-    super(
-      `${name} did not answer within ${ms}ms`,
-      'E_CACHE_TIMEOUT',
-      'raise redis.commandTimeout or check the server',
-    );
+  constructor(name: string, ms: number, hint = 'raise redis.commandTimeout or check the server') {
+    super(`${name} did not answer within ${ms}ms`, 'E_CACHE_TIMEOUT', hint);
   }
 }
 
@@ -31,6 +27,8 @@ export interface CircuitBreakerOptions {
   readonly name: string;
   /** Each call fails after this many ms. */
   readonly timeout: number;
+  /** The hint of a timeout error (by default, Redis'). */
+  readonly timeoutHint?: string;
   /** Consecutive failures that open the circuit. */
   readonly failureThreshold: number;
   /** First pause before a trial call; doubles on each failed trial up to `maxResetAfter`. */
@@ -86,7 +84,8 @@ export class CircuitBreaker {
       this.succeeded();
       return result;
     } catch (error) {
-      if (this.options.isFault?.(error as Error) ?? true) this.failed();
+      // A caller's mistake (a wrong type, a value too large) says nothing about the backend.
+      if (!isUserError(error) && (this.options.isFault?.(error as Error) ?? true)) this.failed();
       else this.succeeded();
       throw error;
     }
@@ -144,7 +143,9 @@ export class CircuitBreaker {
     for (const pending of this.inFlight) {
       if (pending.deadline > now) continue;
       this.inFlight.delete(pending);
-      pending.reject(new CommandTimeoutError(this.options.name, this.options.timeout));
+      pending.reject(
+        new CommandTimeoutError(this.options.name, this.options.timeout, this.options.timeoutHint),
+      );
     }
   }
 

@@ -5,11 +5,11 @@ import {
   InvalidValueError,
   ValueTooLargeError,
   WrongTypeError,
-} from './errors';
+} from '../errors';
 import { NamespaceCache } from './namespace-cache';
-import { PersistenceLevel } from './options/persistence-level';
-import { MemoryTier } from './tiers/memory.tier';
-import { createNamespaceCache, deferred, namespaceSettings } from './testing/namespace-fixtures';
+import { PersistenceLevel } from '../options/persistence-level';
+import { MemoryTier } from '../tiers/memory.tier';
+import { createNamespaceCache, deferred, namespaceSettings } from '../testing/namespace-fixtures';
 
 const createCache = createNamespaceCache;
 

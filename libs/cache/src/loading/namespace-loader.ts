@@ -1,0 +1,249 @@
+import { InvalidOptionError, isUserError } from '../errors';
+import { diagnostics } from '../metrics/diagnostics';
+import type { NamespaceSignals } from '../namespace/namespace-signals';
+import { createEntry } from '../namespace/create-entry';
+import {
+  parseGetOrSetOptions,
+  type ParsedGetOrSetOptions,
+  type ParsedSetOptions,
+} from '../options/call-options';
+import type { GetOrSetOptions } from '../options/cache-options.interface';
+import type { NamespaceSettings } from '../options/resolved-options';
+import type { Removal } from '../persistence/persistence-manager';
+import type { TierStack } from '../stack/tier-stack';
+import { isStale, type CacheEntry } from '../tiers/cache-entry';
+import { assertKey, compileGlob } from '../values';
+import { LoaderTimeoutError, withDeadlines } from './deadlines';
+import { loadUnderLock } from './locked-load';
+import { SingleFlight } from './single-flight';
+
+/** A loader for `getOrSet`: computes the value of a missing key. */
+export type CacheLoader<V> = () => V | Promise<V>;
+
+/** What `getOrSetMany` calls with the missing keys. */
+export type BatchLoader<V> = (missing: string[]) => Promise<Map<string, V> | Record<string, V>>;
+
+/**
+ * Loading over a namespace's stack: `getOrSet` (single-flight, lock, grace, deadlines),
+ * `getOrSetMany` and refresh-ahead. A write or removal of a key while it loads supersedes the
+ * load (`supersede`), so a slow loader never brings back data older than the write.
+ */
+export class NamespaceLoader<V> {
+  private readonly flights = new SingleFlight<V>();
+  /** Stale values (within grace) of keys being loaded, for loaders that fail or are slow. */
+  private readonly staleOf = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly settings: NamespaceSettings,
+    private readonly stack: TierStack,
+    private readonly signals: NamespaceSignals,
+  ) {}
+
+  /** See `NamespaceCache.getOrSet`. */
+  async getOrSet(key: string, loader: CacheLoader<V>, options?: GetOrSetOptions): Promise<V> {
+    assertKey(key);
+    const metrics = this.signals.metrics;
+    const started = metrics ? performance.now() : 0;
+    const near = this.stack.freshNear(key);
+    if (near !== undefined) {
+      if (options?.refreshAhead !== undefined) {
+        this.refreshAhead(key, near, loader, parseGetOrSetOptions(options));
+      }
+      // Misses are timed by the loader histogram; memory hits here.
+      metrics?.observe('memory', 'get', (performance.now() - started) / 1000);
+      return this.signals.hit(key, near) as V;
+    }
+    if (typeof loader !== 'function') {
+      throw new InvalidOptionError(`getOrSet("${key}"): loader must be a function`);
+    }
+    const parsed = parseGetOrSetOptions(options);
+    let flight = this.flights.current(key);
+    if (flight) this.signals.miss(key);
+    // The flight starts before the shared-tier read, so a write during that read supersedes it.
+    flight ??= this.flights.run(
+      key,
+      (isCurrent) => this.resolve(key, loader, parsed, isCurrent),
+      parsed.tags,
+    );
+    if (parsed.timeout === undefined && parsed.hardTimeout === undefined) return flight;
+    return withDeadlines(flight, {
+      timeout: parsed.timeout,
+      hardTimeout: parsed.hardTimeout,
+      stale: () => this.staleOf.get(key) as { value: V } | undefined,
+      onStale: () => this.signals.counters.staleServes++,
+      timeoutError: () =>
+        new LoaderTimeoutError(this.settings.name, key, parsed.hardTimeout as number),
+    });
+  }
+
+  /** See `NamespaceCache.getOrSetMany`; `values` are what a `getMany` of `keys` found. */
+  async getOrSetMany(
+    keys: readonly string[],
+    values: Array<V | undefined>,
+    loadMissing: BatchLoader<V>,
+    parsed: ParsedSetOptions,
+  ): Promise<Array<V | undefined>> {
+    const missing = [...new Set(keys.filter((_key, i) => values[i] === undefined))];
+    if (missing.length === 0) return values;
+    const loads = new Map<string, Promise<V>>();
+    const unclaimed = missing.filter((key) => {
+      const joined = this.flights.current(key);
+      if (joined) loads.set(key, joined);
+      return !joined;
+    });
+    let batch: Promise<Map<string, V>> | undefined;
+    const loadBatch = (): Promise<Map<string, V>> =>
+      (batch ??= this.loadBatch(unclaimed, loadMissing));
+    for (const key of unclaimed) {
+      const load = this.flights.run(
+        key,
+        async (isCurrent) => {
+          const loaded = (await loadBatch()).get(key);
+          if (loaded === undefined) return loaded as V;
+          return this.store(key, loaded, parsed, isCurrent);
+        },
+        parsed.tags,
+      );
+      loads.set(key, load);
+    }
+    const loaded = new Map<string, V | undefined>();
+    await Promise.all([...loads].map(async ([key, load]) => loaded.set(key, await load)));
+    return keys.map((key, i) => values[i] ?? loaded.get(key));
+  }
+
+  /** Loads in progress that `removal` (or a write of its keys) makes out of date store nothing. */
+  supersede(removal: Removal): void {
+    if ('keys' in removal) this.flights.supersedeAll(removal.keys);
+    else if ('all' in removal) this.flights.supersedeAll();
+    else if ('tags' in removal) {
+      const { tags } = removal;
+      this.flights.supersedeWhere(
+        (_key, flightTags) => flightTags?.some((tag) => tags.includes(tag)) ?? false,
+      );
+    } else {
+      const pattern = compileGlob(removal.glob);
+      this.flights.supersedeWhere((key) => pattern.test(key));
+    }
+  }
+
+  /** A write of `key` supersedes its load. */
+  written(key: string): void {
+    this.flights.supersede(key);
+  }
+
+  private async loadBatch(keys: string[], loadMissing: BatchLoader<V>): Promise<Map<string, V>> {
+    this.signals.counters.loaderCalls++;
+    try {
+      const result = await loadMissing(keys);
+      return result instanceof Map ? result : new Map(Object.entries(result ?? {}));
+    } catch (error) {
+      this.signals.counters.loaderFailures++;
+      throw error;
+    }
+  }
+
+  /**
+   * The body of a getOrSet flight: read below memory; on a miss load, and fall back to the
+   * stale value (within its grace period) when the loader fails.
+   */
+  private async resolve(
+    key: string,
+    loader: CacheLoader<V>,
+    options: ParsedGetOrSetOptions,
+    isCurrent: () => boolean,
+  ): Promise<V> {
+    const found = await this.stack.read(key);
+    if (found !== undefined && !isStale(found, Date.now()))
+      return this.signals.hit(key, found) as V;
+    this.signals.miss(key);
+    const stale = found ?? this.stack.readNear(key);
+    if (stale !== undefined) this.staleOf.set(key, stale);
+    try {
+      return await (options.lock && this.stack.locks
+        ? this.loadLocked(key, loader, options, isCurrent)
+        : this.load(key, loader, options, isCurrent));
+    } catch (error) {
+      if (stale === undefined || isUserError(error)) throw error;
+      this.signals.counters.staleServes++;
+      return stale.value as V;
+    } finally {
+      if (this.staleOf.get(key) === stale) this.staleOf.delete(key);
+    }
+  }
+
+  /** Calls the loader and stores what it returns (unless `unless` says not to). */
+  private async load(
+    key: string,
+    loader: CacheLoader<V>,
+    options: ParsedGetOrSetOptions,
+    isCurrent: () => boolean,
+  ): Promise<V> {
+    const { counters, metrics } = this.signals;
+    counters.loaderCalls++;
+    const traced = diagnostics.loader.hasSubscribers;
+    const started = metrics || traced ? performance.now() : 0;
+    let loaded: V;
+    let failure: unknown;
+    try {
+      loaded = await loader();
+    } catch (error) {
+      counters.loaderFailures++;
+      failure = error;
+      throw error;
+    } finally {
+      const elapsed = metrics || traced ? performance.now() - started : 0;
+      metrics?.loader(elapsed / 1000);
+      if (traced) {
+        diagnostics.loader.publish({
+          namespace: this.settings.name,
+          key,
+          durationMs: elapsed,
+          ...(failure !== undefined && { error: failure }),
+        });
+      }
+    }
+    if (loaded === undefined || options.unless?.(loaded as never)) return loaded;
+    return this.store(key, loaded, options, isCurrent);
+  }
+
+  /** Stores a loaded value unless the load was superseded; returns the frozen copy. */
+  private async store(
+    key: string,
+    loaded: V,
+    options: ParsedGetOrSetOptions,
+    isCurrent: () => boolean,
+  ): Promise<V> {
+    const entry = createEntry(this.settings, loaded, options);
+    if (isCurrent()) await this.stack.write(key, entry);
+    return entry.value as V;
+  }
+
+  /** A hit with little of its TTL left starts one background reload. */
+  private refreshAhead(
+    key: string,
+    entry: CacheEntry,
+    loader: CacheLoader<V>,
+    options: ParsedGetOrSetOptions,
+  ): void {
+    const ttl = options.ttl ?? this.settings.ttl;
+    const share = options.refreshAhead as number;
+    if (entry.expiresAt === Infinity || ttl === Infinity || this.flights.current(key)) return;
+    if (entry.expiresAt - Date.now() > ttl * share) return;
+    this.flights
+      .run(key, (isCurrent) => this.load(key, loader, options, isCurrent), options.tags)
+      .catch((error: unknown) => this.signals.failed('refresh', error, key));
+  }
+
+  /** A load that takes the shared tier's lock first (see `loadUnderLock`). */
+  private loadLocked(
+    key: string,
+    loader: CacheLoader<V>,
+    options: ParsedGetOrSetOptions,
+    isCurrent: () => boolean,
+  ): Promise<V> {
+    const { ttl, wait } = options.lock as { ttl: number; wait: number };
+    return loadUnderLock<V>(this.stack.lockOn(key, ttl), wait, () =>
+      this.load(key, loader, options, isCurrent),
+    );
+  }
+}

@@ -1,0 +1,2 @@
+export * from './invalidation-listeners';
+export * from './namespace-cache';

@@ -1,0 +1,309 @@
+import type { NamespaceCacheEvent, NamespaceCacheListener } from '../events';
+import { InvalidOptionError, InvalidValueError } from '../errors';
+import { NamespaceLoader, type BatchLoader, type CacheLoader } from '../loading/namespace-loader';
+import { parseSetOptions } from '../options/call-options';
+import type { GetOrSetOptions, SetOptions } from '../options/cache-options.interface';
+import { parseTtl } from '../options/duration';
+import { describe, expectStringList } from '../options/option-checks';
+import type { NamespaceSettings } from '../options/resolved-options';
+import type { NamespaceTiers } from '../stack/stack-types';
+import { TierStack } from '../stack/tier-stack';
+import type { NamespaceStats } from '../stats';
+import { isStale, remainingTtl, type CacheEntry } from '../tiers/cache-entry';
+import { assertGlob, assertKey, assertKeys, checkPatch, expectStorableText } from '../values';
+import { createEntry } from './create-entry';
+import type { InvalidationCallback } from './invalidation-listeners';
+import { bindInternals } from './namespace-internals';
+import { NamespaceSignals } from './namespace-signals';
+
+export type { CacheLoader } from '../loading/namespace-loader';
+
+/**
+ * One named cache. Reads go nearest tier first (memory), writes go to the shared tier first and
+ * then to memory. Values come back as deeply frozen copies: what a caller passed to `set` or got
+ * from `get` can never change what the cache holds (clone before mutating, e.g.
+ * `structuredClone(value)`).
+ *
+ * When the shared tier fails (down, slow, circuit open) calls do not throw unless the module is
+ * `strict`: reads answer from memory or as a miss, writes still reach memory, and the fault is
+ * counted in `stats().errors` and emitted as an `error` event.
+ *
+ * Obtain one with `@InjectCache(name)` or `CacheService.namespace(name)`. Each method checks its
+ * arguments and makes one call down: to the tier stack (`stack/`) or to loading (`loading/`).
+ */
+export class NamespaceCache<V = unknown> {
+  readonly #signals: NamespaceSignals;
+  readonly #stack: TierStack;
+  readonly #loader: NamespaceLoader<V>;
+
+  /** @internal built by `CacheService` (or a spec) from the namespace's tiers. */
+  constructor(
+    /** The namespace's settings after defaults. */
+    readonly settings: NamespaceSettings,
+    tiers: NamespaceTiers,
+  ) {
+    if (!tiers.near && !tiers.far) {
+      throw new InvalidOptionError(`namespace "${settings.name}" has no tier`);
+    }
+    const signals = (this.#signals = new NamespaceSignals(settings.name, tiers.metrics));
+    const stack = (this.#stack = new TierStack(settings.name, tiers, {
+      fault: (operation, error, key) => signals.fault(operation, error, key),
+      written: (key) => {
+        loader.written(key);
+        signals.written(key);
+      },
+      removing: (removal) => loader.supersede(removal),
+      removed: (keys) => {
+        loader.supersede({ keys });
+        signals.removed(keys);
+      },
+      cleared: (count) => signals.cleared(count),
+    }));
+    const loader = (this.#loader = new NamespaceLoader<V>(settings, stack, signals));
+    bindInternals(this, {
+      stack,
+      tierRemoved: (key, reason) => signals.tierRemoved(key, reason),
+      fault: (operation, error, key) => signals.fault(operation, error, key),
+      close: async () => {
+        signals.close();
+        await stack.close();
+      },
+    });
+  }
+
+  /** The namespace's name. */
+  get name(): string {
+    return this.settings.name;
+  }
+
+  /** The value under `key`, or undefined on a miss (`null` is a value). */
+  async get(key: string): Promise<V | undefined> {
+    assertKey(key);
+    if (this.#signals.metrics) return this.#timedGet(key);
+    const near = this.#stack.freshNear(key);
+    if (near !== undefined) return this.#signals.hit(key, near) as V;
+    const below = this.#stack.read(key);
+    return this.#found(key, below instanceof Promise ? await below : below);
+  }
+
+  /** Stores `value` under `key`. `undefined` or an unserializable value throws; nothing is stored. */
+  async set(key: string, value: V, options?: SetOptions): Promise<void> {
+    assertKey(key);
+    await this.#stack.set(key, createEntry(this.settings, value, parseSetOptions(options)));
+  }
+
+  /**
+   * The value under `key`; on a miss, calls `loader` and stores its result. Concurrent callers
+   * of one missing key share one loader call; a loader that throws rejects every waiter and
+   * caches nothing. A loader that returns `undefined` caches nothing and returns `undefined`.
+   * With `lock`, one loader runs across all instances sharing the Redis tier. With `grace`,
+   * `timeout`, `hardTimeout` and `refreshAhead`, a slow or failing loader is served around.
+   */
+  getOrSet(key: string, loader: CacheLoader<V>, options?: GetOrSetOptions): Promise<V> {
+    // Checked down there, so the memory hit stays one call (and a bad key still rejects).
+    return this.#loader.getOrSet(key, loader, options);
+  }
+
+  /**
+   * Loads many keys at once: the ones held are read, the missing ones go to `loadMissing` in
+   * one batch (it returns a `Map` or a record of key to value; keys it leaves out stay missing).
+   * Keys already being loaded by a concurrent call are joined, not loaded again.
+   */
+  async getOrSetMany(
+    keys: readonly string[],
+    loadMissing: BatchLoader<V>,
+    options?: SetOptions,
+  ): Promise<Array<V | undefined>> {
+    if (typeof loadMissing !== 'function') {
+      throw new InvalidOptionError(
+        'getOrSetMany(keys, loadMissing): loadMissing must be a function',
+      );
+    }
+    const parsed = parseSetOptions(options);
+    const values = await this.getMany(keys);
+    return this.#loader.getOrSetMany(keys, values, loadMissing, parsed);
+  }
+
+  /** Deletes `key`; true when it held a value. */
+  async delete(key: string): Promise<boolean> {
+    assertKey(key);
+    return (await this.#stack.delete([key])).length > 0;
+  }
+
+  /** True when `key` holds a live value. Counts neither a hit nor a miss. */
+  async has(key: string): Promise<boolean> {
+    assertKey(key);
+    return (await this.#stack.peek(key)) !== undefined;
+  }
+
+  /** Deletes every entry of this namespace (and of no other); returns how many there were. */
+  clear(): Promise<number> {
+    return this.#stack.clear();
+  }
+
+  /** Values of `keys`, in order; undefined where missing. */
+  async getMany(keys: readonly string[]): Promise<Array<V | undefined>> {
+    assertKeys(keys);
+    const values = new Array<V | undefined>(keys.length);
+    const missing: number[] = [];
+    keys.forEach((key, i) => {
+      const near = this.#stack.freshNear(key);
+      if (near !== undefined) values[i] = this.#signals.hit(key, near) as V;
+      else missing.push(i);
+    });
+    if (missing.length === 0) return values;
+    const below = await this.#stack.readMany(missing.map((i) => keys[i]));
+    missing.forEach((index, j) => (values[index] = this.#found(keys[index], below[j])));
+    return values;
+  }
+
+  /**
+   * Stores many entries. Every key, value and option is checked before anything is written, so
+   * one bad entry stores none of them.
+   */
+  async setMany(entries: ReadonlyArray<readonly [string, V, SetOptions?]>): Promise<void> {
+    if (!Array.isArray(entries)) {
+      throw new InvalidOptionError('setMany: expected an array of [key, value, options?] tuples');
+    }
+    const prepared = entries.map((tuple: unknown, i) => {
+      if (!Array.isArray(tuple)) {
+        throw new InvalidOptionError(
+          `entries[${i}]: expected a [key, value, options?] tuple, got ${describe(tuple)}`,
+        );
+      }
+      const [key, value, options] = tuple as [string, V, SetOptions?];
+      assertKey(key, `entries[${i}][0]`);
+      const parsed = parseSetOptions(options, `entries[${i}][2]`);
+      const entry = createEntry(this.settings, value, parsed, `entries[${i}][1]`);
+      this.#stack.admit(key, entry);
+      return [key, entry] as const;
+    });
+    await this.#stack.writeMany(prepared);
+  }
+
+  /**
+   * Shallow-merges `patch` into the object under `key`, keeping its TTL, tags and indexes.
+   * False when the key is missing. Keys `__proto__`, `constructor` and `prototype` are refused.
+   */
+  async update(key: string, patch: Partial<V>): Promise<boolean> {
+    assertKey(key);
+    const limit = this.settings.maxValueBytes;
+    return this.#stack.update(key, checkPatch(patch, limit), limit);
+  }
+
+  /**
+   * Adds `by` to the number under `key` atomically and returns the result. A missing key starts
+   * from 0 and takes the TTL of `options` (or the namespace); an existing one keeps its TTL.
+   */
+  async increment(key: string, by = 1, options?: SetOptions): Promise<number> {
+    assertKey(key);
+    if (typeof by !== 'number' || !Number.isFinite(by)) {
+      throw new InvalidValueError(
+        `increment("${key}"): by must be a finite number, got ${String(by)}`,
+      );
+    }
+    // A new counter takes this entry's expiry and metadata.
+    const template = createEntry(this.settings, 0, parseSetOptions(options));
+    // -0 (from decrement(key, 0)) would start a counter that only memory keeps negative.
+    return this.#stack.increment(key, by === 0 ? 0 : by, template);
+  }
+
+  /** Subtracts `by` from the number under `key` atomically; see `increment`. */
+  decrement(key: string, by = 1, options?: SetOptions): Promise<number> {
+    return this.increment(key, typeof by === 'number' ? -by : by, options);
+  }
+
+  /** Stores `value` only if `key` holds nothing (NX); true when stored. */
+  async setIfAbsent(key: string, value: V, options?: SetOptions): Promise<boolean> {
+    assertKey(key);
+    const entry = createEntry(this.settings, value, parseSetOptions(options));
+    return this.#stack.setIfAbsent(key, entry);
+  }
+
+  /** Remaining time to live of `key` in ms (`Infinity` = no expiry), or undefined when missing. */
+  async getTtl(key: string): Promise<number | undefined> {
+    assertKey(key);
+    const entry = await this.#stack.peek(key);
+    return entry === undefined ? undefined : remainingTtl(entry, Date.now());
+  }
+
+  /** Gives `key` a new time to live from now; false when it is missing. */
+  async expire(key: string, ttl: SetOptions['ttl']): Promise<boolean> {
+    assertKey(key);
+    const ms = parseTtl(ttl, 'ttl');
+    return this.#stack.expire(key, ms === Infinity ? Infinity : Date.now() + ms);
+  }
+
+  /** Values of the live entries whose index `index` equals `value`. */
+  async getByIndex(index: string, value: string): Promise<V[]> {
+    const keys = await this.keysByIndex(index, value);
+    const entries = await this.#stack.query('getByIndex', (tier) => tier.getMany(keys), []);
+    return entries.filter((entry) => entry !== undefined).map((entry) => entry.value as V);
+  }
+
+  /** Keys of the live entries whose index `index` equals `value`. */
+  async keysByIndex(index: string, value: string): Promise<string[]> {
+    if (typeof index !== 'string' || index.length === 0 || typeof value !== 'string') {
+      throw new InvalidOptionError(
+        'keysByIndex(index, value): index must be a non-empty string and value a string',
+      );
+    }
+    expectStorableText(index, 'keysByIndex(index, value): index');
+    expectStorableText(value, 'keysByIndex(index, value): value');
+    return this.#stack.query('keysByIndex', (tier) => tier.keysByIndex(index, value), []);
+  }
+
+  /** Deletes every entry carrying any of `tags`; returns how many. */
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    const list = expectStringList(tags, 'tags');
+    list.forEach((tag, i) => expectStorableText(tag, `tags[${i}]`));
+    return (await this.#stack.deleteByTags(list)).length;
+  }
+
+  /**
+   * Deletes every entry whose key matches `glob` (`*` any run, `?` one character, `\` escapes);
+   * the glob applies to this namespace's keys only. Returns how many.
+   */
+  async invalidatePattern(glob: string): Promise<number> {
+    assertGlob(glob, 'invalidatePattern(glob)');
+    return (await this.#stack.deleteMatching(glob)).length;
+  }
+
+  /**
+   * Calls `callback(key)` whenever a key matching `glob` is deleted or invalidated here (by
+   * `delete`, `invalidateTags` or `invalidatePattern`). Returns the function that unsubscribes.
+   */
+  onInvalidate(glob: string, callback: InvalidationCallback): () => void {
+    return this.#signals.onInvalidate(glob, callback);
+  }
+
+  /** Counters since start plus what memory holds now. */
+  stats(): NamespaceStats {
+    return this.#signals.stats(this.#stack.usage());
+  }
+
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<E extends NamespaceCacheEvent>(event: E, listener: NamespaceCacheListener<E>): () => void {
+    return this.#signals.on(event, listener);
+  }
+
+  /** `get` timed for the latency histograms. */
+  async #timedGet(key: string): Promise<V | undefined> {
+    const metrics = this.#signals.metrics;
+    const started = performance.now();
+    const near = this.#stack.freshNear(key);
+    if (near !== undefined) {
+      metrics?.observe('memory', 'get', (performance.now() - started) / 1000);
+      return this.#signals.hit(key, near) as V;
+    }
+    const value = this.#found(key, await this.#stack.read(key));
+    metrics?.observe(this.#stack.kind, 'get', (performance.now() - started) / 1000);
+    return value;
+  }
+
+  /** A read below memory, counted as a hit when fresh and a miss otherwise. */
+  #found(key: string, entry: CacheEntry | undefined): V | undefined {
+    if (entry === undefined || isStale(entry, Date.now())) return this.#signals.miss(key);
+    return this.#signals.hit(key, entry) as V;
+  }
+}

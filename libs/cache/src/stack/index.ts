@@ -1,0 +1,4 @@
+export * from './circuit-breaker';
+export * from './far-guard';
+export * from './stack-types';
+export * from './tier-stack';

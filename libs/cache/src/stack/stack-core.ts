@@ -1,0 +1,260 @@
+import type { NamespaceChannel } from '../bus/namespace-channel';
+import { UnavailableError } from '../errors';
+import type { NamespaceMetrics } from '../metrics/cache-metrics';
+import { PersistenceLevel } from '../options/persistence-level';
+import type {
+  NamespacePersistence,
+  Removal,
+  RestorableNamespace,
+} from '../persistence/persistence-manager';
+import { isStale, type CacheEntry } from '../tiers/cache-entry';
+import type { Awaitable, CacheTier, TierUsage } from '../tiers/cache-tier.interface';
+import type { MemoryTier } from '../tiers/memory.tier';
+import { FarGuard } from './far-guard';
+import { UNAVAILABLE, type NamespaceTiers, type StackListener } from './stack-types';
+
+/**
+ * The state a namespace's tiers share and the sequences every operation of `TierStack` is built
+ * from: the read version that keeps an invalidation from being undone by a read in flight, the
+ * fill of memory, the placement of a write, the read-modify-write on the deciding tier, the
+ * removal in three steps, and the hand-off to persistence.
+ */
+export abstract class StackCore implements RestorableNamespace {
+  protected readonly near: MemoryTier | undefined;
+  protected readonly far: FarGuard | undefined;
+  protected readonly channel: NamespaceChannel | undefined;
+  protected readonly persistence: NamespacePersistence | undefined;
+  protected readonly metrics: NamespaceMetrics | undefined;
+  /** Counts this instance's invalidations; see `readVersion`. */
+  private localVersion = 0;
+
+  constructor(
+    readonly name: string,
+    tiers: NamespaceTiers,
+    protected readonly listener: StackListener,
+  ) {
+    this.near = tiers.near;
+    this.channel = tiers.channel;
+    this.persistence = tiers.persistence;
+    this.metrics = tiers.metrics;
+    this.far =
+      tiers.far &&
+      new FarGuard(tiers.far, name, tiers.breaker, tiers.strict ?? false, (op, error, key) =>
+        listener.fault(op, error, key),
+      );
+  }
+
+  /** The shared tier's kind, or memory's when it is alone. */
+  get kind(): CacheTier['kind'] {
+    return this.far?.tier.kind ?? 'memory';
+  }
+
+  /** True when loads can take a lock across instances. */
+  get locks(): boolean {
+    return this.far?.tier.acquireLock !== undefined;
+  }
+
+  /** The fresh memory entry of `key` (the hot path: one field read unless it has a grace period). */
+  freshNear(key: string): CacheEntry | undefined {
+    const entry = this.readNear(key);
+    if (entry === undefined || entry.graceUntil === undefined) return entry;
+    return isStale(entry, Date.now()) ? undefined : entry;
+  }
+
+  /** The memory entry of `key`, fresh or stale, unless memory cannot be trusted right now. */
+  readNear(key: string): CacheEntry | undefined {
+    if (this.near === undefined || (this.channel !== undefined && !this.channel.trusted)) {
+      return undefined;
+    }
+    return this.near.get(key);
+  }
+
+  /** `read` from the shared tier, filling memory with a fresh entry. */
+  protected async readShared(key: string): Promise<CacheEntry | undefined> {
+    const version = this.readVersion();
+    const entry = await this.readFar('get', key);
+    if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
+    return entry;
+  }
+
+  /** `readMany` from the shared tier, filling memory with the fresh entries. */
+  protected async readManyShared(
+    keys: readonly string[],
+  ): Promise<ReadonlyArray<CacheEntry | undefined>> {
+    const version = this.readVersion();
+    const entries = await (this.far as FarGuard).call(
+      'getMany',
+      undefined,
+      (tier) => tier.getMany(keys),
+      () => keys.map((key) => this.lastResort(key)),
+    );
+    const now = Date.now();
+    entries.forEach((entry, i) => {
+      if (entry !== undefined && !isStale(entry, now)) this.fill(keys[i], entry, version);
+    });
+    return entries;
+  }
+
+  /** The fresh entry of `key`, from memory or the shared tier, without filling memory. */
+  async peek(key: string): Promise<CacheEntry | undefined> {
+    const near = this.freshNear(key);
+    if (near !== undefined || !this.far) return near;
+    const entry = await this.readFar('peek', key);
+    return entry === undefined || isStale(entry, Date.now()) ? undefined : entry;
+  }
+
+  /** What memory holds. */
+  usage(): TierUsage {
+    return this.near?.usage() ?? { entries: 0, bytes: 0, persistent: 0 };
+  }
+
+  /** Moves on whenever something is invalidated here or by another instance. */
+  private readVersion(): number {
+    return this.localVersion + (this.channel?.version ?? 0);
+  }
+
+  /** The shared tier's entry of `key` (fresh or stale), or memory's when it cannot answer. */
+  private readFar(operation: string, key: string): Promise<CacheEntry | undefined> {
+    return (this.far as FarGuard).call(
+      operation,
+      key,
+      (far) => far.get(key),
+      () => this.lastResort(key),
+    );
+  }
+
+  /**
+   * Copies an entry read from the shared tier into memory for its remaining lifetime. Skipped
+   * when memory cannot be trusted, when something was invalidated during the read (`version`),
+   * or when a write of this instance already put a newer entry there.
+   */
+  private fill(key: string, entry: CacheEntry, version: number): void {
+    if (
+      this.channel?.trusted !== false &&
+      this.readVersion() === version &&
+      !this.near?.holds(key)
+    ) {
+      this.storeNear(key, entry);
+    }
+  }
+
+  /** Puts an entry where it belongs: the shared tier first when there is one, then memory. */
+  protected async place(key: string, entry: CacheEntry): Promise<void> {
+    if (this.far) await this.placeFar(key, entry);
+    else this.storeNear(key, entry);
+  }
+
+  /**
+   * Writes to the shared tier, then memory; memory is written even if the shared tier fails.
+   * Other instances are told either way (a timed-out write may still land). If an invalidation
+   * arrived during the write, memory drops the key instead: that one may be newer.
+   */
+  private async placeFar(key: string, entry: CacheEntry): Promise<void> {
+    const version = this.readVersion();
+    await (this.far as FarGuard).call(
+      'set',
+      key,
+      (far) => far.set(key, entry),
+      () => undefined,
+    );
+    this.channel?.keys([key]);
+    if (this.readVersion() === version) this.storeNear(key, entry);
+    else this.near?.delete([key]);
+  }
+
+  /**
+   * Puts an entry in memory. Over the namespace's byte budget it is refused before anything is
+   * written when memory is the only tier, and simply kept out of memory above a shared tier.
+   */
+  protected storeNear(key: string, entry: CacheEntry): void {
+    if (!this.near) return;
+    if (this.near.fits(key, entry)) this.near.set(key, entry);
+    else if (this.far) this.near.delete([key]);
+    else this.near.set(key, entry);
+  }
+
+  /**
+   * Runs a read-modify-write on the deciding tier (shared when there is one). When the shared
+   * tier fails it runs on memory alone, or yields `fallback` when there is no memory tier.
+   */
+  protected async atomically<T>(
+    operation: string,
+    key: string,
+    run: (tier: CacheTier) => Awaitable<T>,
+    fallback: T | typeof UNAVAILABLE,
+  ): Promise<T> {
+    if (!this.far) return run(this.near as MemoryTier);
+    let failed = false;
+    this.localVersion++;
+    const result = await this.far.call(operation, key, run, () => {
+      failed = true;
+      return undefined;
+    });
+    // Memory gets the new state by refetch on next read, everywhere; a read that raced this
+    // operation does not refill it (the version moved).
+    this.localVersion++;
+    this.near?.delete([key]);
+    this.channel?.keys([key]);
+    if (!failed) return result as T;
+    if (this.near) return run(this.near);
+    if (fallback === UNAVAILABLE) throw new UnavailableError(this.name, operation);
+    return fallback;
+  }
+
+  /**
+   * Removes from memory, then the shared tier, then memory again, moving the read version on
+   * both sides: a read in flight meanwhile cannot put back what is being removed. Other instances
+   * are told even when the shared tier failed, since the change may have landed.
+   */
+  protected async invalidate<T>(
+    operation: string,
+    key: string | undefined,
+    onNear: () => T,
+    onFar: (far: CacheTier) => Awaitable<T>,
+    announce: (channel: NamespaceChannel) => void,
+  ): Promise<T> {
+    this.localVersion++;
+    const nearResult = onNear();
+    if (!this.far) return nearResult;
+    const result = await this.far.call(operation, key, onFar, () => nearResult);
+    this.localVersion++;
+    onNear();
+    if (this.channel) announce(this.channel);
+    return result;
+  }
+
+  /**
+   * What a removal drops from the table. A shared tier never evicts, so the keys it deleted are
+   * exactly the rows to drop (and a row written since, with the same tag, stays). Memory alone
+   * may have evicted entries whose rows remain: those go by tag or glob.
+   */
+  protected tableRemoval(keys: readonly string[], byRule: Removal): Removal {
+    return this.far ? { keys } : byRule;
+  }
+
+  /** Hands a written entry to persistence (ON_CHANGE: written before this resolves). */
+  protected async persist(key: string, entry: CacheEntry): Promise<void> {
+    if (this.persistence && entry.persistence !== PersistenceLevel.MEMORY_ONLY) {
+      await this.persistence.written(key, entry);
+    }
+  }
+
+  /** Persists the entry an atomic operation left (read back from the deciding tier). */
+  protected async persistCurrent(key: string): Promise<void> {
+    if (!this.persistence) return;
+    const entry = await this.peek(key);
+    if (entry !== undefined) await this.persist(key, entry);
+  }
+
+  /**
+   * What memory holds for `key` when the shared tier cannot answer. Memory bypassed for want of
+   * a bus is still the best answer there is while the shared tier itself is unreachable.
+   */
+  private lastResort(key: string): CacheEntry | undefined {
+    return this.channel !== undefined && !this.channel.trusted ? this.near?.get(key) : undefined;
+  }
+
+  abstract restore(key: string, entry: CacheEntry): Promise<void>;
+
+  abstract fault(operation: string, error: Error, key?: string): void;
+}

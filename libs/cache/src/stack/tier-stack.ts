@@ -1,0 +1,249 @@
+import { PersistenceLevel } from '../options/persistence-level';
+import type { LockOperations } from '../loading/locked-load';
+import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
+import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
+import type { MemoryTier } from '../tiers/memory.tier';
+import type { FarGuard } from './far-guard';
+import { StackCore } from './stack-core';
+import { UNAVAILABLE } from './stack-types';
+
+/**
+ * The tiers of one namespace and everything that keeps them in step: memory (near) in front of a
+ * shared tier (far) behind its guard, the bus channel that keeps other instances' memory
+ * coherent, and the persistence sink. It alone fans a write out (far, near, bus, persistence, in
+ * that order), decides what the table drops, and fills memory from the shared tier with the
+ * version check that keeps an invalidation from being undone by a read in flight. It counts
+ * nothing and emits nothing: it tells its `StackListener`.
+ */
+export class TierStack extends StackCore {
+  /**
+   * Reads `key` below memory: the shared tier's entry, fresh or stale (within grace), copied into
+   * memory when fresh; memory's own entry, at once, when there is no shared tier.
+   */
+  read(key: string): Awaitable<CacheEntry | undefined> {
+    return this.far ? this.readShared(key) : this.readNear(key);
+  }
+
+  /** `read` for many keys in one call to the shared tier; none without one. */
+  readMany(keys: readonly string[]): Awaitable<ReadonlyArray<CacheEntry | undefined>> {
+    return this.far ? this.readManyShared(keys) : [];
+  }
+
+  /** A query on the deciding tier (index lookups), degraded to memory on a fault. */
+  async query<T>(
+    operation: string,
+    run: (tier: CacheTier) => Awaitable<T>,
+    fallback: T,
+  ): Promise<T> {
+    if (!this.far) return run(this.near as MemoryTier);
+    return this.far.call(operation, undefined, run, () =>
+      this.near ? (run(this.near) as T) : fallback,
+    );
+  }
+
+  /** The lock calls of a locked load, each degraded on a fault. */
+  lockOn(key: string, ttl: number): LockOperations {
+    const far = this.far as FarGuard;
+    return {
+      acquire: () =>
+        far.call(
+          'lock',
+          key,
+          (tier) => tier.acquireLock?.(key, ttl),
+          () => null,
+        ),
+      release: (token) =>
+        far.call(
+          'unlock',
+          key,
+          (tier) => tier.releaseLock?.(key, token),
+          () => undefined,
+        ),
+      read: () =>
+        far.call(
+          'get',
+          key,
+          (tier) => tier.get(key),
+          () => undefined,
+        ),
+    };
+  }
+
+  /** `write`, timed for the latency histograms. */
+  async set(key: string, entry: CacheEntry): Promise<void> {
+    if (!this.metrics) return this.write(key, entry);
+    const started = performance.now();
+    await this.place(key, entry);
+    this.metrics.observe(this.kind, 'set', (performance.now() - started) / 1000);
+    this.listener.written(key);
+    await this.persist(key, entry);
+  }
+
+  /** Stores an entry: the shared tier, memory and the bus, then persistence. */
+  async write(key: string, entry: CacheEntry): Promise<void> {
+    await this.place(key, entry);
+    this.listener.written(key);
+    await this.persist(key, entry);
+  }
+
+  /** `write` for many entries: all placed at once, then persisted in order. */
+  async writeMany(entries: ReadonlyArray<readonly [string, CacheEntry]>): Promise<void> {
+    await Promise.all(entries.map(([key, entry]) => this.place(key, entry)));
+    for (const [key] of entries) this.listener.written(key);
+    for (const [key, entry] of entries) await this.persist(key, entry);
+  }
+
+  /** Throws now, naming it, when memory is the only tier and cannot hold `entry`. */
+  admit(key: string, entry: CacheEntry): void {
+    if (!this.far && this.near && !this.near.fits(key, entry)) this.near.set(key, entry);
+  }
+
+  /** Merges a patch on the deciding tier; false when `key` is missing. */
+  async update(
+    key: string,
+    patch: Readonly<Record<string, unknown>>,
+    limit: number,
+  ): Promise<boolean> {
+    const entry = await this.atomically(
+      'update',
+      key,
+      (tier) => tier.update(key, patch, limit),
+      undefined,
+    );
+    if (entry === undefined) return false;
+    this.listener.written(key);
+    await this.persist(key, entry);
+    return true;
+  }
+
+  /** Adds `by` on the deciding tier; a new counter takes `template`'s expiry and metadata. */
+  async increment(key: string, by: number, template: EntryTemplate): Promise<number> {
+    const value = await this.atomically(
+      'increment',
+      key,
+      (tier) => tier.increment(key, by, template),
+      UNAVAILABLE,
+    );
+    this.listener.written(key);
+    if (template.persistence !== PersistenceLevel.MEMORY_ONLY) await this.persistCurrent(key);
+    return value;
+  }
+
+  /** Stores `entry` unless `key` holds one (NX); true when stored. */
+  async setIfAbsent(key: string, entry: CacheEntry): Promise<boolean> {
+    const stored = await this.atomically(
+      'setIfAbsent',
+      key,
+      (tier) => tier.setIfAbsent(key, entry),
+      false,
+    );
+    if (!stored) return false;
+    this.listener.written(key);
+    await this.persist(key, entry);
+    return true;
+  }
+
+  /** Sets a new expiry on the deciding tier; false when `key` is missing. */
+  async expire(key: string, expiresAt: number): Promise<boolean> {
+    const changed = await this.atomically(
+      'expire',
+      key,
+      (tier) => tier.expire(key, expiresAt),
+      false,
+    );
+    if (changed) {
+      this.channel?.keys([key]);
+      await this.persistCurrent(key);
+    }
+    return changed;
+  }
+
+  /** Deletes `keys`; returns the ones that held a value. */
+  async delete(keys: readonly string[]): Promise<string[]> {
+    this.listener.removing({ keys });
+    const deleted = await this.invalidate(
+      'delete',
+      keys.length === 1 ? keys[0] : undefined,
+      () => this.near?.delete(keys) ?? [],
+      (far) => far.delete(keys),
+      (channel) => channel.keys(keys),
+    );
+    this.listener.removed(deleted);
+    await this.persistence?.removed({ keys });
+    return deleted;
+  }
+
+  /** Deletes every entry carrying any of `tags`; returns their keys. */
+  async deleteByTags(tags: readonly string[]): Promise<string[]> {
+    this.listener.removing({ tags });
+    const keys = await this.invalidate(
+      'invalidateTags',
+      undefined,
+      () => this.near?.deleteByTags(tags) ?? [],
+      (far) => far.deleteByTags(tags),
+      (channel) => channel.tags(tags),
+    );
+    this.listener.removed(keys);
+    await this.persistence?.removed(this.tableRemoval(keys, { tags }));
+    return keys;
+  }
+
+  /** Deletes every entry whose key matches `glob`; returns their keys. */
+  async deleteMatching(glob: string): Promise<string[]> {
+    this.listener.removing({ glob });
+    const keys = await this.invalidate(
+      'invalidatePattern',
+      undefined,
+      () => this.near?.deleteMatching(glob) ?? [],
+      (far) => far.deleteMatching(glob),
+      (channel) => channel.pattern(glob),
+    );
+    this.listener.removed(keys);
+    await this.persistence?.removed(this.tableRemoval(keys, { glob }));
+    return keys;
+  }
+
+  /** Deletes every entry of the namespace; returns how many there were. */
+  async clear(): Promise<number> {
+    this.listener.removing({ all: true });
+    const count = await this.invalidate(
+      'clear',
+      undefined,
+      () => this.near?.clear() ?? 0,
+      (far) => far.clear(),
+      (channel) => channel.clear(),
+    );
+    this.listener.cleared(count);
+    await this.persistence?.removed({ all: true });
+    return count;
+  }
+
+  /**
+   * Puts a persisted entry back at start, without telling anyone or persisting it again, and
+   * never over a value the tiers already hold: that one is newer (another instance may have
+   * written it since the row was).
+   */
+  async restore(key: string, entry: CacheEntry): Promise<void> {
+    if (this.far) {
+      await this.far.call(
+        'restore',
+        key,
+        (far) => far.setIfAbsent(key, entry),
+        () => false,
+      );
+    } else if (!this.near?.holds(key)) {
+      this.storeNear(key, entry);
+    }
+  }
+
+  /** Reports a fault met on behalf of this namespace (warm start, decoding). */
+  fault(operation: string, error: Error, key?: string): void {
+    this.listener.fault(operation, error, key);
+  }
+
+  /** Releases the tiers. */
+  async close(): Promise<void> {
+    await this.far?.tier.close();
+    this.near?.close();
+  }
+}
