@@ -90,19 +90,21 @@ describe('the bus over PostgreSQL LISTEN/NOTIFY', () => {
     expect(other.memory.holds('k')).toBe(true);
   });
 
-  it.each(['My App:v2', 'ünïcode/prefix', 'x'.repeat(300), ''])(
-    'makes a valid, distinct channel of the prefix %j',
-    async (odd) => {
-      const channel = postgresChannel(odd);
-      expect(channel).toMatch(/^[a-z_][a-z0-9_]{0,62}$/);
-      expect(channel).not.toBe(postgresChannel(`${odd}x`));
-      const a = await start(undefined, odd);
-      const b = await start(undefined, odd);
-      b.memory.set('k', entry('old'));
-      a.channel.keys(['k']);
-      await eventually(() => expect(b.memory.holds('k')).toBe(false));
-    },
-  );
+  it.each([
+    ['spaces and a colon', 'My App:v2'],
+    ['non-ASCII letters and a slash', 'ünïcode/prefix'],
+    ['300 characters', 'x'.repeat(300)],
+    ['nothing', ''],
+  ])('makes a valid, distinct channel of a prefix with %s', async (_label, odd) => {
+    const channel = postgresChannel(odd);
+    expect(channel).toMatch(/^[a-z_][a-z0-9_]{0,62}$/);
+    expect(channel).not.toBe(postgresChannel(`${odd}x`));
+    const a = await start(undefined, odd);
+    const b = await start(undefined, odd);
+    b.memory.set('k', entry('old'));
+    a.channel.keys(['k']);
+    await eventually(() => expect(b.memory.holds('k')).toBe(false));
+  });
 
   it('reconnects after its connection is killed, and clears memory when back', async () => {
     const name = `bus-${prefix}`;
@@ -144,6 +146,24 @@ describe('the bus over PostgreSQL LISTEN/NOTIFY', () => {
     expect(
       warn.mock.calls.filter(([text]) => String(text).includes('cannot listen on PostgreSQL')),
     ).toEqual([[expect.stringContaining(`127.0.0.1:${proxy.port}/${database.name}`)]]);
+    await bus.close();
+    await proxy.cut();
+  });
+
+  it('counts a connection that stops answering as lost, and reconnects', async () => {
+    const url = new URL(database.url);
+    const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+    const { bus } = await start({
+      type: 'postgres',
+      url: `postgres://${url.username}@127.0.0.1:${proxy.port}/${database.name}`,
+    });
+    expect(bus.healthy).toBe(true);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    // Every byte held for longer than the bus check waits: the link is silent, not closed.
+    proxy.delay = 3000;
+    await eventually(() => expect(bus.healthy).toBe(false));
+    proxy.delay = 0;
+    await eventually(() => expect(bus.healthy).toBe(true));
     await bus.close();
     await proxy.cut();
   });
