@@ -10,6 +10,8 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   /** Milliseconds each chunk waits before it is passed on (a slow network). */
   delay = 0;
+  /** While true, nothing passes either way (a server that hangs without closing). */
+  private frozen = false;
 
   private constructor(
     readonly port: number,
@@ -31,6 +33,7 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
+      if (this.frozen) for (const socket of [client, upstream]) socket.pause();
       const relay = (from: Socket, to: Socket): void => {
         from.on('data', (chunk: Buffer) => {
           if (this.delay === 0) to.write(chunk);
@@ -43,6 +46,18 @@ export class TcpProxy {
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.server = server;
+  }
+
+  /** Stops passing bytes on every connection, old and new, without closing any (a hung server). */
+  freeze(): void {
+    this.frozen = true;
+    for (const socket of this.sockets) socket.pause();
+  }
+
+  /** Passes bytes again, those held meanwhile first. */
+  thaw(): void {
+    this.frozen = false;
+    for (const socket of this.sockets) socket.resume();
   }
 
   /** Drops every connection and refuses new ones. */
