@@ -58,6 +58,22 @@ describe('PostgreSQL tier', () => {
   });
 });
 
+describe('The table tier on the embedded store', () => {
+  // The store writes every statement for both dialects: the same contract holds on SQLite.
+  let store: StorageStore;
+  let run = 0;
+
+  beforeAll(async () => {
+    store = await StorageStore.open({ type: 'sqljs' }, 'app', true);
+  });
+  afterAll(() => store.close());
+
+  describeTierContract('embedded table', {
+    create: (namespace) => new PostgresTier(async () => store, `e${++run}.${namespace}`),
+    advance: (ms) => sleep(ms),
+  });
+});
+
 describe('PostgreSQL tier, two applications on one database', () => {
   let database: PostgresDatabase;
   let a: StorageStore;

@@ -4,14 +4,9 @@ import type { ResolvedPersistenceOptions } from '../options/resolved-options';
 import type { CacheEntry } from '../tiers/cache-entry';
 import { StorageStore } from './storage-store';
 import { fromRow, toRow } from './stored-entry';
-import { compileGlob } from '../values/glob';
+import { covers, type Removal } from './removal';
 
-/** A removal to mirror in the table: keys, every key of some tags or of a glob, or everything. */
-export type Removal =
-  | { readonly keys: readonly string[] }
-  | { readonly tags: readonly string[] }
-  | { readonly glob: string }
-  | { readonly all: true };
+export type { Removal } from './removal';
 
 /** What a namespace tells its persistence. */
 export interface NamespacePersistence {
@@ -232,11 +227,7 @@ export class PersistenceManager {
   }
 
   private async deleteRows(namespace: string, removal: Removal): Promise<void> {
-    const store = await this.open();
-    if ('keys' in removal) await store.delete(namespace, removal.keys, this.options.batchSize);
-    else if ('tags' in removal) await store.deleteByTags(namespace, removal.tags);
-    else if ('glob' in removal) await store.deleteMatching(namespace, removal.glob);
-    else await store.delete(namespace, undefined, this.options.batchSize);
+    await (await this.open()).remove(namespace, removal, this.options.batchSize);
   }
 
   private levelOf(entry: CacheEntry): Dirty {
@@ -303,7 +294,7 @@ export class PersistenceManager {
       .map(([key, entry]) => toRow(namespace, key, entry as CacheEntry));
     const gone = [...entries].filter(([, entry]) => entry === null).map(([key]) => key);
     if (gone.length > 0)
-      await retryOnce(() => store.delete(namespace, gone, this.options.batchSize));
+      await retryOnce(() => store.remove(namespace, { keys: gone }, this.options.batchSize));
     try {
       await retryOnce(() => store.upsert(rows, this.options.batchSize));
       this.lastError = undefined;
@@ -434,14 +425,6 @@ function mark(level: Dirty, namespace: string, key: string, entry: CacheEntry | 
   let entries = level.get(namespace);
   if (!entries) level.set(namespace, (entries = new Map<string, CacheEntry | null>()));
   entries.set(key, entry);
-}
-
-/** Whether a removal takes `key` (whose dirty state is `entry`; null: a pending delete). */
-function covers(removal: Removal, key: string, entry: CacheEntry | null): boolean {
-  if ('all' in removal) return true;
-  if ('keys' in removal) return removal.keys.includes(key);
-  if ('tags' in removal) return entry?.tags?.some((tag) => removal.tags.includes(tag)) ?? false;
-  return compileGlob(removal.glob).test(key);
 }
 
 function answers(store: StorageStore): Promise<boolean> {

@@ -5,17 +5,11 @@ import { join } from 'node:path';
 import { CACHE_STORAGE_TABLE, type StorageDialect } from './cache-storage.entity';
 import { CreateCacheStorage1763700000000 } from './create-cache-storage.migration';
 import { ScopeCacheStorageByPrefix1795600000000 } from './scope-cache-storage.migration';
-import { globToLike } from './like-pattern';
 import { compileGlob } from '../values/glob';
+import type { Removal } from './removal';
+import { StorageSql, type Statement, type StoredRow } from './storage-sql';
 
-/** One entry as the store writes it: value and metadata already encoded as JSON text. */
-export interface StoredRow {
-  readonly namespace: string;
-  readonly key: string;
-  readonly value: string;
-  readonly expiresAt: number | null;
-  readonly metadata: string;
-}
+export type { StoredRow } from './storage-sql';
 
 /** Where persisted entries go: a DataSource of the app's, its options, or the embedded store. */
 export type StorageSource = DataSource | DataSourceOptions | undefined;
@@ -30,13 +24,17 @@ export const EMBEDDED_STORE_FILE = '.cache-storage.sqlite';
  * never read, written, deleted or cleaned up. Closes only a connection it opened.
  */
 export class StorageStore {
+  private readonly sql: StorageSql;
+
   private constructor(
     private readonly dataSource: DataSource,
     private readonly dialect: StorageDialect,
     private readonly owned: boolean,
     /** The application's `prefix`, which scopes every row. */
     readonly prefix: string,
-  ) {}
+  ) {
+    this.sql = new StorageSql(dialect, prefix);
+  }
 
   /**
    * Connects as the application of `prefix`, and when `migrate` allows creates the table if it
@@ -104,112 +102,45 @@ export class StorageStore {
     }
   }
 
-  /** Inserts or replaces rows in one statement per batch. */
+  /** Inserts or replaces rows, one statement per batch. */
   async upsert(rows: readonly StoredRow[], batchSize: number): Promise<void> {
     for (let start = 0; start < rows.length; start += batchSize) {
-      const batch = rows.slice(start, start + batchSize);
-      if (this.dialect === 'postgres') {
-        await this.upsertArrays(batch);
-        continue;
-      }
-      const params: unknown[] = [];
-      const tuples = batch.map((row) => {
-        params.push(
-          this.prefix,
-          row.namespace,
-          row.key,
-          row.value,
-          this.time(row.expiresAt),
-          row.metadata,
-        );
-        return `(?, ?, ?, ?, ?, ?, ${SQLITE_NOW}, ${SQLITE_NOW})`;
-      });
-      await this.dataSource.query(
-        `INSERT INTO ${CACHE_STORAGE_TABLE} (prefix, namespace, key, value, expires_at, metadata, created_at, updated_at)
-         VALUES ${tuples.join(', ')}
-         ON CONFLICT (prefix, namespace, key) DO UPDATE SET value = excluded.value,
-           expires_at = excluded.expires_at, metadata = excluded.metadata, updated_at = excluded.updated_at`,
-        params,
-      );
+      await this.run(this.sql.upsert(rows.slice(start, start + batchSize)));
     }
+  }
+
+  /** Writes `row` unless its key holds a live row; true when written. */
+  async insertIfAbsent(row: StoredRow): Promise<boolean> {
+    return (await this.run<{ key: string }>(this.sql.upsert([row], true))).length > 0;
   }
 
   /**
-   * PostgreSQL: one statement whose row parameters are arrays (`unnest`), however many rows: the
-   * server parses and plans six parameters instead of five per row.
+   * Deletes the rows a removal covers (keys in batches of `batchSize`), returning the keys of
+   * those that were live.
    */
-  private async upsertArrays(rows: readonly StoredRow[]): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO ${CACHE_STORAGE_TABLE} (prefix, namespace, key, value, expires_at, metadata, created_at, updated_at)
-       SELECT $1::text, namespace, key, value::jsonb, expires_at, metadata::jsonb, now(), now()
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
-         AS batch(namespace, key, value, expires_at, metadata)
-       ON CONFLICT (prefix, namespace, key) DO UPDATE SET value = excluded.value,
-         expires_at = excluded.expires_at, metadata = excluded.metadata, updated_at = excluded.updated_at`,
-      [
-        this.prefix,
-        rows.map((row) => row.namespace),
-        rows.map((row) => row.key),
-        rows.map((row) => row.value),
-        rows.map((row) => this.time(row.expiresAt)),
-        rows.map((row) => row.metadata),
-      ],
-    );
-  }
-
-  /** Deletes the rows of `keys`, or of the whole namespace when `keys` is undefined. */
-  async delete(
-    namespace: string,
-    keys: readonly string[] | undefined,
-    batchSize: number,
-  ): Promise<void> {
-    if (keys === undefined) {
-      await this.dataSource.query(`DELETE FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()}`, [
-        this.prefix,
-        namespace,
-      ]);
-      return;
+  async remove(namespace: string, removal: Removal, batchSize: number): Promise<string[]> {
+    if ('all' in removal) return this.removed(this.sql.deleteKeys(namespace));
+    if ('tags' in removal) {
+      if (removal.tags.length === 0) return [];
+      return this.removed(this.sql.deleteByTags(namespace, removal.tags));
     }
+    const keys = 'keys' in removal ? removal.keys : await this.matching(namespace, removal.glob);
+    const live: string[] = [];
     for (let start = 0; start < keys.length; start += batchSize) {
       const batch = keys.slice(start, start + batchSize);
-      const marks = batch.map((_key, i) => this.p(i + 3)).join(', ');
-      await this.dataSource.query(
-        `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND key IN (${marks})`,
-        [this.prefix, namespace, ...batch],
-      );
+      live.push(...(await this.removed(this.sql.deleteKeys(namespace, batch))));
     }
+    return live;
   }
 
-  /** Deletes the rows of a namespace carrying any of `tags`. */
-  async deleteByTags(namespace: string, tags: readonly string[]): Promise<void> {
-    if (tags.length === 0) return;
-    if (this.dialect === 'postgres') {
-      await this.dataSource.query(
-        `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND metadata -> 'tags' ?| $3::text[]`,
-        [this.prefix, namespace, tags],
-      );
-      return;
-    }
-    // json_each fails the whole statement on one row that is not JSON: such a row is skipped.
-    await this.dataSource.query(
-      `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND CASE WHEN json_valid(metadata)
-         THEN EXISTS (SELECT 1 FROM json_each(metadata, '$.tags')
-           WHERE json_each.value IN (${tags.map(() => '?').join(', ')}))
-         ELSE 0 END`,
-      [this.prefix, namespace, ...tags],
-    );
+  /** Deletes the row of `key` only while it holds `value` (JSON text). */
+  async removeHolding(namespace: string, key: string, value: string): Promise<void> {
+    await this.run(this.sql.deleteHolding(namespace, key, value));
   }
 
-  /** Deletes the rows of a namespace whose key matches a cache glob. */
-  async deleteMatching(namespace: string, glob: string): Promise<void> {
-    const pattern = compileGlob(glob);
-    const candidates = await this.dataSource.query<Array<{ key: string }>>(
-      `SELECT key FROM ${CACHE_STORAGE_TABLE} WHERE ${this.scope()} AND key LIKE ${this.p(3)} ESCAPE '\\'`,
-      [this.prefix, namespace, globToLike(glob)],
-    );
-    // LIKE narrows it down; the glob itself decides.
-    const keys = candidates.map((row) => row.key).filter((key) => pattern.test(key));
-    await this.delete(namespace, keys, 1000);
+  /** The live rows of `keys`, in no particular order. */
+  read(namespace: string, keys: readonly string[]): Promise<LoadedRow[]> {
+    return this.rows(this.sql.read(namespace, keys));
   }
 
   /**
@@ -219,46 +150,64 @@ export class StorageStore {
   async forEachPage(
     namespace: string,
     pageSize: number,
-    visit: (
-      rows: Array<{ key: string; value: string; expiresAt: number | null; metadata: string }>,
-    ) => void | Promise<void>,
+    visit: (rows: LoadedRow[]) => void | Promise<void>,
   ): Promise<void> {
-    const value =
-      this.dialect === 'postgres'
-        ? 'value::text AS value, metadata::text AS metadata'
-        : 'value, metadata';
     let after = '';
     for (;;) {
-      const page = await this.dataSource.query<
-        Array<{ key: string; value: string; metadata: string; expires_at: Date | string | null }>
-      >(
-        `SELECT key, ${value}, expires_at FROM ${CACHE_STORAGE_TABLE}
-         WHERE ${this.scope()} AND key > ${this.p(3)} AND (expires_at IS NULL OR expires_at > ${this.p(4)})
-         ORDER BY key LIMIT ${this.p(5)}`,
-        [this.prefix, namespace, after, this.time(Date.now()), pageSize],
-      );
+      const page = await this.rows(this.sql.page(namespace, after, pageSize));
       if (page.length === 0) return;
-      await visit(
-        page.map((row) => ({
-          key: row.key,
-          value: row.value,
-          metadata: row.metadata,
-          expiresAt: row.expires_at === null ? null : new Date(row.expires_at).getTime(),
-        })),
-      );
+      await visit(page);
       if (page.length < pageSize) return;
       after = page[page.length - 1].key;
     }
   }
 
+  /** Gives a live row a new expiry (`null`: none) and drops its grace period; false if none. */
+  async expire(namespace: string, key: string, expiresAt: number | null): Promise<boolean> {
+    return (await this.run(this.sql.expire(namespace, key, expiresAt))).length > 0;
+  }
+
+  /** The keys of live rows whose index `name` is `value`. */
+  async keysByIndex(namespace: string, name: string, value: string): Promise<string[]> {
+    const rows = await this.run<{ key: string }>(this.sql.keysByIndex(namespace, name, value));
+    return rows.map((row) => row.key);
+  }
+
+  /** How many live rows the namespace holds. */
+  async count(namespace: string): Promise<number> {
+    const [row] = await this.run<{ n: string | number }>(this.sql.count(namespace));
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * A read-modify-write of one row in a transaction (under an advisory lock on the key in
+   * PostgreSQL): `change` gets the live row, or undefined, and says what to write back.
+   */
+  change<T>(
+    namespace: string,
+    key: string,
+    change: (row: LoadedRow | undefined) => { result: T; write?: StoredRow },
+  ): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      const run = async (statement: Statement): Promise<unknown> =>
+        manager.query(statement.sql, statement.params);
+      if (this.dialect === 'postgres') {
+        // Neither a prefix nor a namespace holds a `:`, so the lock name is unambiguous.
+        await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+          `${this.prefix}:${namespace}:${key}`,
+        ]);
+      }
+      const [row] = loaded(await run(this.sql.read(namespace, [key])));
+      const { result, write } = change(row);
+      if (write) await run(this.sql.upsert([write]));
+      return result;
+    });
+  }
+
   /** Deletes up to `limit` expired rows of this prefix; returns how many. */
   async deleteExpired(limit: number): Promise<number> {
-    const result = (await this.dataSource.query(
-      `DELETE FROM ${CACHE_STORAGE_TABLE} WHERE prefix = ${this.p(1)} AND (namespace, key) IN (
-         SELECT namespace, key FROM ${CACHE_STORAGE_TABLE}
-         WHERE prefix = ${this.p(2)} AND expires_at <= ${this.p(3)} LIMIT ${this.p(4)})`,
-      [this.prefix, this.prefix, this.time(Date.now()), limit],
-    )) as unknown;
+    const statement = this.sql.deleteExpired(limit);
+    const result = (await this.dataSource.query(statement.sql, statement.params)) as unknown;
     if (this.dialect === 'postgres') return Array.isArray(result) ? Number(result[1] ?? 0) : 0;
     const changes = await this.dataSource.query<Array<{ n: number }>>('SELECT changes() AS n');
     return Number(changes[0]?.n ?? 0);
@@ -266,24 +215,7 @@ export class StorageStore {
 
   /** Resolves when the table answers a read (health checks). */
   async probe(): Promise<void> {
-    await this.dataSource.query(
-      `SELECT 1 FROM ${CACHE_STORAGE_TABLE} WHERE prefix = ${this.p(1)} LIMIT 1`,
-      [this.prefix],
-    );
-  }
-
-  /** Runs a query against the store (tests and diagnostics). */
-  query<T>(sql: string, params: unknown[] = []): Promise<T> {
-    return this.dataSource.query(sql, params);
-  }
-
-  /** Runs `work` in one transaction, its queries through `query`. */
-  transaction<T>(
-    work: (query: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<T>,
-  ): Promise<T> {
-    return this.dataSource.transaction((manager) =>
-      work((sql, params) => manager.query(sql, params)),
-    );
+    await this.run(this.sql.probe());
   }
 
   /** The dialect of the connected database. */
@@ -291,27 +223,63 @@ export class StorageStore {
     return this.dialect;
   }
 
-  /** `prefix = <1> AND namespace = <2>`: the first two parameters of every scoped statement. */
-  private scope(): string {
-    return `prefix = ${this.p(1)} AND namespace = ${this.p(2)}`;
-  }
-
-  /** The placeholder of parameter `n` (1-based) in this dialect. */
-  p(n: number): string {
-    return this.dialect === 'postgres' ? `$${n}` : '?';
-  }
-
   async close(): Promise<void> {
     if (this.owned && this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 
-  private time(ms: number | null): Date | string | null {
-    if (ms === null) return null;
-    return this.dialect === 'postgres' ? new Date(ms) : new Date(ms).toISOString();
+  /** The keys a glob matches: LIKE narrows them down; the glob itself decides. */
+  private async matching(namespace: string, glob: string): Promise<string[]> {
+    const pattern = compileGlob(glob);
+    const candidates = await this.run<{ key: string }>(this.sql.candidates(namespace, glob));
+    return candidates.map((row) => row.key).filter((key) => pattern.test(key));
+  }
+
+  /** Runs a delete that returns `key, live`; answers the live keys. */
+  private async removed(statement: Statement): Promise<string[]> {
+    const rows = await this.run<{ key: string; live: boolean | number }>(statement);
+    return rows.filter((row) => Boolean(row.live)).map((row) => row.key);
+  }
+
+  private async rows(statement: Statement): Promise<LoadedRow[]> {
+    return loaded(await this.dataSource.query(statement.sql, statement.params));
+  }
+
+  private async run<T>(statement: Statement): Promise<T[]> {
+    return rowsOf<T>(await this.dataSource.query(statement.sql, statement.params));
   }
 }
 
-const SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+/** A row as read back: value and metadata as JSON text, the expiry in epoch ms. */
+export interface LoadedRow {
+  readonly key: string;
+  readonly value: string;
+  readonly metadata: string;
+  readonly expiresAt: number | null;
+}
+
+function loaded(result: unknown): LoadedRow[] {
+  return rowsOf<{ key: string; value: string; metadata: string; expires_at: Date | string | null }>(
+    result,
+  ).map((row) => ({
+    key: row.key,
+    value: row.value,
+    metadata: row.metadata,
+    expiresAt: row.expires_at === null ? null : new Date(row.expires_at).getTime(),
+  }));
+}
+
+/** TypeORM answers UPDATE and DELETE on PostgreSQL with `[rows, count]`, the rest with rows. */
+function rowsOf<T>(result: unknown): T[] {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
+    return result[0] as T[];
+  }
+  return (Array.isArray(result) ? result : []) as T[];
+}
 
 /**
  * sql.js keeps the database in memory and rewrites its file after each change: written in place,
