@@ -159,8 +159,8 @@ describe('the bus over PostgreSQL LISTEN/NOTIFY', () => {
     });
     expect(bus.healthy).toBe(true);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    // Every byte held for longer than the bus check waits: the link is silent, not closed.
-    proxy.delay = 3000;
+    // Every byte held longer than the bus check waits (500 ms): the link is silent, not closed.
+    proxy.delay = 700;
     await eventually(() => expect(bus.healthy).toBe(false));
     proxy.delay = 0;
     await eventually(() => expect(bus.healthy).toBe(true));
