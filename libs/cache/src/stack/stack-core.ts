@@ -138,10 +138,14 @@ export abstract class StackCore implements RestorableNamespace {
     }
   }
 
-  /** Puts an entry where it belongs: the shared tier first when there is one, then memory. */
-  protected async place(key: string, entry: CacheEntry): Promise<void> {
-    if (this.far) await this.placeFar(key, entry);
-    else this.storeNear(key, entry);
+  /**
+   * Puts an entry where it belongs: the shared tier first when there is one, then memory. Memory
+   * alone is written at once (no promise: `set` is a hot path).
+   */
+  protected place(key: string, entry: CacheEntry): Promise<void> | undefined {
+    if (this.far) return this.placeFar(key, entry);
+    this.storeNear(key, entry);
+    return undefined;
   }
 
   /**
@@ -233,9 +237,9 @@ export abstract class StackCore implements RestorableNamespace {
   }
 
   /** Hands a written entry to persistence (ON_CHANGE: written before this resolves). */
-  protected async persist(key: string, entry: CacheEntry): Promise<void> {
+  protected persist(key: string, entry: CacheEntry): Promise<void> | void {
     if (this.persistence && entry.persistence !== PersistenceLevel.MEMORY_ONLY) {
-      await this.persistence.written(key, entry);
+      return this.persistence.written(key, entry);
     }
   }
 

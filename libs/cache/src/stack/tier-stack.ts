@@ -71,24 +71,26 @@ export class TierStack extends StackCore {
 
   /** `write`, timed for the latency histograms. */
   async set(key: string, entry: CacheEntry): Promise<void> {
-    if (!this.metrics) return this.write(key, entry);
-    const started = performance.now();
-    await this.place(key, entry);
-    this.metrics.observe(this.kind, 'set', (performance.now() - started) / 1000);
+    const metrics = this.metrics;
+    const started = metrics ? performance.now() : 0;
+    const placed = this.place(key, entry);
+    if (placed) await placed;
+    metrics?.observe(this.kind, 'set', (performance.now() - started) / 1000);
     this.listener.written(key);
     await this.persist(key, entry);
   }
 
   /** Stores an entry: the shared tier, memory and the bus, then persistence. */
   async write(key: string, entry: CacheEntry): Promise<void> {
-    await this.place(key, entry);
+    const placed = this.place(key, entry);
+    if (placed) await placed;
     this.listener.written(key);
     await this.persist(key, entry);
   }
 
   /** `write` for many entries: all placed at once, then persisted in order. */
   async writeMany(entries: ReadonlyArray<readonly [string, CacheEntry]>): Promise<void> {
-    await Promise.all(entries.map(([key, entry]) => this.place(key, entry)));
+    await Promise.all(entries.map(async ([key, entry]) => this.place(key, entry)));
     for (const [key] of entries) this.listener.written(key);
     for (const [key, entry] of entries) await this.persist(key, entry);
   }
