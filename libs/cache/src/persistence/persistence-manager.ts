@@ -1,12 +1,19 @@
 import { Logger } from '@nestjs/common';
+import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { PersistenceLevel } from '../options/persistence-level';
 import type { ResolvedPersistenceOptions } from '../options/resolved-options';
 import type { CacheEntry } from '../tiers/cache-entry';
-import { StorageStore } from './storage-store';
-import { fromRow, toRow } from './stored-entry';
+import { answers, writeNamespace } from './batch-writer';
+import { DirtyEntries, type DirtyLevel } from './dirty-entries';
 import { covers, type Removal } from './removal';
+import { StorageStore } from './storage-store';
+import { toRow } from './stored-entry';
+import { loadNamespace, type RestorableNamespace } from './warm-loader';
+import { WriteQueue } from './write-queue';
+import { WriteWatch } from './write-watch';
 
 export type { Removal } from './removal';
+export type { RestorableNamespace } from './warm-loader';
 
 /** What a namespace tells its persistence. */
 export interface NamespacePersistence {
@@ -16,36 +23,26 @@ export interface NamespacePersistence {
   removed(removal: Removal): Promise<void> | void;
 }
 
-/** A namespace as warm start sees it. */
-export interface RestorableNamespace {
-  readonly name: string;
-  restore(key: string, entry: CacheEntry): Promise<void>;
-  fault(operation: string, error: Error, key?: string): void;
-}
-
 type Report = (operation: string, error: Error, key?: string) => void;
-type Dirty = Map<string, Map<string, CacheEntry | null>>;
 
 /**
  * Writes entries to `cache_storage` when their persistence level says: ON_CHANGE at once,
  * PERIODIC every `flushInterval`, ON_SHUTDOWN at shutdown (and on `flush()`). Every change to the
- * table goes through one queue, so a slow flush can never overwrite a newer write or bring back
- * a deleted row. Entries of a failed batch stay dirty for the next flush; rows the database
- * refuses on their own are reported and dropped. Loads persisted namespaces at start, page by
- * page, and deletes expired rows in bounded batches.
+ * table goes through one queue (`WriteQueue`), so a slow flush can never overwrite a newer write
+ * or bring back a deleted row. Dirty entries wait in `DirtyEntries`; `writeNamespace` writes them
+ * in batches; `loadNamespace` warms namespaces at start. This class owns the store, the timers
+ * and the health of persistence.
  */
 export class PersistenceManager {
   private static readonly logger = new Logger('CachePersistence');
   private store?: Promise<StorageStore>;
-  private readonly periodic: Dirty = new Map();
-  private readonly onShutdown: Dirty = new Map();
+  private readonly dirty = new DirtyEntries();
+  private readonly queue = new WriteQueue();
+  private readonly watch = new WriteWatch();
   private timers: NodeJS.Timeout[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
   private lastError?: string;
   /** Set once the shutdown flush began: from then on every level writes through. */
   private draining = false;
-  /** Removals in call order waiting in the queue, per namespace: what was written since each. */
-  private readonly pendingRemovals = new Map<string, Set<Map<string, CacheEntry>>>();
   private closed = false;
 
   constructor(
@@ -59,14 +56,16 @@ export class PersistenceManager {
     try {
       if (eager) await this.open();
       if (this.options.loadOnStartup && this.store) {
-        for (const namespace of namespaces) await this.load(namespace);
+        const store = await this.open();
+        for (const namespace of namespaces)
+          await loadNamespace(store, namespace, this.options.pageSize, PersistenceManager.logger);
       }
     } catch (error) {
       // A database that is down or unprepared degrades persistence; it never stops the app.
       this.failed(error, undefined, 'start');
     }
     const flush = setInterval(
-      () => void this.flushLevel(this.periodic).catch(() => undefined),
+      () => void this.flushLevel(this.dirty.periodic).catch(() => undefined),
       this.options.flushInterval,
     );
     const cleanup = setInterval(
@@ -79,11 +78,11 @@ export class PersistenceManager {
   }
 
   /**
-   * The persistence of one namespace, for its `NamespaceCache`. `inCallOrder`: writes and
-   * removals reach persistence in the order the deciding tier applied them (memory is the only
-   * tier, and applies each in the calling tick), so a removal drops at once the dirty entries
-   * of its moment and leaves any written after it. With a shared tier deciding, the calls may
-   * arrive out of its order, and a removal forgets the entries it covers when its turn comes.
+   * The persistence of one namespace, for its tier stack. `inCallOrder`: writes and removals
+   * reach persistence in the order the deciding tier applied them (memory is the only tier, and
+   * applies each in the calling tick), so a removal drops at once the dirty entries of its
+   * moment and leaves any written after it. With a shared tier deciding, the calls may arrive
+   * out of its order, and a removal forgets the entries it covers when its turn comes.
    */
   for(namespace: string, report: Report, inCallOrder = false): NamespacePersistence {
     return {
@@ -95,8 +94,8 @@ export class PersistenceManager {
   /** Writes every dirty entry now (PERIODIC and ON_SHUTDOWN); returns how many rows. */
   async flush(): Promise<number> {
     const results = await Promise.allSettled([
-      this.flushLevel(this.periodic),
-      this.flushLevel(this.onShutdown),
+      this.flushLevel(this.dirty.periodic),
+      this.flushLevel(this.dirty.onShutdown),
     ]);
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) throw asError(failure.reason);
@@ -115,16 +114,16 @@ export class PersistenceManager {
     this.draining = true;
     this.timers.forEach(clearInterval);
     this.timers = [];
-    await this.queue.catch(() => undefined);
-    if (this.periodic.size + this.onShutdown.size > 0) await this.flush().catch(() => undefined);
+    await this.queue.settled();
+    if (!this.dirty.empty) await this.flush().catch(() => undefined);
   }
 
   /** Drains if that has not happened, writes whatever is still dirty, then closes the store. */
   async close(): Promise<void> {
     if (!this.draining) await this.drain();
-    await this.queue.catch(() => undefined);
-    if (this.periodic.size + this.onShutdown.size > 0) await this.flush().catch(() => undefined);
-    await this.queue.catch(() => undefined);
+    await this.queue.settled();
+    if (!this.dirty.empty) await this.flush().catch(() => undefined);
+    await this.queue.settled();
     this.closed = true;
     const store = await this.store?.catch(() => undefined);
     await store?.close();
@@ -138,12 +137,9 @@ export class PersistenceManager {
 
   /** Whether the store answered its last call, and how many entries wait for a flush. */
   health(): { readonly healthy: boolean; readonly dirty: number; readonly lastError?: string } {
-    let dirty = 0;
-    for (const level of [this.periodic, this.onShutdown])
-      for (const keys of level.values()) dirty += keys.size;
     return {
       healthy: this.lastError === undefined,
-      dirty,
+      dirty: this.dirty.count(),
       ...(this.lastError && { lastError: this.lastError }),
     };
   }
@@ -155,20 +151,19 @@ export class PersistenceManager {
     report: Report,
   ): Promise<void> {
     if (entry.persistence === PersistenceLevel.MEMORY_ONLY || this.closed) return;
-    for (const spared of this.pendingRemovals.get(namespace) ?? []) spared.set(key, entry);
+    this.watch.written(namespace, key, entry);
     if (entry.persistence !== PersistenceLevel.ON_CHANGE && !this.draining) {
-      this.forget(namespace, [key]);
-      mark(this.levelOf(entry), namespace, key, entry);
+      this.dirty.markEntry(namespace, key, entry);
       return;
     }
-    await this.enqueue(async () => {
-      this.forget(namespace, [key]);
+    await this.queue.enqueue(async () => {
+      this.dirty.forget(namespace, [key]);
       try {
         await (await this.open()).upsert([toRow(namespace, key, entry)], 1);
         this.lastError = undefined;
       } catch (error) {
         // Not lost: the next flush writes it.
-        mark(this.periodic, namespace, key, entry);
+        this.dirty.mark(this.dirty.periodic, namespace, key, entry);
         this.failed(error, report, 'persist', key);
       }
     });
@@ -188,64 +183,35 @@ export class PersistenceManager {
     inCallOrder: boolean,
   ): Promise<void> {
     // A store never opened holds no row this process could have written or loaded.
-    if (this.closed || (!this.store && this.dirtyCount(namespace) === 0)) return;
-    if (inCallOrder) this.forgetCovered(namespace, removal);
-    const since = inCallOrder ? this.watchWrites(namespace) : undefined;
-    await this.enqueue(async () => {
-      if (since) this.unwatchWrites(namespace, since);
-      else this.forgetCovered(namespace, removal);
+    if (this.closed || (!this.store && this.dirty.count(namespace) === 0)) return;
+    if (inCallOrder) this.dirty.forgetCovered(namespace, removal);
+    const since = inCallOrder ? this.watch.watch(namespace) : undefined;
+    await this.queue.enqueue(async () => {
+      if (since) this.watch.unwatch(namespace, since);
+      else this.dirty.forgetCovered(namespace, removal);
       if (!this.store) return;
       try {
-        await this.deleteRows(namespace, removal);
+        await (await this.open()).remove(namespace, removal, this.options.batchSize);
         this.lastError = undefined;
       } catch (error) {
         if ('keys' in removal)
-          for (const key of removal.keys) mark(this.periodic, namespace, key, null);
+          for (const key of removal.keys)
+            this.dirty.mark(this.dirty.periodic, namespace, key, null);
         this.failed(error, report, 'unpersist');
       }
       for (const [key, entry] of since ?? []) {
         const deferred = entry.persistence !== PersistenceLevel.ON_CHANGE;
-        if (deferred && covers(removal, key, entry) && !this.isDirty(namespace, key))
-          mark(this.levelOf(entry), namespace, key, entry);
+        if (deferred && covers(removal, key, entry) && !this.dirty.isDirty(namespace, key))
+          this.dirty.mark(this.dirty.levelOf(entry), namespace, key, entry);
       }
     });
   }
 
-  /** Starts collecting the entries of `namespace` written from now on. */
-  private watchWrites(namespace: string): Map<string, CacheEntry> {
-    const since = new Map<string, CacheEntry>();
-    let watching = this.pendingRemovals.get(namespace);
-    if (!watching) this.pendingRemovals.set(namespace, (watching = new Set()));
-    watching.add(since);
-    return since;
+  private flushLevel(level: DirtyLevel): Promise<number> {
+    return this.queue.enqueue(() => this.flushNow(level));
   }
 
-  private unwatchWrites(namespace: string, since: Map<string, CacheEntry>): void {
-    const watching = this.pendingRemovals.get(namespace);
-    watching?.delete(since);
-    if (watching?.size === 0) this.pendingRemovals.delete(namespace);
-  }
-
-  private async deleteRows(namespace: string, removal: Removal): Promise<void> {
-    await (await this.open()).remove(namespace, removal, this.options.batchSize);
-  }
-
-  private levelOf(entry: CacheEntry): Dirty {
-    return entry.persistence === PersistenceLevel.PERIODIC ? this.periodic : this.onShutdown;
-  }
-
-  private isDirty(namespace: string, key: string): boolean {
-    return (
-      (this.periodic.get(namespace)?.has(key) ?? false) ||
-      (this.onShutdown.get(namespace)?.has(key) ?? false)
-    );
-  }
-
-  private flushLevel(level: Dirty): Promise<number> {
-    return this.enqueue(() => this.flushNow(level));
-  }
-
-  private async flushNow(level: Dirty): Promise<number> {
+  private async flushNow(level: DirtyLevel): Promise<number> {
     if (level.size === 0) {
       // With nothing to write, a store that answers again is healthy again (a failed
       // invalidation leaves nothing dirty to prove it).
@@ -259,85 +225,26 @@ export class PersistenceManager {
       this.failed(error, undefined, 'flush');
       throw error;
     }
-    const taken = new Map(level);
-    level.clear();
     let written = 0;
     let firstError: Error | undefined;
-    for (const [namespace, entries] of taken) {
+    for (const [namespace, entries] of this.dirty.take(level)) {
       try {
-        written += await this.writeNamespace(store, namespace, entries);
+        written += await writeNamespace(
+          store,
+          namespace,
+          entries,
+          this.options.batchSize,
+          PersistenceManager.logger,
+        );
+        this.lastError = undefined;
       } catch (error) {
-        // Back to dirty, unless a newer state of the key arrived meanwhile.
-        for (const [key, entry] of entries)
-          if (!level.get(namespace)?.has(key)) mark(level, namespace, key, entry);
+        this.dirty.putBack(level, namespace, entries);
         this.failed(error, undefined, 'flush');
         firstError ??= asError(error);
       }
     }
     if (firstError !== undefined) throw firstError;
     return written;
-  }
-
-  /**
-   * Writes one namespace's dirty entries. A batch that fails twice is retried row by row: when
-   * some rows go through, or none do but the store still answers a read, the others are data
-   * the database refuses (reported and dropped); otherwise the database is down and the error
-   * propagates (entries stay dirty).
-   */
-  private async writeNamespace(
-    store: StorageStore,
-    namespace: string,
-    entries: Map<string, CacheEntry | null>,
-  ): Promise<number> {
-    const rows = [...entries]
-      .filter(([, entry]) => entry !== null)
-      .map(([key, entry]) => toRow(namespace, key, entry as CacheEntry));
-    const gone = [...entries].filter(([, entry]) => entry === null).map(([key]) => key);
-    if (gone.length > 0)
-      await retryOnce(() => store.remove(namespace, { keys: gone }, this.options.batchSize));
-    try {
-      await retryOnce(() => store.upsert(rows, this.options.batchSize));
-      this.lastError = undefined;
-      return rows.length;
-    } catch (error) {
-      let written = 0;
-      const refused: string[] = [];
-      for (const row of rows) {
-        try {
-          await store.upsert([row], 1);
-          written++;
-        } catch {
-          refused.push(row.key);
-        }
-      }
-      if (written === 0 && !(await answers(store))) throw error;
-      this.lastError = undefined;
-      for (const key of refused) entries.delete(key);
-      PersistenceManager.logger.error(
-        `the database refused ${refused.length} entries of "${namespace}" (${refused.slice(0, 5).join(', ')}): ${(error as Error).message}`,
-      );
-      return written;
-    }
-  }
-
-  private async load(namespace: RestorableNamespace): Promise<void> {
-    const store = await this.open();
-    let loaded = 0;
-    await store.forEachPage(namespace.name, this.options.pageSize, async (rows) => {
-      for (const row of rows) {
-        try {
-          await namespace.restore(row.key, fromRow(row));
-          loaded++;
-        } catch (error) {
-          PersistenceManager.logger.warn(
-            `skipped a row of "${namespace.name}", key "${row.key}": ${(error as Error).message}`,
-          );
-          namespace.fault('load', error as Error, row.key);
-        }
-      }
-    });
-    if (loaded > 0)
-      PersistenceManager.logger.log(`loaded ${loaded} entries into "${namespace.name}"`);
   }
 
   /** Clears the last error once the store answers a read. */
@@ -352,16 +259,11 @@ export class PersistenceManager {
   private async cleanup(): Promise<void> {
     if (!this.store) return;
     const store = await this.store;
+    const { batchSize } = this.options;
     // Bounded batches, so a large backlog never holds one long transaction.
-    for (let round = 0; round < 100; round++) {
-      if ((await store.deleteExpired(this.options.batchSize)) < this.options.batchSize) return;
+    for (let round = 0; round < CACHE_DEFAULTS.cleanupRounds; round++) {
+      if ((await store.deleteExpired(batchSize)) < batchSize) return;
     }
-  }
-
-  private enqueue<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.catch(() => undefined).then(work);
-    this.queue = next;
-    return next;
   }
 
   private open(): Promise<StorageStore> {
@@ -376,39 +278,13 @@ export class PersistenceManager {
     return this.store;
   }
 
-  private dirtyCount(namespace: string): number {
-    return (this.periodic.get(namespace)?.size ?? 0) + (this.onShutdown.get(namespace)?.size ?? 0);
-  }
-
-  /** Drops the dirty entries a removal covers. */
-  private forgetCovered(namespace: string, removal: Removal): void {
-    if ('keys' in removal) this.forget(namespace, removal.keys);
-    else this.forgetAll(namespace, removal);
-  }
-
-  private forget(namespace: string, keys: readonly string[]): void {
-    for (const level of [this.periodic, this.onShutdown]) {
-      const entries = level.get(namespace);
-      if (entries) for (const key of keys) entries.delete(key);
-    }
-  }
-
-  /** Drops dirty entries a tag, glob or clear removal covers. */
-  private forgetAll(namespace: string, removal: Removal): void {
-    for (const level of [this.periodic, this.onShutdown]) {
-      const entries = level.get(namespace);
-      if (!entries) continue;
-      for (const [key, entry] of entries) if (covers(removal, key, entry)) entries.delete(key);
-    }
-  }
-
   private failed(
     error: unknown,
     report: Report | undefined,
     operation: string,
     key?: string,
   ): void {
-    const cause = error instanceof Error ? error : new Error(String(error));
+    const cause = asError(error);
     this.lastError = cause.message;
     PersistenceManager.logger.error(
       `${operation} failed; entries stay dirty for the next flush: ${cause.message}`,
@@ -419,25 +295,4 @@ export class PersistenceManager {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-function mark(level: Dirty, namespace: string, key: string, entry: CacheEntry | null): void {
-  let entries = level.get(namespace);
-  if (!entries) level.set(namespace, (entries = new Map<string, CacheEntry | null>()));
-  entries.set(key, entry);
-}
-
-function answers(store: StorageStore): Promise<boolean> {
-  return store.probe().then(
-    () => true,
-    () => false,
-  );
-}
-
-async function retryOnce<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch {
-    return call();
-  }
 }
