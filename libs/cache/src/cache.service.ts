@@ -9,6 +9,8 @@ import {
 import { PersistenceLevel } from './options/persistence-level';
 import { PersistenceManager } from './persistence/persistence-manager';
 import { CacheMetrics } from './metrics/cache-metrics';
+import { createPostgresBus, postgresSourceOf } from './bus/create-bus';
+import type { BusHealth, InvalidationBus } from './bus/invalidation-bus';
 import { NamespaceChannel } from './bus/namespace-channel';
 import { RESOLVED_CACHE_OPTIONS } from './cache.module-definition';
 import { NamespaceCheck } from './decorators/namespace-check';
@@ -43,6 +45,8 @@ export interface CacheInfo {
   readonly backends: {
     readonly memory?: { readonly healthy: boolean };
     readonly redis?: RedisHealth;
+    /** The invalidation bus, over Redis or PostgreSQL. */
+    readonly bus?: BusHealth;
     readonly persistence: {
       readonly healthy: boolean;
       readonly dirty: number;
@@ -62,6 +66,7 @@ export interface CacheHealth {
     readonly ping:
       { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly error: string };
   };
+  readonly bus?: BusHealth;
   readonly persistence: {
     readonly healthy: boolean;
     readonly dirty: number;
@@ -81,6 +86,8 @@ export class CacheService
 {
   private readonly registry = new Map<string, Registration>();
   private readonly redis: RedisBackend | undefined;
+  /** The bus over PostgreSQL LISTEN/NOTIFY, when there is no Redis to carry it. */
+  private readonly tableBus: InvalidationBus | undefined;
   private readonly persistence: PersistenceManager;
   /** The PostgreSQL tier's circuit, shared by every namespace kept in the table. */
   private readonly tableBreaker: CircuitBreaker;
@@ -91,6 +98,9 @@ export class CacheService
     @Optional() private readonly namespaceCheck?: NamespaceCheck,
   ) {
     this.redis = options.redis && new RedisBackend(options.redis, options.prefix, options.bus);
+    const busSource =
+      options.bus && !options.redis && postgresSourceOf(options.persistence.dataSource);
+    this.tableBus = busSource ? createPostgresBus(busSource, options.prefix) : undefined;
     this.persistence = new PersistenceManager(options.persistence, options.prefix);
     this.tableBreaker = tableBreaker();
     this.metrics = options.metrics
@@ -148,6 +158,7 @@ export class CacheService
       backends: {
         ...(this.options.memory && { memory: { healthy: true } }),
         ...(this.redis && { redis: this.redis.health() }),
+        ...(this.bus && { bus: this.bus.health() }),
         persistence: this.persistence.health(),
       },
     };
@@ -161,10 +172,12 @@ export class CacheService
     const redis = this.redis && { ...this.redis.health(), ping: await this.redis.ping(timeout) };
     const persistence = this.persistence.health();
     const redisDown = redis !== undefined && (!redis.ping.ok || redis.bus?.connected === false);
+    const bus = this.bus?.health();
     return {
-      status: redisDown || !persistence.healthy ? 'down' : 'up',
+      status: redisDown || bus?.connected === false || !persistence.healthy ? 'down' : 'up',
       ...(this.options.memory && { memory: { healthy: true } }),
       ...(redis && { redis }),
+      ...(bus && { bus }),
       persistence,
     };
   }
@@ -194,6 +207,8 @@ export class CacheService
     // Before any connection opens: a start that fails on an undeclared namespace leaves none.
     this.namespaceCheck?.verify(this);
     await this.redis?.start(REDIS_START_WAIT);
+    // Resolves once it listens or its first attempt failed; it keeps trying on its own.
+    await this.tableBus?.start();
     const caches = [...this.registry.values()].map(({ cache }) => cache);
     // Namespaces kept in the table itself need no warm start; the others restore into their stack.
     const loadable = caches
@@ -225,7 +240,13 @@ export class CacheService
     this.registry.clear();
     this.tableBreaker.close();
     this.metrics?.close();
+    await this.tableBus?.close();
     await this.redis?.close();
+  }
+
+  /** The invalidation bus, whichever server carries it. */
+  private get bus(): InvalidationBus | undefined {
+    return this.redis?.bus ?? this.tableBus;
   }
 
   private createNamespace(settings: NamespaceSettings): NamespaceCache<unknown> {
@@ -248,7 +269,9 @@ export class CacheService
         new RedisTier(redis.client, this.options.prefix, settings.name, (key, error) =>
           internalsOf(cache).fault('decode', error, key),
         );
-    const channel = near && redis?.bus && new NamespaceChannel(redis.bus, settings.name, near);
+    // Memory is kept coherent over a shared tier: Redis, or the table (over either bus).
+    const bus = inTable ? this.bus : redis?.bus;
+    const channel = near && bus && new NamespaceChannel(bus, settings.name, near);
     const cache: NamespaceCache<unknown> = new NamespaceCache(settings, {
       near,
       far,

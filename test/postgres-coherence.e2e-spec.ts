@@ -1,0 +1,148 @@
+import { Test } from '@nestjs/testing';
+import { CacheModule, CacheService, type CacheModuleOptions } from 'nest-tiered-cache';
+import type { InvalidationBus } from '../libs/cache/src/bus/invalidation-bus';
+import { RESOLVED_CACHE_OPTIONS } from '../libs/cache/src/cache.module-definition';
+import { validateModuleOptions } from '../libs/cache/src/options/validate-options';
+import type { CacheApp } from './servers/cache-app';
+import { eventually } from './servers/eventually';
+import { PostgresDatabase } from './servers/postgres-database';
+
+/**
+ * An instance on PostgreSQL alone. `bus` resolves here as the module resolves it with Redis
+ * (on unless `bus: false`), for a PostgreSQL `persistence.dataSource` without Redis.
+ */
+async function startApp(options: CacheModuleOptions): Promise<CacheApp> {
+  const moduleRef = await Test.createTestingModule({ imports: [CacheModule.forRoot(options)] })
+    .overrideProvider(RESOLVED_CACHE_OPTIONS)
+    .useFactory({
+      factory: () => ({ ...validateModuleOptions(options), bus: options.bus ?? true }),
+    })
+    .compile();
+  const app = await moduleRef.init();
+  const service = app.get(CacheService);
+  return {
+    app,
+    service,
+    ns: <V>(name: string) => service.namespace<V>(name),
+    close: () => app.close(),
+  };
+}
+
+const busOf = (app: CacheApp): InvalidationBus =>
+  (app.service as unknown as { bus: InvalidationBus }).bus;
+
+describe('two app instances on one PostgreSQL, without Redis', () => {
+  let database: PostgresDatabase;
+  let a: CacheApp;
+  let b: CacheApp;
+  let run = 0;
+
+  beforeAll(async () => {
+    database = await PostgresDatabase.create();
+  });
+  afterAll(() => database.drop());
+
+  const optionsFor = (prefix: string): CacheModuleOptions => ({
+    prefix,
+    persistence: { dataSource: { type: 'postgres', url: database.url } },
+    namespaces: [{ name: 'shared', tiers: ['memory', 'postgres'] }],
+  });
+
+  beforeEach(async () => {
+    const options = optionsFor(`pgapp${++run}`);
+    a = await startApp(options);
+    b = await startApp(options);
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('reports the bus and its transport in info() and health()', async () => {
+    expect(a.service.info().backends.bus).toEqual({
+      transport: 'postgres',
+      connected: true,
+      gaps: 0,
+    });
+    expect(await a.service.health()).toMatchObject({
+      status: 'up',
+      bus: { transport: 'postgres', connected: true },
+    });
+  });
+
+  it("sees the other instance's writes, even over a value it holds in memory", async () => {
+    await a.ns('shared').set('k', { v: 1 });
+    await eventually(async () => {
+      expect(await b.ns('shared').get('k')).toEqual({ v: 1 });
+      expect(b.ns('shared').stats().entries).toBe(1);
+    });
+    await a.ns('shared').set('k', { v: 2 });
+    await eventually(async () => expect(await b.ns('shared').get('k')).toEqual({ v: 2 }));
+  });
+
+  it.each([
+    ['delete', (app: CacheApp) => app.ns('shared').delete('k')],
+    ['update', (app: CacheApp) => app.ns('shared').update('k', { changed: true })],
+    ['invalidateTags', (app: CacheApp) => app.ns('shared').invalidateTags(['t'])],
+    ['invalidatePattern', (app: CacheApp) => app.ns('shared').invalidatePattern('k*')],
+    ['clear', (app: CacheApp) => app.ns('shared').clear()],
+    ['expire', (app: CacheApp) => app.ns('shared').expire('k', '2h')],
+  ])('drops what the other instance holds in memory on %s', async (operation, act) => {
+    await a.ns('shared').set('k', { original: true }, { tags: ['t'] });
+    // A read that races A's own bus message is not kept in memory; read until one is.
+    await eventually(async () => {
+      expect(await b.ns('shared').get('k')).toEqual({ original: true });
+      expect(b.ns('shared').stats().entries).toBe(1);
+    });
+    await act(a);
+    await eventually(() => expect(b.ns('shared').stats().entries).toBe(0));
+    const expected = {
+      delete: undefined,
+      update: { original: true, changed: true },
+      invalidateTags: undefined,
+      invalidatePattern: undefined,
+      clear: undefined,
+      expire: { original: true },
+    }[operation];
+    expect(await b.ns('shared').get('k')).toEqual(expected);
+  });
+
+  it('keeps a counter coherent: the other instance never serves an old count', async () => {
+    expect(await a.ns('shared').increment('hits')).toBe(1);
+    await eventually(async () => {
+      expect(await b.ns('shared').get('hits')).toBe(1);
+      expect(b.ns('shared').stats().entries).toBe(1);
+    });
+    expect(await a.ns('shared').increment('hits', 2)).toBe(3);
+    await eventually(() => expect(b.ns('shared').stats().entries).toBe(0));
+    expect(await b.ns('shared').get('hits')).toBe(3);
+  });
+
+  it('converges after a lost message: the receiver notices the gap and drops its memory', async () => {
+    await a.ns('shared').set('k', 'v1');
+    await eventually(async () => {
+      expect(await b.ns('shared').get('k')).toBe('v1');
+      expect(b.ns('shared').stats().entries).toBe(1);
+    });
+    busOf(a).transport.dropOutgoing(1);
+    await a.ns('shared').set('k', 'v2'); // its message is lost
+    await a.ns('shared').set('other', 1);
+    await eventually(() => expect(b.service.info().backends.bus?.gaps).toBe(1));
+    expect(await b.ns('shared').get('k')).toBe('v2');
+    expect(b.service.info().backends.bus?.lastGapAt).toEqual(expect.any(String));
+  });
+});
+
+describe('bus: false on PostgreSQL', () => {
+  it('starts no bus', async () => {
+    const database = await PostgresDatabase.create();
+    const app = await startApp({
+      bus: false,
+      persistence: { dataSource: { type: 'postgres', url: database.url } },
+      namespaces: [{ name: 'shared', tiers: ['memory', 'postgres'] }],
+    });
+    expect(app.service.info().backends.bus).toBeUndefined();
+    await app.close();
+    await database.drop();
+  });
+});
