@@ -7,6 +7,7 @@ import { answers, writeNamespace } from './batch-writer';
 import { DirtyEntries, type DirtyLevel } from './dirty-entries';
 import { covers, type Removal } from './removal';
 import { StorageStore } from './storage-store';
+import { loadStoragePeers } from '../optional-peer';
 import { toRow } from './stored-entry';
 import { loadNamespace, type RestorableNamespace } from './warm-loader';
 import { WriteQueue } from './write-queue';
@@ -53,6 +54,8 @@ export class PersistenceManager {
 
   /** Opens the store, loads persisted namespaces, and starts the flush and cleanup timers. */
   async start(namespaces: readonly RestorableNamespace[], eager: boolean): Promise<void> {
+    // A missing package is a setup error, not an outage: it fails the start, naming the package.
+    if (eager) loadStoragePeers(this.options.dataSource);
     try {
       if (eager) await this.open();
       if (this.options.loadOnStartup && this.store) {

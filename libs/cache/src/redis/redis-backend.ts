@@ -45,7 +45,7 @@ export class RedisBackend {
   constructor(options: ResolvedRedisOptions, prefix: string, withBus: boolean) {
     const { connection } = options;
     // Fails here, at start, with the package to install when ioredis is missing.
-    const { ReplyError } = ioredis();
+    const io = ioredis();
     this.owned = !isRedisClient(connection);
     this.client = defineScripts(isRedisClient(connection) ? connection : createClient(options));
     this.breaker = new CircuitBreaker({
@@ -55,7 +55,7 @@ export class RedisBackend {
       resetAfter: options.retryAfter,
       maxResetAfter: parseDuration(CACHE_DEFAULTS.circuitMaxRetryAfter, 'circuitMaxRetryAfter'),
       onStateChange: (state) => RedisBackend.logger.warn(`circuit ${state}`),
-      isFault: (error) => !(error instanceof ReplyError),
+      isFault: (error) => !(error instanceof io.ReplyError),
     });
     const stopLogging = logConnectionState(this.client, RedisBackend.logger, 'Redis');
     // A reconnected client is worth a call at once, rather than at the end of the pause.
@@ -165,8 +165,12 @@ function createClient(options: ResolvedRedisOptions): RedisClient {
 function addressOf(client: RedisClient): string {
   if (client.isCluster) {
     // ioredis keeps the seed nodes private; they are what the application configured.
-    const seeds = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
-    return `cluster ${seeds.map((node) => (typeof node === 'object' ? hostPort(node as RedisOptions) : String(node))).join(', ')}`;
+    const seeds = (client as unknown as { startupNodes?: Array<string | number | RedisOptions> })
+      .startupNodes;
+    const named = (seeds ?? []).map((node) =>
+      typeof node === 'object' ? hostPort(node) : String(node),
+    );
+    return `cluster ${named.join(', ')}`;
   }
   const { options } = client as Redis;
   if (options.sentinels) return `sentinel group "${options.name ?? 'mymaster'}"`;

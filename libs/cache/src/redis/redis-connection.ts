@@ -72,9 +72,7 @@ export function isRedisClient(value: unknown): value is RedisClient {
 
 /** Every master that may hold keys (one node for a standalone or Sentinel client). */
 export function mastersOf(client: RedisClient): Redis[] {
-  return client instanceof ioredis().Cluster
-    ? (client as Cluster).nodes('master')
-    : [client as Redis];
+  return client instanceof ioredis().Cluster ? client.nodes('master') : [client];
 }
 
 /**
