@@ -140,7 +140,7 @@ export abstract class StackCore implements RestorableNamespace {
 
   /**
    * Puts an entry where it belongs: the shared tier first when there is one, then memory. Memory
-   * alone is written at once (no promise: `set` is a hot path).
+   * alone is written at once.
    */
   protected place(key: string, entry: CacheEntry): Promise<void> | undefined {
     if (this.far) return this.placeFar(key, entry);

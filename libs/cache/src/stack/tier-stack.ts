@@ -73,8 +73,9 @@ export class TierStack extends StackCore {
   async set(key: string, entry: CacheEntry): Promise<void> {
     const metrics = this.metrics;
     const started = metrics ? performance.now() : 0;
-    const placed = this.place(key, entry);
-    if (placed) await placed;
+    // Awaited even when memory took it at once: persistence hears of writes and removals in the
+    // order memory applied them, which it relies on when memory is the only tier.
+    await this.place(key, entry);
     metrics?.observe(this.kind, 'set', (performance.now() - started) / 1000);
     this.listener.written(key);
     await this.persist(key, entry);
@@ -82,8 +83,9 @@ export class TierStack extends StackCore {
 
   /** Stores an entry: the shared tier, memory and the bus, then persistence. */
   async write(key: string, entry: CacheEntry): Promise<void> {
-    const placed = this.place(key, entry);
-    if (placed) await placed;
+    // Awaited even when memory took it at once: persistence hears of writes and removals in the
+    // order memory applied them, which it relies on when memory is the only tier.
+    await this.place(key, entry);
     this.listener.written(key);
     await this.persist(key, entry);
   }
