@@ -9,6 +9,8 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       'coverage/**',
+      // Standalone apps, each compiled by its own TypeScript (test/consumers.e2e-spec.ts).
+      'consumers/**',
       'jest.config.js',
       'eslint.config.mjs',
       '**/*.tmp.ts',
