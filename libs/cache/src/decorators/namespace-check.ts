@@ -1,8 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import type { CacheService } from '../cache.service';
 import { UnknownNamespaceError } from '../errors';
 import { isFallback, namespaceRequests, type NamespaceRequest } from './namespace-requests';
+
+/** What the check needs to know of the registry (kept narrow so this file imports no service). */
+export interface DeclaredNamespaces {
+  names(): string[];
+  readonly defaultNamespace: string;
+}
 
 /**
  * A decorator asks for a namespace the application does not declare (`@InjectCache`,
@@ -30,7 +35,7 @@ export class NamespaceCheck {
   constructor(private readonly discovery: DiscoveryService) {}
 
   /** Throws `UndeclaredNamespaceError` for the first request `cache` cannot serve. */
-  verify(cache: CacheService): void {
+  verify(cache: DeclaredNamespaces): void {
     const declared = cache.names();
     const known = new Set([...declared, cache.defaultNamespace]);
     for (const { metatype, instance } of [
