@@ -1,23 +1,19 @@
 import { Test } from '@nestjs/testing';
 import { CacheModule, CacheService, type CacheModuleOptions } from 'nest-tiered-cache';
 import type { InvalidationBus } from '../libs/cache/src/bus/invalidation-bus';
-import { RESOLVED_CACHE_OPTIONS } from '../libs/cache/src/cache.module-definition';
-import { validateModuleOptions } from '../libs/cache/src/options/validate-options';
 import type { CacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';
 
 /**
- * An instance on PostgreSQL alone. `bus` resolves here as the module resolves it with Redis
- * (on unless `bus: false`), for a PostgreSQL `persistence.dataSource` without Redis.
+ * An instance on PostgreSQL alone, built from `options` as an application builds it: the bus is
+ * on by default for a PostgreSQL `persistence.dataSource` without Redis (the options here never
+ * pass `bus`, except to turn it off).
  */
 async function startApp(options: CacheModuleOptions): Promise<CacheApp> {
-  const moduleRef = await Test.createTestingModule({ imports: [CacheModule.forRoot(options)] })
-    .overrideProvider(RESOLVED_CACHE_OPTIONS)
-    .useFactory({
-      factory: () => ({ ...validateModuleOptions(options), bus: options.bus ?? true }),
-    })
-    .compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: [CacheModule.forRoot(options)],
+  }).compile();
   const app = await moduleRef.init();
   const service = app.get(CacheService);
   return {

@@ -9,7 +9,7 @@ export const CACHE_DEFAULTS = {
   defaultTtl: '1h',
   prefix: 'cache',
   defaultNamespace: 'http',
-  /** With Redis configured. */
+  /** With Redis or a PostgreSQL persistence.dataSource configured. */
   bus: true,
   strict: false,
   /** 16 MiB. */

@@ -132,8 +132,10 @@ export interface CacheModuleOptions {
    */
   persistence?: PersistenceOptions;
   /**
-   * Keep the memory tiers of several instances coherent over Redis pub/sub.
-   * @default true when `redis` is set
+   * Keep the memory tiers of several instances coherent: over Redis pub/sub when `redis` is
+   * set, otherwise over PostgreSQL LISTEN/NOTIFY when `persistence.dataSource` is PostgreSQL.
+   * With neither there is nothing to carry it and it stays off.
+   * @default true when `redis` is set or `persistence.dataSource` is PostgreSQL
    */
   bus?: boolean;
   /**

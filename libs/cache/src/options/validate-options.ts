@@ -1,3 +1,4 @@
+import { postgresSourceOf } from '../bus/create-bus';
 import { InvalidOptionError } from '../errors';
 import { CACHE_DEFAULTS } from './cache-options.defaults';
 import { parseTtl } from './duration';
@@ -56,14 +57,17 @@ export function validateModuleOptions(raw: unknown): ResolvedCacheOptions {
       'configure redis, or keep the memory tier',
     );
   }
+  const persistence = validatePersistence(options.persistence);
+  // A bus needs a server to carry it: Redis, or else a PostgreSQL persistence.dataSource.
+  const busCarrier = redis !== undefined || postgresSourceOf(persistence.dataSource) !== undefined;
   return {
     defaultTtl: parseTtl(options.defaultTtl ?? CACHE_DEFAULTS.defaultTtl, 'defaultTtl'),
     prefix,
     memory: validateMemory(options.memory),
     redis,
-    bus: redis !== undefined && expectBoolean(options.bus ?? CACHE_DEFAULTS.bus, 'bus'),
+    bus: busCarrier && expectBoolean(options.bus ?? CACHE_DEFAULTS.bus, 'bus'),
     strict: expectBoolean(options.strict ?? CACHE_DEFAULTS.strict, 'strict'),
-    persistence: validatePersistence(options.persistence),
+    persistence,
     maxValueBytes:
       options.maxValueBytes === undefined
         ? CACHE_DEFAULTS.maxValueBytes
