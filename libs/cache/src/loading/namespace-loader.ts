@@ -10,6 +10,7 @@ import {
 import type { GetOrSetOptions } from '../options/cache-options.interface';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { Removal } from '../persistence/persistence-manager';
+import type { FarBudget } from '../stack/far-budget';
 import type { TierStack } from '../stack/tier-stack';
 import { isStale, type CacheEntry } from '../tiers/cache-entry';
 import { assertKey, compileGlob } from '../values';
@@ -152,7 +153,9 @@ export class NamespaceLoader<V> {
     options: ParsedGetOrSetOptions,
     isCurrent: () => boolean,
   ): Promise<V> {
-    const found = await this.stack.read(key);
+    // One budget for every shared-tier call of this load: read, lock, polls, write, unlock.
+    const budget = this.stack.budget();
+    const found = await this.stack.read(key, budget);
     if (found !== undefined && !isStale(found, Date.now()))
       return this.signals.hit(key, found) as V;
     this.signals.miss(key);
@@ -160,8 +163,8 @@ export class NamespaceLoader<V> {
     if (stale !== undefined) this.staleOf.set(key, stale);
     try {
       return await (options.lock && this.stack.locks
-        ? this.loadLocked(key, loader, options, isCurrent)
-        : this.load(key, loader, options, isCurrent));
+        ? this.loadLocked(key, loader, options, isCurrent, budget)
+        : this.load(key, loader, options, isCurrent, budget));
     } catch (error) {
       if (stale === undefined || isUserError(error)) throw error;
       this.signals.counters.staleServes++;
@@ -177,6 +180,7 @@ export class NamespaceLoader<V> {
     loader: CacheLoader<V>,
     options: ParsedGetOrSetOptions,
     isCurrent: () => boolean,
+    budget?: FarBudget,
   ): Promise<V> {
     const { counters, metrics } = this.signals;
     counters.loaderCalls++;
@@ -203,7 +207,7 @@ export class NamespaceLoader<V> {
       }
     }
     if (loaded === undefined || options.unless?.(loaded as never)) return loaded;
-    return this.store(key, loaded, options, isCurrent);
+    return this.store(key, loaded, options, isCurrent, budget);
   }
 
   /** Stores a loaded value unless the load was superseded; returns the frozen copy. */
@@ -212,9 +216,10 @@ export class NamespaceLoader<V> {
     loaded: V,
     options: ParsedGetOrSetOptions,
     isCurrent: () => boolean,
+    budget?: FarBudget,
   ): Promise<V> {
     const entry = createEntry(this.settings, loaded, options);
-    if (isCurrent()) await this.stack.write(key, entry);
+    if (isCurrent()) await this.stack.write(key, entry, budget);
     return entry.value as V;
   }
 
@@ -240,10 +245,11 @@ export class NamespaceLoader<V> {
     loader: CacheLoader<V>,
     options: ParsedGetOrSetOptions,
     isCurrent: () => boolean,
+    budget: FarBudget | undefined,
   ): Promise<V> {
     const { ttl, wait } = options.lock as { ttl: number; wait: number };
-    return loadUnderLock<V>(this.stack.lockOn(key, ttl), wait, () =>
-      this.load(key, loader, options, isCurrent),
+    return loadUnderLock<V>(this.stack.lockOn(key, ttl, budget), wait, () =>
+      this.load(key, loader, options, isCurrent, budget),
     );
   }
 }

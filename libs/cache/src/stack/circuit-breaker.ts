@@ -43,6 +43,12 @@ export interface CircuitBreakerOptions {
   readonly isFault?: (error: Error) => boolean;
 }
 
+/** A call waiting for the backend, with the moment it gives up. */
+interface Pending {
+  readonly deadline: number;
+  readonly reject: (error: Error) => void;
+}
+
 /**
  * Bounds every call to a backend in time and stops calling a backend that keeps failing: after
  * `failureThreshold` consecutive failures calls fail at once for `resetAfter` ms; then one trial
@@ -53,10 +59,13 @@ export class CircuitBreaker {
   private failures = 0;
   private pause: number;
   private retryAt = 0;
-  // One sweeper for all calls in flight instead of a timer per call: calls are frequent, and
-  // setTimeout + clearTimeout per call costs more than the bookkeeping of a set.
-  private readonly inFlight = new Set<{ deadline: number; reject: (error: Error) => void }>();
-  private sweeper?: NodeJS.Timeout;
+  // One timer for all calls in flight, set for the earliest deadline, instead of a timer per
+  // call: calls are frequent, and setTimeout + clearTimeout per call costs more than a set's
+  // bookkeeping. Deadlines mostly come in order, so the timer is rarely moved.
+  private readonly inFlight = new Set<Pending>();
+  private timer?: NodeJS.Timeout;
+  private timerAt = Infinity;
+  private readonly watchers = new Set<(state: CircuitState) => void>();
 
   constructor(private readonly options: CircuitBreakerOptions) {
     this.pause = options.resetAfter;
@@ -67,12 +76,29 @@ export class CircuitBreaker {
     return this.state;
   }
 
+  /** How long one call may take, in ms. */
+  get timeout(): number {
+    return this.options.timeout;
+  }
+
   /** True when calls go through (closed, or due for a trial). */
   get available(): boolean {
     return this.state === 'closed' || (this.state === 'open' && Date.now() >= this.retryAt);
   }
 
-  async run<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `call`, failing it with `CommandTimeoutError` at `deadline` (epoch ms; by default the
+   * timeout from now). A call whose deadline has already passed fails at once without reaching
+   * the backend, and says nothing about the backend's health.
+   */
+  async run<T>(call: () => Promise<T>, deadline?: number): Promise<T> {
+    if (deadline !== undefined && deadline <= Date.now()) {
+      throw new CommandTimeoutError(
+        this.options.name,
+        this.options.timeout,
+        this.options.timeoutHint,
+      );
+    }
     if (this.state !== 'closed') {
       if (this.state === 'half-open' || Date.now() < this.retryAt) {
         throw new CircuitOpenError(this.options.name);
@@ -80,7 +106,7 @@ export class CircuitBreaker {
       this.transition('half-open');
     }
     try {
-      const result = await this.withTimeout(call);
+      const result = await this.withTimeout(call, deadline ?? Date.now() + this.options.timeout);
       this.succeeded();
       return result;
     } catch (error) {
@@ -91,6 +117,12 @@ export class CircuitBreaker {
     }
   }
 
+  /** Calls `listener` on every change of state; returns a function that stops it. */
+  watch(listener: (state: CircuitState) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
   /** Closes the circuit now, e.g. when the connection reports it is ready again. */
   reset(): void {
     this.failures = 0;
@@ -98,18 +130,20 @@ export class CircuitBreaker {
     this.transition('closed');
   }
 
-  /** Stops the sweeper; calls still in flight fail. */
+  /** Stops the timer; calls still in flight fail. */
   close(): void {
-    clearInterval(this.sweeper);
-    this.sweeper = undefined;
-    this.sweep(Infinity);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.expire(Infinity);
+    this.watchers.clear();
   }
 
-  private withTimeout<T>(call: () => Promise<T>): Promise<T> {
+  private withTimeout<T>(call: () => Promise<T>, deadline: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending = { deadline: Date.now() + this.options.timeout, reject };
+      const pending: Pending = { deadline, reject };
       this.inFlight.add(pending);
-      this.sweeper ??= this.startSweeper();
+      if (deadline < this.timerAt) this.arm(deadline);
       call().then(
         (value) => {
           this.inFlight.delete(pending);
@@ -123,30 +157,36 @@ export class CircuitBreaker {
     });
   }
 
-  /** Checks deadlines every quarter timeout, so a call fails within 1.25 timeouts. */
-  private startSweeper(): NodeJS.Timeout {
-    const timer = setInterval(
+  /** Sets the one timer for `at`: a call fails at its deadline, not a fraction of a timeout later. */
+  private arm(at: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
       () => {
-        this.sweep(Date.now());
-        if (this.inFlight.size === 0) {
-          clearInterval(timer);
-          this.sweeper = undefined;
-        }
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        const next = this.expire(Date.now());
+        if (next !== Infinity) this.arm(next);
       },
-      Math.max(5, Math.floor(this.options.timeout / 4)),
+      Math.max(0, at - Date.now()),
     );
-    timer.unref();
-    return timer;
+    this.timer.unref();
   }
 
-  private sweep(now: number): void {
+  /** Fails the calls due by `now`; returns the earliest deadline still ahead. */
+  private expire(now: number): number {
+    let next = Infinity;
     for (const pending of this.inFlight) {
-      if (pending.deadline > now) continue;
+      if (pending.deadline > now) {
+        next = Math.min(next, pending.deadline);
+        continue;
+      }
       this.inFlight.delete(pending);
       pending.reject(
         new CommandTimeoutError(this.options.name, this.options.timeout, this.options.timeoutHint),
       );
     }
+    return next;
   }
 
   private succeeded(): void {
@@ -173,5 +213,6 @@ export class CircuitBreaker {
     if (this.state === state) return;
     this.state = state;
     this.options.onStateChange?.(state);
+    for (const watcher of this.watchers) watcher(state);
   }
 }

@@ -10,6 +10,7 @@ import type {
 import { isStale, type CacheEntry } from '../tiers/cache-entry';
 import type { Awaitable, CacheTier, TierUsage } from '../tiers/cache-tier.interface';
 import type { MemoryTier } from '../tiers/memory.tier';
+import type { FarBudget } from './far-budget';
 import { FarGuard } from './far-guard';
 import { UNAVAILABLE, type NamespaceTiers, type StackListener } from './stack-types';
 
@@ -70,9 +71,9 @@ export abstract class StackCore implements RestorableNamespace {
   }
 
   /** `read` from the shared tier, filling memory with a fresh entry. */
-  protected async readShared(key: string): Promise<CacheEntry | undefined> {
+  protected async readShared(key: string, budget?: FarBudget): Promise<CacheEntry | undefined> {
     const version = this.readVersion();
-    const entry = await this.readFar('get', key);
+    const entry = await this.readFar('get', key, budget);
     if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
     return entry;
   }
@@ -96,10 +97,10 @@ export abstract class StackCore implements RestorableNamespace {
   }
 
   /** The fresh entry of `key`, from memory or the shared tier, without filling memory. */
-  async peek(key: string): Promise<CacheEntry | undefined> {
+  async peek(key: string, budget?: FarBudget): Promise<CacheEntry | undefined> {
     const near = this.freshNear(key);
     if (near !== undefined || !this.far) return near;
-    const entry = await this.readFar('peek', key);
+    const entry = await this.readFar('peek', key, budget);
     return entry === undefined || isStale(entry, Date.now()) ? undefined : entry;
   }
 
@@ -114,12 +115,17 @@ export abstract class StackCore implements RestorableNamespace {
   }
 
   /** The shared tier's entry of `key` (fresh or stale), or memory's when it cannot answer. */
-  private readFar(operation: string, key: string): Promise<CacheEntry | undefined> {
+  private readFar(
+    operation: string,
+    key: string,
+    budget: FarBudget | undefined,
+  ): Promise<CacheEntry | undefined> {
     return (this.far as FarGuard).call(
       operation,
       key,
       (far) => far.get(key),
       () => this.lastResort(key),
+      budget,
     );
   }
 
@@ -142,8 +148,8 @@ export abstract class StackCore implements RestorableNamespace {
    * Puts an entry where it belongs: the shared tier first when there is one, then memory. Memory
    * alone is written at once.
    */
-  protected place(key: string, entry: CacheEntry): Promise<void> | undefined {
-    if (this.far) return this.placeFar(key, entry);
+  protected place(key: string, entry: CacheEntry, budget?: FarBudget): Promise<void> | undefined {
+    if (this.far) return this.placeFar(key, entry, budget);
     this.storeNear(key, entry);
     return undefined;
   }
@@ -153,13 +159,18 @@ export abstract class StackCore implements RestorableNamespace {
    * Other instances are told either way (a timed-out write may still land). If an invalidation
    * arrived during the write, memory drops the key instead: that one may be newer.
    */
-  private async placeFar(key: string, entry: CacheEntry): Promise<void> {
+  private async placeFar(
+    key: string,
+    entry: CacheEntry,
+    budget: FarBudget | undefined,
+  ): Promise<void> {
     const version = this.readVersion();
     await (this.far as FarGuard).call(
       'set',
       key,
       (far) => far.set(key, entry),
       () => undefined,
+      budget,
     );
     this.channel?.keys([key]);
     if (this.readVersion() === version) this.storeNear(key, entry);
@@ -186,14 +197,21 @@ export abstract class StackCore implements RestorableNamespace {
     key: string,
     run: (tier: CacheTier) => Awaitable<T>,
     fallback: T | typeof UNAVAILABLE,
+    budget?: FarBudget,
   ): Promise<T> {
     if (!this.far) return run(this.near as MemoryTier);
     let failed = false;
     this.localVersion++;
-    const result = await this.far.call(operation, key, run, () => {
-      failed = true;
-      return undefined;
-    });
+    const result = await this.far.call(
+      operation,
+      key,
+      run,
+      () => {
+        failed = true;
+        return undefined;
+      },
+      budget,
+    );
     // Memory gets the new state by refetch on next read, everywhere; a read that raced this
     // operation does not refill it (the version moved).
     this.localVersion++;
@@ -244,9 +262,9 @@ export abstract class StackCore implements RestorableNamespace {
   }
 
   /** Persists the entry an atomic operation left (read back from the deciding tier). */
-  protected async persistCurrent(key: string): Promise<void> {
+  protected async persistCurrent(key: string, budget?: FarBudget): Promise<void> {
     if (!this.persistence) return;
-    const entry = await this.peek(key);
+    const entry = await this.peek(key, budget);
     if (entry !== undefined) await this.persist(key, entry);
   }
 

@@ -3,6 +3,8 @@ import type { LockOperations } from '../loading/locked-load';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
 import type { MemoryTier } from '../tiers/memory.tier';
+import { freshEntry } from '../tiers/entry-rules';
+import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
 import { StackCore } from './stack-core';
 import { UNAVAILABLE } from './stack-types';
@@ -20,8 +22,16 @@ export class TierStack extends StackCore {
    * Reads `key` below memory: the shared tier's entry, fresh or stale (within grace), copied into
    * memory when fresh; memory's own entry, at once, when there is no shared tier.
    */
-  read(key: string): Awaitable<CacheEntry | undefined> {
-    return this.far ? this.readShared(key) : this.readNear(key);
+  read(key: string, budget?: FarBudget): Awaitable<CacheEntry | undefined> {
+    return this.far ? this.readShared(key, budget) : this.readNear(key);
+  }
+
+  /**
+   * One budget for the shared-tier calls of one public call (see `FarBudget`); undefined without
+   * a bounded shared tier.
+   */
+  budget(): FarBudget | undefined {
+    return this.far?.budget();
   }
 
   /** `read` for many keys in one call to the shared tier; none without one. */
@@ -41,8 +51,8 @@ export class TierStack extends StackCore {
     );
   }
 
-  /** The lock calls of a locked load, each degraded on a fault. */
-  lockOn(key: string, ttl: number): LockOperations {
+  /** The lock calls of a locked load, each degraded on a fault, all within `budget`. */
+  lockOn(key: string, ttl: number, budget?: FarBudget): LockOperations {
     const far = this.far as FarGuard;
     return {
       acquire: () =>
@@ -51,6 +61,7 @@ export class TierStack extends StackCore {
           key,
           (tier) => tier.acquireLock?.(key, ttl),
           () => null,
+          budget,
         ),
       release: (token) =>
         far.call(
@@ -58,13 +69,19 @@ export class TierStack extends StackCore {
           key,
           (tier) => tier.releaseLock?.(key, token),
           () => undefined,
+          budget,
         ),
-      read: () =>
-        far.call(
-          'get',
-          key,
-          (tier) => tier.get(key),
-          () => undefined,
+      // A stale entry (within grace) is no answer: the loader runs, and grace serves it on failure.
+      read: async () =>
+        freshEntry(
+          await far.call(
+            'get',
+            key,
+            (tier) => tier.get(key),
+            () => undefined,
+            budget,
+          ),
+          Date.now(),
         ),
     };
   }
@@ -82,10 +99,10 @@ export class TierStack extends StackCore {
   }
 
   /** Stores an entry: the shared tier, memory and the bus, then persistence. */
-  async write(key: string, entry: CacheEntry): Promise<void> {
+  async write(key: string, entry: CacheEntry, budget?: FarBudget): Promise<void> {
     // Awaited even when memory took it at once: persistence hears of writes and removals in the
     // order memory applied them, which it relies on when memory is the only tier.
-    await this.place(key, entry);
+    await this.place(key, entry, budget);
     this.listener.written(key);
     await this.persist(key, entry);
   }
@@ -122,14 +139,17 @@ export class TierStack extends StackCore {
 
   /** Adds `by` on the deciding tier; a new counter takes `template`'s expiry and metadata. */
   async increment(key: string, by: number, template: EntryTemplate): Promise<number> {
+    const budget = this.budget();
     const value = await this.atomically(
       'increment',
       key,
       (tier) => tier.increment(key, by, template),
       UNAVAILABLE,
+      budget,
     );
     this.listener.written(key);
-    if (template.persistence !== PersistenceLevel.MEMORY_ONLY) await this.persistCurrent(key);
+    if (template.persistence !== PersistenceLevel.MEMORY_ONLY)
+      await this.persistCurrent(key, budget);
     return value;
   }
 
@@ -149,15 +169,17 @@ export class TierStack extends StackCore {
 
   /** Sets a new expiry on the deciding tier; false when `key` is missing. */
   async expire(key: string, expiresAt: number): Promise<boolean> {
+    const budget = this.budget();
     const changed = await this.atomically(
       'expire',
       key,
       (tier) => tier.expire(key, expiresAt),
       false,
+      budget,
     );
     if (changed) {
       this.channel?.keys([key]);
-      await this.persistCurrent(key);
+      await this.persistCurrent(key, budget);
     }
     return changed;
   }
