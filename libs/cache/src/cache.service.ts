@@ -271,7 +271,10 @@ export class CacheService
         );
     // Memory is kept coherent over a shared tier: Redis, or the table (over either bus).
     const bus = inTable ? this.bus : redis?.bus;
-    const channel = near && bus && new NamespaceChannel(bus, settings.name, near);
+    const channel =
+      near &&
+      bus &&
+      new NamespaceChannel(bus, settings.name, near, inTable ? this.tableBreaker : redis?.breaker);
     const cache: NamespaceCache<unknown> = new NamespaceCache(settings, {
       near,
       far,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
-import { addToCounter, mergeEntry } from '../tiers/entry-rules';
+import { addToCounter, freshEntry, mergeEntry, withExpiry } from '../tiers/entry-rules';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { PersistenceLevel } from '../options/persistence-level';
 import type { Removal } from './removal';
@@ -51,7 +51,13 @@ export class PostgresTier implements CacheTier {
   }
 
   async setIfAbsent(key: string, entry: CacheEntry): Promise<boolean> {
-    return (await this.store()).insertIfAbsent(toRow(this.namespace, key, entry));
+    if (await (await this.store()).insertIfAbsent(toRow(this.namespace, key, entry))) return true;
+    // A row past its TTL but within its grace period is absent too (the insert above kept it).
+    return this.locked(key, (current) =>
+      freshEntry(current, Date.now()) === undefined
+        ? { result: true, write: entry }
+        : { result: false },
+    );
   }
 
   update(
@@ -73,9 +79,13 @@ export class PostgresTier implements CacheTier {
     });
   }
 
-  async expire(key: string, expiresAt: number): Promise<boolean> {
-    const end = expiresAt === Infinity ? null : expiresAt;
-    return (await this.store()).expire(this.namespace, key, end);
+  /** A stale row (within grace) is absent; a grace period keeps its length after the new expiry. */
+  expire(key: string, expiresAt: number): Promise<boolean> {
+    return this.locked(key, (row) => {
+      const current = freshEntry(row, Date.now());
+      if (current === undefined) return { result: false };
+      return { result: true, write: withExpiry(current, expiresAt) };
+    });
   }
 
   delete(keys: readonly string[]): Promise<string[]> {

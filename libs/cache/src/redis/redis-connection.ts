@@ -28,6 +28,7 @@ export interface ScriptCommands {
     text: string,
     ttl: number,
     refs: string,
+    now: number,
   ): Promise<number>;
   cacheCompareAndSet(vkey: string, expected: string, replacement: string): Promise<number>;
   cacheIncrement(
@@ -38,13 +39,14 @@ export interface ScriptCommands {
     head: string,
     ttl: number,
     refs: string,
+    now: number,
   ): Promise<string>;
   cacheExpire(
     vkey: string,
     base: string,
     key: string,
     expires: string,
-    ttl: number,
+    now: number,
   ): Promise<number>;
   cacheDelete(anyKey: string, base: string, ...keys: string[]): Promise<string[]>;
   cacheDeleteByTags(anyKey: string, base: string, ...tags: string[]): Promise<string[]>;

@@ -70,6 +70,18 @@ local function store(base, key, vkey, entry, ttl, refs)
   link_refs(base, key, refs, ttl)
 end
 
+-- The TTL end and grace end of an expiry line ("", "<expiresAt>" or "<expiresAt>,<graceUntil>").
+local function expiry_of(line)
+  local at, grace = string.match(line, '^([^,]*),?(.*)$')
+  return tonumber(at), tonumber(grace)
+end
+
+-- Past its TTL (maybe within grace): absent for everything but getOrSet's grace fallback.
+local function stale(line, now)
+  local at = expiry_of(line)
+  return at ~= nil and at <= now
+end
+
 local function format_number(n)
   if n == math.floor(n) and math.abs(n) < 9007199254740992 then return string.format('%d', n) end
   return string.format('%.17g', n)
@@ -90,9 +102,13 @@ store(ARGV[1], ARGV[2], KEYS[1], ARGV[3], tonumber(ARGV[4]), cjson.decode(ARGV[5
 return 1
 `);
 
-/** As SET, only when the key holds nothing; 1 when stored. */
+/** As SET, only when the key holds no fresh entry (ARGV[6] now); 1 when stored. */
 export const SET_IF_ABSENT_SCRIPT = script(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local current = redis.call('GET', KEYS[1])
+if current then
+  local expires = split(current)
+  if expires == nil or not stale(expires, tonumber(ARGV[6])) then return 0 end
+end
 store(ARGV[1], ARGV[2], KEYS[1], ARGV[3], tonumber(ARGV[4]), cjson.decode(ARGV[5]))
 return 1
 `);
@@ -107,12 +123,16 @@ return 1
 `);
 
 /**
- * ARGV base, key, by, head of a new entry ("<expiresAt>\\n<meta>\\n"), ttl, refs JSON.
- * Returns the new number as text.
+ * ARGV base, key, by, head of a new entry ("<expiresAt>\\n<meta>\\n"), ttl, refs JSON, now.
+ * Returns the new number as text. A stale entry (past its TTL) counts from 0 again.
  */
 export const INCREMENT_SCRIPT = script(`
 local by = tonumber(ARGV[3])
 local current = redis.call('GET', KEYS[1])
+if current then
+  local expires = split(current)
+  if expires ~= nil and stale(expires, tonumber(ARGV[7])) then current = nil end
+end
 if not current then
   local text = format_number(by)
   store(ARGV[1], ARGV[2], KEYS[1], ARGV[4] .. text, tonumber(ARGV[5]), cjson.decode(ARGV[6]))
@@ -131,7 +151,10 @@ redis.call('SET', KEYS[1], expires .. '\\n' .. meta .. '\\n' .. text, 'KEEPTTL')
 return text
 `);
 
-/** ARGV base, key, new expiresAt line, ttl (-1 = none). 1 when the key exists. */
+/**
+ * ARGV base, key, new expiresAt ('' = never), now. 1 when the key holds a fresh entry. A grace
+ * period keeps its length after the new expiry.
+ */
 export const EXPIRE_SCRIPT = script(`
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
@@ -140,8 +163,17 @@ if expires == nil then
   redis.call('UNLINK', KEYS[1])
   return 0
 end
-local ttl = tonumber(ARGV[4])
-local entry = ARGV[3] .. '\\n' .. meta .. '\\n' .. value
+local now = tonumber(ARGV[4])
+if stale(expires, now) then return 0 end
+local line, ends = ARGV[3], tonumber(ARGV[3])
+local at, grace = expiry_of(expires)
+if ends ~= nil and grace ~= nil then
+  ends = ends + (grace - at)
+  line = line .. ',' .. format_number(ends)
+end
+local ttl = -1
+if ends ~= nil then ttl = math.max(1, math.ceil(ends - now)) end
+local entry = line .. '\\n' .. meta .. '\\n' .. value
 if ttl < 0 then redis.call('SET', KEYS[1], entry) else redis.call('SET', KEYS[1], entry, 'PX', ttl) end
 link_refs(ARGV[1], ARGV[2], refs_of(meta), ttl)
 return 1

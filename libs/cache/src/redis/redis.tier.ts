@@ -8,7 +8,7 @@ import { compileGlob } from '../values/glob';
 import { encodeValue } from '../values/value-codec';
 import { CircuitOpenError } from '../stack/circuit-breaker';
 import { mastersOf, type ScriptedClient } from './redis-connection';
-import { decodeEntry, encodeEntry, encodeHead, indexRef, ttlOf } from './redis-entry';
+import { decodeEntry, encodeEntry, encodeHead, indexRef } from './redis-entry';
 import { escapeRedisGlob, toRedisGlob } from './redis-glob';
 
 /** Told about an entry that could not be decoded (it is deleted and read as a miss). */
@@ -64,7 +64,7 @@ export class RedisTier implements CacheTier {
   async setIfAbsent(key: string, entry: CacheEntry): Promise<boolean> {
     const { text, ttl, refs } = encodeEntry(entry, Date.now());
     const stored = await this.call(() =>
-      this.client.cacheSetIfAbsent(this.valueKey(key), this.base, key, text, ttl, refs),
+      this.client.cacheSetIfAbsent(this.valueKey(key), this.base, key, text, ttl, refs, Date.now()),
     );
     return stored === 1;
   }
@@ -82,6 +82,7 @@ export class RedisTier implements CacheTier {
       const current = this.decode(key, text);
       if (current === undefined) return undefined;
       const merged = mergeEntry(key, current, patch, maxBytes);
+      if (merged === undefined) return undefined;
       const head = text.slice(0, text.indexOf('\n', text.indexOf('\n') + 1) + 1);
       const replacement = head + encodeValue(merged.value);
       const result = await this.call(() => this.client.cacheCompareAndSet(vkey, text, replacement));
@@ -99,7 +100,16 @@ export class RedisTier implements CacheTier {
     const { head, ttl, refs } = encodeHead(template, Date.now());
     try {
       const text = await this.call(() =>
-        this.client.cacheIncrement(this.valueKey(key), this.base, key, by, head, ttl, refs),
+        this.client.cacheIncrement(
+          this.valueKey(key),
+          this.base,
+          key,
+          by,
+          head,
+          ttl,
+          refs,
+          Date.now(),
+        ),
       );
       return Number(text);
     } catch (error) {
@@ -113,9 +123,8 @@ export class RedisTier implements CacheTier {
 
   async expire(key: string, expiresAt: number): Promise<boolean> {
     const line = expiresAt === Infinity ? '' : String(expiresAt);
-    const ttl = ttlOf(expiresAt, Date.now());
     const changed = await this.call(() =>
-      this.client.cacheExpire(this.valueKey(key), this.base, key, line, ttl),
+      this.client.cacheExpire(this.valueKey(key), this.base, key, line, Date.now()),
     );
     return changed === 1;
   }

@@ -4,7 +4,7 @@ import { PersistenceLevel } from '../options/persistence-level';
 import { compileGlob } from '../values/glob';
 import { isExpired, type CacheEntry, type EntryTemplate } from './cache-entry';
 import type { CacheTier, RemovalListener, TierUsage } from './cache-tier.interface';
-import { addToCounter, mergeEntry } from './entry-rules';
+import { addToCounter, freshEntry, mergeEntry, withExpiry } from './entry-rules';
 import { KeySets } from './key-sets';
 
 /** Bounds and hooks of one namespace's memory tier. */
@@ -91,7 +91,7 @@ export class MemoryTier implements CacheTier {
   }
 
   setIfAbsent(key: string, entry: CacheEntry): boolean {
-    if (this.get(key) !== undefined) return false;
+    if (freshEntry(this.get(key), Date.now()) !== undefined) return false;
     this.set(key, entry);
     return true;
   }
@@ -101,9 +101,8 @@ export class MemoryTier implements CacheTier {
     patch: Readonly<Record<string, unknown>>,
     maxBytes?: number,
   ): CacheEntry | undefined {
-    const current = this.get(key);
-    if (current === undefined) return undefined;
-    const entry = mergeEntry(key, current, patch, maxBytes);
+    const entry = mergeEntry(key, this.get(key), patch, maxBytes);
+    if (entry === undefined) return undefined;
     this.set(key, entry);
     return entry;
   }
@@ -115,9 +114,9 @@ export class MemoryTier implements CacheTier {
   }
 
   expire(key: string, expiresAt: number): boolean {
-    const current = this.get(key);
+    const current = freshEntry(this.get(key), Date.now());
     if (current === undefined) return false;
-    this.set(key, { ...current, expiresAt, graceUntil: undefined });
+    this.set(key, withExpiry(current, expiresAt));
     return true;
   }
 

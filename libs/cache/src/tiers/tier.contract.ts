@@ -98,6 +98,43 @@ export function describeTierContract(
       expect(entry?.graceUntil).toBeGreaterThan(Date.now());
     });
 
+    it('counts an entry past its TTL (within grace) as absent for every operation but get', async () => {
+      const stale = { expiresAt: Date.now() + 100, graceUntil: Date.now() + 60_000 };
+      const template = {
+        expiresAt: Date.now() + 60_000,
+        persistence: PersistenceLevel.MEMORY_ONLY,
+      };
+      await tier.set('counter', entryOf(10, stale));
+      await tier.set('nx', entryOf('old', stale));
+      await tier.set('object', entryOf({ a: 1 }, stale));
+      await tier.set('ttl', entryOf('old', stale));
+      await setup.advance(150);
+      // get still returns it: getOrSet serves it when its loader fails.
+      expect((await tier.get('ttl'))?.value).toBe('old');
+      expect(await tier.increment('counter', 1, template)).toBe(1);
+      expect((await tier.get('counter'))?.expiresAt).toBe(template.expiresAt);
+      expect(await tier.setIfAbsent('nx', entryOf('new'))).toBe(true);
+      expect((await tier.get('nx'))?.value).toBe('new');
+      expect(await tier.update('object', { b: 2 })).toBeUndefined();
+      expect(await tier.expire('ttl', Date.now() + 60_000)).toBe(false);
+      expect((await tier.get('ttl'))?.expiresAt).toBe(stale.expiresAt);
+    });
+
+    it('keeps the length of a grace period when the expiry changes', async () => {
+      await tier.set(
+        'g',
+        entryOf(1, { expiresAt: Date.now() + 1000, graceUntil: Date.now() + 6000 }),
+      );
+      const expiresAt = Date.now() + 30_000;
+      expect(await tier.expire('g', expiresAt)).toBe(true);
+      const entry = await tier.get('g');
+      expect(entry?.expiresAt).toBe(expiresAt);
+      expect(entry?.graceUntil).toBe(expiresAt + 5000);
+      expect(await tier.expire('g', Infinity)).toBe(true);
+      expect(await tier.get('g')).toMatchObject({ expiresAt: Infinity });
+      expect((await tier.get('g'))?.graceUntil).toBeUndefined();
+    });
+
     it('sets only when absent', async () => {
       expect(await tier.setIfAbsent('k', entryOf(1))).toBe(true);
       expect(await tier.setIfAbsent('k', entryOf(2))).toBe(false);
