@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two instances of the demo, on ports 3001 and 3002, over one PostgreSQL and (unless --no-redis)
 # one Redis, so that what one writes the other sees (the invalidation bus) and the rate limit is
-# shared. With --no-redis they share PostgreSQL alone: the durable store and the data, not memory.
+# shared. With --no-redis they share PostgreSQL alone: the namespaces live in memory in front of
+# the cache table, and the bus over LISTEN/NOTIFY keeps the two memories coherent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--no-redis" ]; then

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { CacheModule } from 'nest-tiered-cache';
+import { CacheModule, type NamespaceOptions } from 'nest-tiered-cache';
 import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
 import { BodyObjectPipe } from './body-object.pipe';
@@ -16,9 +16,15 @@ import { HomeController } from './home.controller';
 import { JobsModule } from './jobs/jobs.module';
 import { MeModule } from './me/me.module';
 import { MessagesModule } from './messages/messages.module';
-import { RATELIMIT_NAME } from './namespaces';
+import { RATELIMIT_NAME, SHARED_TIERS } from './namespaces';
 import { SlowDatabaseFilter } from './slow-database.filter';
 import { UsersModule } from './users/users.module';
+
+/** The rate limit's counters: in the shared tier alone when there is one, else in memory. */
+function rateLimitTiers(redisUrl: string | undefined): NamespaceOptions['tiers'] {
+  if (redisUrl) return ['redis'];
+  return SHARED_TIERS.tiers?.includes('postgres') ? ['postgres'] : ['memory'];
+}
 
 /** The chat service: configuration, its database, the cache, and one module per concern. */
 @Module({
@@ -39,9 +45,9 @@ import { UsersModule } from './users/users.module';
           metrics: true,
           namespaces: [
             // Responses of `CacheInterceptor` routes (GET /me).
-            { name: 'http', ttl: '1m', maxEntries: 2000 },
+            { name: 'http', ttl: '1m', maxEntries: 2000, ...SHARED_TIERS },
             // One counter per user and minute that every instance increments.
-            { name: RATELIMIT_NAME, ttl: '1h', tiers: redisUrl ? ['redis'] : ['memory'] },
+            { name: RATELIMIT_NAME, ttl: '1h', tiers: rateLimitTiers(redisUrl) },
           ],
         };
       },
