@@ -125,12 +125,15 @@ export class InvalidationBus {
     this.send(announcement);
   }
 
-  /** Sends what is pending, waits for what is on its way, then stops listening. */
-  async close(): Promise<void> {
+  /**
+   * Sends what is pending, waits up to `ms` for what is on its way (a frozen server never
+   * answers), then stops listening.
+   */
+  async close(ms = Infinity): Promise<void> {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    await Promise.all(this.inFlight);
+    await settledWithin(ms, Promise.all(this.inFlight));
     this.setConnected(false);
     this.healthListeners.clear();
     this.handlers.clear();
@@ -224,5 +227,20 @@ export class InvalidationBus {
       InvalidationBus.logger.warn('disconnected; shared namespaces bypass memory until it is back');
     this.everConnected ||= up;
     for (const listener of this.healthListeners) listener(up);
+  }
+}
+
+/** Waits for `work` (its failure ignored) at most `ms`; the timer goes as soon as either ends. */
+async function settledWithin(ms: number, work: Promise<unknown>): Promise<void> {
+  if (ms === Infinity) {
+    await work.catch(() => undefined);
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([work.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

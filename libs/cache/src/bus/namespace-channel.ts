@@ -2,30 +2,48 @@ import type { MemoryTier } from '../tiers/memory.tier';
 import type { BusMessage } from './bus-message';
 import type { InvalidationBus } from './invalidation-bus';
 
+/** The circuit of the shared tier behind a namespace's memory (its `CircuitBreaker`). */
+export interface TierCircuit {
+  /** 'closed' while calls go through. */
+  readonly current: string;
+  /** Calls `listener` on every change of state; returns a function that stops it. */
+  watch(listener: (state: string) => void): () => void;
+}
+
 /**
  * One namespace's view of the bus: announces its writes, applies other instances' to its
  * memory tier, and says whether that memory tier may be trusted right now.
+ *
+ * Memory is trusted only while both the bus and the shared tier's circuit are healthy: while the
+ * bus is down, messages may be missed; while the circuit is not closed, writes land in this
+ * instance's memory alone (the shared tier refused them). When the last of the two recovers,
+ * memory is cleared, so every instance reads the shared tier again and they converge.
  */
 export class NamespaceChannel {
   /** Counts invalidations received, so a read that raced one does not refill memory. */
   version = 0;
+  private farUp: boolean;
+  private wasTrusted: boolean;
 
   constructor(
     private readonly bus: InvalidationBus,
     private readonly namespace: string,
     private readonly near: MemoryTier,
+    circuit?: TierCircuit,
   ) {
+    this.farUp = circuit === undefined || circuit.current === 'closed';
+    this.wasTrusted = this.trusted;
     bus.register(namespace, (message) => this.receive(message));
-    bus.onHealthChange((up) => {
-      this.version++;
-      // Messages may have been missed while down: nothing in memory can be vouched for.
-      if (up) near.clear();
+    bus.onHealthChange(() => this.healthChanged());
+    circuit?.watch((state) => {
+      this.farUp = state === 'closed';
+      this.healthChanged();
     });
   }
 
-  /** False while the bus is down: memory may be stale and is bypassed. */
+  /** False while the bus is down or the shared tier's circuit is not closed: memory is bypassed. */
   get trusted(): boolean {
-    return this.bus.healthy;
+    return this.farUp && this.bus.healthy;
   }
 
   keys(keys: readonly string[]): void {
@@ -42,6 +60,16 @@ export class NamespaceChannel {
 
   clear(): void {
     this.bus.announce({ n: this.namespace, c: true });
+  }
+
+  private healthChanged(): void {
+    // A read or write in flight across the change must not fill memory.
+    this.version++;
+    const trusted = this.trusted;
+    // Messages may have been missed, or writes kept here alone, while it was not trusted: nothing
+    // in memory can be vouched for.
+    if (trusted && !this.wasTrusted) this.near.clear();
+    this.wasTrusted = trusted;
   }
 
   private receive(message: BusMessage): void {

@@ -116,14 +116,22 @@ export class RedisBackend {
     };
   }
 
+  /**
+   * Closes within one `commandTimeout` even while Redis is frozen: the bus's last messages and
+   * QUIT's reply are awaited only that long, then the connection is dropped.
+   */
   async close(): Promise<void> {
-    await this.bus?.close();
+    const deadline = Date.now() + this.breaker.timeout;
+    await this.bus?.close(this.breaker.timeout);
     this.breaker.close();
     this.stopListening();
     if (!this.owned) return;
     // QUIT lets pending replies arrive; a client that never connected (or is retrying) has
     // nothing to wait for, and only `disconnect` stops its reconnect timer.
-    if (this.client.status === 'ready') await this.client.quit().catch(() => undefined);
+    if (this.client.status === 'ready') {
+      const quit = this.client.quit().catch(() => undefined);
+      await within(Math.max(0, deadline - Date.now()), quit).catch(() => undefined);
+    }
     this.client.disconnect();
   }
 }
