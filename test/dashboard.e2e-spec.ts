@@ -159,6 +159,26 @@ describe('the dashboard in a real browser', () => {
     expect(
       await page.$eval('[data-backend="persistence"] [data-field="dirty"]', (dd) => dd.textContent),
     ).toMatch(/^\d+$/);
+    // The bus on its own card: transport, connected, gaps (and the last gap once there is one).
+    const field = (backend: string, name: string) =>
+      page.$eval(`[data-backend="${backend}"] [data-field="${name}"]`, (dd) => dd.textContent);
+    expect(await page.$eval('[data-backend="bus"] h2', (h2) => h2.textContent)).toBe(
+      'bus over redis up',
+    );
+    expect(await field('bus', 'transport')).toBe('redis');
+    expect(await field('bus', 'connected')).toBe('true');
+    expect(await field('bus', 'gaps')).toBe('0');
+    // The durable store: healthy, what waits for a flush, and whatever else it reports (the last
+    // flush as a time of day and how long ago, its circuit).
+    expect(await page.$eval('[data-backend="persistence"] h2', (h2) => h2.textContent)).toBe(
+      'durable store up',
+    );
+    expect(await field('persistence', 'healthy')).toBe('true');
+    const reported = (await data()) as unknown as { backends: { persistence: object } };
+    const store = reported.backends.persistence as Record<string, unknown>;
+    if ('lastFlushAt' in store)
+      expect(await field('persistence', 'lastFlushAt')).toMatch(/\d+ s ago\)$/);
+    if ('circuit' in store) expect(await field('persistence', 'circuit')).toBe('closed');
     // The README's picture is refreshed on demand (UPDATE_DASHBOARD_SCREENSHOT=1 npm test).
     const shot = process.env.UPDATE_DASHBOARD_SCREENSHOT
       ? join(__dirname, '..', 'docs', 'dashboard.png')

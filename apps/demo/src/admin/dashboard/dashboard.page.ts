@@ -2,8 +2,9 @@
  * The cache dashboard: one page, no build step. On open it loads the server's last five minutes
  * (`/cache/dashboard/data`), then asks every second for what is new. It plots per namespace the
  * hit rate and reads of each second, p50 and p99 read latency, entries and bytes; it shows each
- * namespace's current values and the state of every backend (Redis and its circuit, the bus, the
- * durable store), whatever fields the cache reports for them.
+ * namespace's current values and the state of every backend (Redis and its circuit, the bus and
+ * its gaps, the durable store's dirty entries, last flush and circuit), whatever fields the cache
+ * reports for them.
  */
 export const DASHBOARD_PAGE = `<!doctype html>
 <html lang="en">
@@ -119,15 +120,24 @@ function renderCurrent(names, current) {
   document.getElementById('current').innerHTML = head + rows.join('');
 }
 
-// Each backend the cache reports, with every field it has (nested objects get their own card).
+// Each backend the cache reports, with every field it has (nested objects get their own card):
+// Redis and its circuit, the bus (transport, connected, gaps, last gap), the durable store (health,
+// dirty entries waiting for a flush, last flush, circuit), and whatever a newer cache adds.
+const TITLES = { redis: 'Redis', bus: 'bus', persistence: 'durable store', memory: 'memory' };
+const LABELS = {
+  dirty: 'dirty (queue depth)', queueDepth: 'queue depth', lastFlushAt: 'last flush',
+  lastGapAt: 'last gap', gaps: 'gaps', lastError: 'last error', latencyMs: 'latency (ms)',
+};
 function renderBackends(health, info) {
   const cards = [];
   const add = (name, value, status) => {
     const fields = Object.entries(value).filter(([, v]) => v === null || typeof v !== 'object');
-    const ok = value.healthy !== false && value.connected !== false && value.ok !== false;
-    cards.push('<div class="card" data-backend="' + name + '"><h2>' + name + ' <span class="' + (ok ? 'ok' : 'bad') + '">' +
+    const ok = value.healthy !== false && value.connected !== false && value.ok !== false &&
+      (value.circuit === undefined || value.circuit === 'closed');
+    const title = (TITLES[name] || name) + (value.transport ? ' over ' + value.transport : '');
+    cards.push('<div class="card" data-backend="' + name + '"><h2>' + title + ' <span class="' + (ok ? 'ok' : 'bad') + '">' +
       (status || (ok ? 'up' : 'down')) + '</span></h2><dl>' +
-      fields.map(([k, v]) => '<dt>' + k + '</dt><dd data-field="' + k + '">' + text(k, v) + '</dd>').join('') + '</dl></div>');
+      fields.map(([k, v]) => '<dt>' + (LABELS[k] || k) + '</dt><dd data-field="' + k + '">' + text(k, v) + '</dd>').join('') + '</dl></div>');
     for (const [k, v] of Object.entries(value)) if (v && typeof v === 'object') add(name + '.' + k, v);
   };
   cards.push('<div class="card" data-backend="cache"><h2>cache <span class="' + (health.status === 'up' ? 'ok' : 'bad') + '">' + health.status + '</span></h2></div>');
@@ -135,8 +145,15 @@ function renderBackends(health, info) {
   document.getElementById('backends').innerHTML = cards.join('');
 }
 
+// Times (fields named ...At, as ISO text or epoch ms) as the clock time and how long ago.
 function text(key, value) {
-  if (typeof value === 'number' && /At$/.test(key)) return new Date(value).toLocaleTimeString();
+  if (/At$/.test(key) && (typeof value === 'number' || typeof value === 'string')) {
+    const at = new Date(value);
+    if (!isNaN(at.getTime())) {
+      const ago = Math.max(0, Math.round((Date.now() - at.getTime()) / 1000));
+      return at.toLocaleTimeString() + ' (' + ago + ' s ago)';
+    }
+  }
   return String(value);
 }
 
