@@ -50,6 +50,17 @@ export interface ScriptCommands {
   ): Promise<number>;
   cacheDelete(anyKey: string, base: string, ...keys: string[]): Promise<string[]>;
   cacheDeleteByTags(anyKey: string, base: string, ...tags: string[]): Promise<string[]>;
+  cacheMarkEpoch(anyKey: string, base: string): Promise<number>;
+  cacheSetUnlessChanged(
+    vkey: string,
+    base: string,
+    key: string,
+    text: string,
+    ttl: number,
+    refs: string,
+    seen: string,
+    digest: string,
+  ): Promise<number>;
   cacheIndexMembers(set: string, base: string, ref: string): Promise<string[]>;
   cacheReleaseLock(lockKey: string, token: string): Promise<number>;
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CacheError, InvalidValueError } from '../errors';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import { isExpired } from '../tiers/cache-entry';
-import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
+import type { CacheTier, LoadTicket, TicketedRead, TierUsage } from '../tiers/cache-tier.interface';
 import { counterError, mergeEntry } from '../tiers/entry-rules';
 import { compileGlob } from '../values/glob';
 import { encodeValue } from '../values/value-codec';
@@ -10,6 +10,13 @@ import { CircuitOpenError } from '../stack/circuit-breaker';
 import { mastersOf, type ScriptedClient } from './redis-connection';
 import { decodeEntry, encodeEntry, encodeHead, indexRef } from './redis-entry';
 import { escapeRedisGlob, toRedisGlob } from './redis-glob';
+import { LOAD_WINDOW_MS } from './redis-scripts';
+
+/** The namespace's write counter when a load began, and the text it read then. */
+interface RedisTicket extends LoadTicket {
+  readonly counter: string;
+  readonly text: string | null;
+}
 
 /** Told about an entry that could not be decoded (it is deleted and read as a miss). */
 export type CorruptEntryListener = (key: string, error: Error) => void;
@@ -46,6 +53,37 @@ export class RedisTier implements CacheTier {
     if (keys.length === 0) return [];
     const texts = await this.call(() => this.client.mget(keys.map((key) => this.valueKey(key))));
     return texts.map((text, i) => (text === null ? undefined : this.decode(keys[i], text)));
+  }
+
+  /** One MGET: the value and the namespace's write counter (see `SET_UNLESS_CHANGED_SCRIPT`). */
+  async readForLoad(key: string): Promise<TicketedRead> {
+    const issuedAt = Date.now();
+    const [text, counter] = await this.call(() =>
+      this.client.mget(this.valueKey(key), `${this.base}:n`),
+    );
+    const ticket: RedisTicket = { issuedAt, counter: counter ?? '0', text };
+    return { entry: text === null ? undefined : this.decode(key, text), ticket };
+  }
+
+  async setUnlessChanged(key: string, entry: CacheEntry, ticket: LoadTicket): Promise<boolean> {
+    const { counter, text: seen } = ticket as RedisTicket;
+    // Delete marks outlive the load window, not longer loads: those store nothing.
+    if (Date.now() - ticket.issuedAt > LOAD_WINDOW_MS) return false;
+    const digest = seen === null ? '' : createHash('sha1').update(seen).digest('hex');
+    const { text, ttl, refs } = encodeEntry(entry, Date.now());
+    const stored = await this.call(() =>
+      this.client.cacheSetUnlessChanged(
+        this.valueKey(key),
+        this.base,
+        key,
+        text,
+        ttl,
+        refs,
+        counter,
+        digest,
+      ),
+    );
+    return stored === 1;
   }
 
   async set(key: string, entry: CacheEntry): Promise<void> {
@@ -150,6 +188,8 @@ export class RedisTier implements CacheTier {
   }
 
   async deleteMatching(glob: string): Promise<string[]> {
+    // Loads in flight whose key the glob matches must not store: the whole namespace's do not.
+    await this.call(() => this.client.cacheMarkEpoch(this.valueKey(''), this.base));
     const prefix = `${this.base}:v:`;
     const pattern = compileGlob(glob);
     const keys: string[] = [];
@@ -172,9 +212,12 @@ export class RedisTier implements CacheTier {
     const valuePrefix = `${this.base}:v:`;
     // Locks stay: another instance may be loading under one right now.
     const lockPrefix = `${this.base}:l:`;
+    // The write counter and epoch stay too: loads begun before the clear store nothing after it.
+    const kept = new Set([`${this.base}:n`, `${this.base}:e`]);
+    await this.call(() => this.client.cacheMarkEpoch(this.valueKey(''), this.base));
     let count = 0;
     await this.scan(`${escapeRedisGlob(this.base)}:*`, async (found, node) => {
-      const doomed = found.filter((key) => !key.startsWith(lockPrefix));
+      const doomed = found.filter((key) => !key.startsWith(lockPrefix) && !kept.has(key));
       count += doomed.filter((key) => key.startsWith(valuePrefix)).length;
       if (doomed.length > 0) await this.call(() => node.unlink(...doomed));
     });

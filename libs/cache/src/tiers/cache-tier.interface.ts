@@ -68,6 +68,27 @@ export interface CacheTier {
   acquireLock?(key: string, ttl: number): Promise<string | undefined>;
   /** Releases a lock taken with `acquireLock`, if it is still ours. */
   releaseLock?(key: string, token: string): Promise<void>;
+  /**
+   * `get` at the start of a load, with the ticket its store presents to `setUnlessChanged`. Only
+   * shared tiers implement it: they alone see other instances' writes.
+   */
+  readForLoad?(key: string): Promise<TicketedRead>;
+  /**
+   * Stores a loaded entry unless `key` was written, deleted or invalidated (by any instance)
+   * since `ticket` was read; true when stored.
+   */
+  setUnlessChanged?(key: string, entry: CacheEntry, ticket: LoadTicket): Promise<boolean>;
+}
+
+/** What a load's first read found, and the ticket its store presents. */
+export interface TicketedRead {
+  readonly entry: CacheEntry | undefined;
+  readonly ticket: LoadTicket;
+}
+
+/** Opaque to everyone but the tier that issued it: what the key looked like when a load began. */
+export interface LoadTicket {
+  readonly issuedAt: number;
 }
 
 /** Size of what a tier holds for one namespace. */
