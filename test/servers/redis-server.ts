@@ -10,6 +10,8 @@ import { freePort } from './free-port';
  */
 export class RedisServer {
   private process?: ChildProcess;
+  /** What the running server printed so far. */
+  private log = '';
   private readonly dir = mkdtempSync(join(tmpdir(), 'cache-redis-'));
 
   private constructor(
@@ -18,7 +20,11 @@ export class RedisServer {
     private readonly config?: string,
   ) {}
 
-  /** Starts a Sentinel watching the master at `masterPort` under the name `name`. */
+  /**
+   * Starts a Sentinel watching the master at `masterPort` under the name `name`. Alone, with a
+   * quorum of one, it may fail over on its own: one second without an answer marks the master
+   * down, and a replica it learnt of from the master is promoted.
+   */
   static async startSentinel(masterPort: number, name = 'cachemaster'): Promise<RedisServer> {
     const port = await freePort();
     const config = [
@@ -26,9 +32,20 @@ export class RedisServer {
       `bind 127.0.0.1`,
       `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
       `sentinel down-after-milliseconds ${name} 1000`,
+      `sentinel failover-timeout ${name} 5000`,
     ].join('\n');
     const server = new RedisServer(port, ['--sentinel'], config);
     await server.launch();
+    return server;
+  }
+
+  /**
+   * Starts a replica of the server at `masterPort`, resolved once it has loaded the master's
+   * data (the replication link is up).
+   */
+  static async startReplica(masterPort: number): Promise<RedisServer> {
+    const server = await RedisServer.start(['--replicaof', '127.0.0.1', String(masterPort)]);
+    await server.waitForLog('MASTER <-> REPLICA sync: Finished with success');
     return server;
   }
 
@@ -69,6 +86,25 @@ export class RedisServer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** Resolves once the server has printed `text` (since it started), or fails after 10 s. */
+  waitForLog(text: string): Promise<void> {
+    if (this.log.includes(text)) return Promise.resolve();
+    const child = this.process;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child?.stdout?.off('data', onData);
+        reject(new Error(`redis-server did not print "${text}":\n${this.log}`));
+      }, 10_000);
+      const onData = (): void => {
+        if (!this.log.includes(text)) return;
+        clearTimeout(timer);
+        child?.stdout?.off('data', onData);
+        resolve();
+      };
+      child?.stdout?.on('data', onData);
+    });
+  }
+
   private writeConfig(config: string): string {
     const path = join(this.dir, 'redis.conf');
     writeFileSync(path, `${config}\n`);
@@ -93,6 +129,8 @@ export class RedisServer {
     args.push('--dir', this.dir, ...this.extraArgs);
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'ignore'] });
     this.process = child;
+    this.log = '';
+    child.stdout?.on('data', (chunk: Buffer) => (this.log += chunk.toString()));
     return new Promise((resolve, reject) => {
       let output = '';
       const timer = setTimeout(
