@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { PersistenceLevel } from 'nest-tiered-cache';
 import { startCacheApp } from './servers/cache-app';
@@ -46,6 +49,47 @@ describe('connection logs', () => {
     ]);
     expect(logged.join('\n')).not.toMatch(/Unhandled error event/);
   });
+
+  it('an unknown host, in a process of its own: stderr never shows an unhandled error event', async () => {
+    // ioredis prints "[ioredis] Unhandled error event" with console.error when an 'error' has no
+    // listener; only a real process shows what reaches its stderr. The script adds no 'error'
+    // listener of its own: it counts 'reconnecting', which follows each failed attempt.
+    const script = `
+      require('reflect-metadata');
+      const { Module } = require('@nestjs/common');
+      const { NestFactory } = require('@nestjs/core');
+      const { CacheModule, CacheService } = require('nest-tiered-cache');
+      class AppModule {}
+      Module({ imports: [CacheModule.forRoot({
+        prefix: 'logs', redis: { url: 'redis://no-such-host.invalid:6390' }, namespaces: [{ name: 'a' }],
+      })] })(AppModule);
+      (async () => {
+        const app = await NestFactory.createApplicationContext(AppModule, { logger: ['warn', 'error'] });
+        const service = app.get(CacheService);
+        await new Promise((done) => {
+          let attempts = 0;
+          service.redis.client.on('reconnecting', () => ++attempts === 3 && done());
+        });
+        await service.namespace('a').get('k');
+        await app.close();
+        console.log('closed');
+      })().catch((error) => { console.error(error); process.exit(1); });
+    `;
+    const root = join(__dirname, '..');
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', script],
+      {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: '1', TS_NODE_PROJECT: join(root, 'tsconfig.json') },
+        timeout: 60_000,
+      },
+    );
+    expect(stdout).toMatch(/Redis is not reachable yet at no-such-host\.invalid:6390 \(/);
+    expect(stdout).toMatch(/closed\n$/);
+    expect(stderr).not.toMatch(/Unhandled error event/);
+    expect(stderr).toBe('');
+  }, 90_000);
 
   it('connecting for the first time and closing gracefully log no bus news', async () => {
     const redis = await RedisServer.start();
