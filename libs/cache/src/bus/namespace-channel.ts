@@ -24,6 +24,7 @@ export class NamespaceChannel {
   version = 0;
   private farUp: boolean;
   private wasTrusted: boolean;
+  private dropped: ((keys: readonly string[]) => void) | undefined;
 
   constructor(
     private readonly bus: InvalidationBus,
@@ -44,6 +45,11 @@ export class NamespaceChannel {
   /** False while the bus is down or the shared tier's circuit is not closed: memory is bypassed. */
   get trusted(): boolean {
     return this.farUp && this.bus.healthy;
+  }
+
+  /** Calls `listener` with the keys memory dropped for each message of another instance. */
+  onDropped(listener: (keys: readonly string[]) => void): void {
+    this.dropped = listener;
   }
 
   keys(keys: readonly string[]): void {
@@ -74,9 +80,14 @@ export class NamespaceChannel {
 
   private receive(message: BusMessage): void {
     this.version++;
-    if (message.c) this.near.clear();
-    if (message.k) this.near.delete(message.k);
-    if (message.t) this.near.deleteByTags(message.t);
-    if (message.p) this.near.deleteMatching(message.p);
+    const keys: string[] = [];
+    if (message.c) {
+      keys.push(...this.near.liveKeys());
+      this.near.clear();
+    }
+    if (message.k) keys.push(...this.near.delete(message.k));
+    if (message.t) keys.push(...this.near.deleteByTags(message.t));
+    if (message.p) keys.push(...this.near.deleteMatching(message.p));
+    if (keys.length > 0) this.dropped?.(keys);
   }
 }

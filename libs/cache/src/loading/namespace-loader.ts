@@ -13,6 +13,7 @@ import type { Removal } from '../persistence/persistence-manager';
 import type { FarBudget } from '../stack/far-budget';
 import type { TierStack } from '../stack/tier-stack';
 import { isStale, type CacheEntry } from '../tiers/cache-entry';
+import type { LoadTicket } from '../tiers/cache-tier.interface';
 import { assertKey, compileGlob } from '../values';
 import { LoaderTimeoutError, withDeadlines } from './deadlines';
 import { loadUnderLock } from './locked-load';
@@ -155,16 +156,22 @@ export class NamespaceLoader<V> {
   ): Promise<V> {
     // One budget for every shared-tier call of this load: read, lock, polls, write, unlock.
     const budget = this.stack.budget();
-    const found = await this.stack.read(key, budget);
-    if (found !== undefined && !isStale(found, Date.now()))
+    // The ticket keeps the store from undoing what any instance writes or deletes meanwhile.
+    const { entry: found, ticket } = await this.stack.readForLoad(key, budget);
+    if (found !== undefined && !isStale(found, Date.now())) {
+      // Without memory every hit comes here; the refresh starts once this flight has ended.
+      if (options.refreshAhead !== undefined) {
+        setImmediate(() => this.refreshAhead(key, found, loader, options));
+      }
       return this.signals.hit(key, found) as V;
+    }
     this.signals.miss(key);
     const stale = found ?? this.stack.readNear(key);
     if (stale !== undefined) this.staleOf.set(key, stale);
     try {
       return await (options.lock && this.stack.locks
-        ? this.loadLocked(key, loader, options, isCurrent, budget)
-        : this.load(key, loader, options, isCurrent, budget));
+        ? this.loadLocked(key, loader, options, isCurrent, budget, ticket)
+        : this.load(key, loader, options, isCurrent, budget, ticket));
     } catch (error) {
       if (stale === undefined || isUserError(error)) throw error;
       this.signals.counters.staleServes++;
@@ -181,6 +188,7 @@ export class NamespaceLoader<V> {
     options: ParsedGetOrSetOptions,
     isCurrent: () => boolean,
     budget?: FarBudget,
+    ticket?: LoadTicket,
   ): Promise<V> {
     const { counters, metrics } = this.signals;
     counters.loaderCalls++;
@@ -207,19 +215,23 @@ export class NamespaceLoader<V> {
       }
     }
     if (loaded === undefined || options.unless?.(loaded as never)) return loaded;
-    return this.store(key, loaded, options, isCurrent, budget);
+    return this.store(key, loaded, options, isCurrent, budget, ticket);
   }
 
-  /** Stores a loaded value unless the load was superseded; returns the frozen copy. */
+  /**
+   * Stores a loaded value unless the load was superseded here or, with a ticket, the key changed
+   * on any instance since the load began; returns the frozen copy.
+   */
   private async store(
     key: string,
     loaded: V,
     options: ParsedGetOrSetOptions,
     isCurrent: () => boolean,
     budget?: FarBudget,
+    ticket?: LoadTicket,
   ): Promise<V> {
     const entry = createEntry(this.settings, loaded, options);
-    if (isCurrent()) await this.stack.write(key, entry, budget);
+    if (isCurrent()) await this.stack.writeLoaded(key, entry, ticket, budget);
     return entry.value as V;
   }
 
@@ -235,7 +247,18 @@ export class NamespaceLoader<V> {
     if (entry.expiresAt === Infinity || ttl === Infinity || this.flights.current(key)) return;
     if (entry.expiresAt - Date.now() > ttl * share) return;
     this.flights
-      .run(key, (isCurrent) => this.load(key, loader, options, isCurrent), options.tags)
+      .run(
+        key,
+        async (isCurrent) => {
+          const budget = this.stack.budget();
+          // Read before the loader runs, so the ticket predates what the loader sees.
+          const ticket = this.stack.tickets
+            ? (await this.stack.readForLoad(key, budget)).ticket
+            : undefined;
+          return this.load(key, loader, options, isCurrent, budget, ticket);
+        },
+        options.tags,
+      )
       .catch((error: unknown) => this.signals.failed('refresh', error, key));
   }
 
@@ -246,10 +269,11 @@ export class NamespaceLoader<V> {
     options: ParsedGetOrSetOptions,
     isCurrent: () => boolean,
     budget: FarBudget | undefined,
+    ticket: LoadTicket | undefined,
   ): Promise<V> {
     const { ttl, wait } = options.lock as { ttl: number; wait: number };
     return loadUnderLock<V>(this.stack.lockOn(key, ttl, budget), wait, () =>
-      this.load(key, loader, options, isCurrent, budget),
+      this.load(key, loader, options, isCurrent, budget, ticket),
     );
   }
 }

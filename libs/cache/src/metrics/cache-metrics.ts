@@ -24,7 +24,14 @@ export interface NamespaceMetrics {
 
 type StatsCounter = Exclude<
   keyof NamespaceStats,
-  'hitRate' | 'entries' | 'bytes' | 'persistent' | 'memoryOnly' | 'accesses' | 'latency'
+  | 'hitRate'
+  | 'entries'
+  | 'entriesSource'
+  | 'bytes'
+  | 'persistent'
+  | 'memoryOnly'
+  | 'accesses'
+  | 'latency'
 >;
 const COUNTERS: ReadonlyArray<[StatsCounter, string]> = [
   ['hits', 'reads answered by the cache'],
@@ -83,8 +90,13 @@ export class CacheMetrics {
         labelNames: ['namespace'],
         registers,
         collect() {
-          for (const [namespace, values] of Object.entries(stats()))
-            gauge.set({ namespace }, values[field]);
+          for (const [namespace, values] of Object.entries(stats())) {
+            // A figure nobody tracks (see `entriesSource`) is left out rather than reported as 0.
+            const known =
+              values.entriesSource === 'memory' ||
+              (values.entriesSource === 'shared' && field === 'entries');
+            if (known) gauge.set({ namespace }, values[field]);
+          }
         },
       });
       this.owned.push(`${prefix}${field}`);

@@ -57,7 +57,11 @@ export class NamespaceCache<V = unknown> {
         loader.supersede({ keys });
         signals.removed(keys);
       },
-      cleared: (count) => signals.cleared(count),
+      cleared: (count, keys) => signals.cleared(count, keys),
+      dropped: (keys) => {
+        loader.supersede({ keys });
+        signals.dropped(keys);
+      },
     }));
     const loader = (this.#loader = new NamespaceLoader<V>(settings, stack, signals));
     bindInternals(this, {
@@ -270,14 +274,17 @@ export class NamespaceCache<V = unknown> {
   }
 
   /**
-   * Calls `callback(key)` whenever a key matching `glob` is deleted or invalidated here (by
-   * `delete`, `invalidateTags` or `invalidatePattern`). Returns the function that unsubscribes.
+   * Calls `callback(key)` for each key matching `glob` this instance learns is gone: its own
+   * `delete`, `invalidateTags`, `invalidatePattern` and `clear` (for `clear`, the keys memory
+   * held), and another instance's change of a key this instance's memory held (a delete,
+   * invalidation, clear, or a write, which drops the old copy too). Expiry and eviction do not
+   * call it (see the `expire` and `evict` events). Returns the function that unsubscribes.
    */
   onInvalidate(glob: string, callback: InvalidationCallback): () => void {
     return this.#signals.onInvalidate(glob, callback);
   }
 
-  /** Counters since start plus what memory holds now. */
+  /** Counters since start plus what the namespace holds now (see `entriesSource`). */
   stats(): NamespaceStats {
     return this.#signals.stats(this.#stack.usage());
   }

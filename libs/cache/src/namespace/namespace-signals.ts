@@ -51,9 +51,15 @@ export class NamespaceSignals {
     }
   }
 
-  /** Counts the entries a clear removed. */
-  cleared(count: number): void {
+  /** Counts the entries a clear removed, and tells `onInvalidate` subscribers of `keys`. */
+  cleared(count: number, keys: readonly string[]): void {
     this.counters.deletes += count;
+    for (const key of keys) this.invalidations.notify(key);
+  }
+
+  /** Tells `onInvalidate` subscribers of keys another instance's change dropped from memory. */
+  dropped(keys: readonly string[]): void {
+    for (const key of keys) this.invalidations.notify(key);
   }
 
   /** Counts an entry a tier dropped on its own, and announces it. */

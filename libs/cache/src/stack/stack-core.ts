@@ -8,11 +8,18 @@ import type {
   RestorableNamespace,
 } from '../persistence/persistence-manager';
 import { isStale, type CacheEntry } from '../tiers/cache-entry';
-import type { Awaitable, CacheTier, TierUsage } from '../tiers/cache-tier.interface';
+import type { Awaitable, CacheTier, LoadTicket } from '../tiers/cache-tier.interface';
 import type { MemoryTier } from '../tiers/memory.tier';
 import type { FarBudget } from './far-budget';
 import { FarGuard } from './far-guard';
+import { SharedUsage, type HeldUsage } from './shared-usage';
 import { UNAVAILABLE, type NamespaceTiers, type StackListener } from './stack-types';
+
+/** What a load's first read found, and the ticket its store presents (shared tiers only). */
+export interface LoadRead {
+  readonly entry: CacheEntry | undefined;
+  readonly ticket?: LoadTicket;
+}
 
 /**
  * The state a namespace's tiers share and the sequences every operation of `TierStack` is built
@@ -26,6 +33,7 @@ export abstract class StackCore implements RestorableNamespace {
   protected readonly channel: NamespaceChannel | undefined;
   protected readonly persistence: NamespacePersistence | undefined;
   protected readonly metrics: NamespaceMetrics | undefined;
+  private shared: SharedUsage | undefined;
   /** Counts this instance's invalidations; see `readVersion`. */
   private localVersion = 0;
 
@@ -36,6 +44,7 @@ export abstract class StackCore implements RestorableNamespace {
   ) {
     this.near = tiers.near;
     this.channel = tiers.channel;
+    this.channel?.onDropped((keys) => listener.dropped(keys));
     this.persistence = tiers.persistence;
     this.metrics = tiers.metrics;
     this.far =
@@ -78,6 +87,29 @@ export abstract class StackCore implements RestorableNamespace {
     return entry;
   }
 
+  /**
+   * `readShared` at the start of a load, with the ticket its store presents (see
+   * `CacheTier.readForLoad`); no ticket from a tier without one, or when the read failed.
+   */
+  protected async readSharedForLoad(key: string, budget?: FarBudget): Promise<LoadRead> {
+    const version = this.readVersion();
+    let ticket: LoadTicket | undefined;
+    const entry = await (this.far as FarGuard).call(
+      'get',
+      key,
+      async (far) => {
+        if (far.readForLoad === undefined) return far.get(key);
+        const read = await far.readForLoad(key);
+        ticket = read.ticket;
+        return read.entry;
+      },
+      () => this.lastResort(key),
+      budget,
+    );
+    if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
+    return { entry, ticket };
+  }
+
   /** `readMany` from the shared tier, filling memory with the fresh entries. */
   protected async readManyShared(
     keys: readonly string[],
@@ -104,9 +136,19 @@ export abstract class StackCore implements RestorableNamespace {
     return entry === undefined || isStale(entry, Date.now()) ? undefined : entry;
   }
 
-  /** What memory holds. */
-  usage(): TierUsage {
-    return this.near?.usage() ?? { entries: 0, bytes: 0, persistent: 0 };
+  /** What the namespace holds: memory's figures, or without memory the shared tier's count. */
+  usage(): HeldUsage {
+    if (this.near) return { ...this.near.usage(), source: 'memory' };
+    // Without memory, what the shared tier holds: counted in the background, never a false 0.
+    this.shared ??= new SharedUsage(() =>
+      (this.far as FarGuard).call(
+        'usage',
+        undefined,
+        (far) => far.usage(),
+        () => undefined,
+      ),
+    );
+    return this.shared.current();
   }
 
   /** Moves on whenever something is invalidated here or by another instance. */
@@ -148,7 +190,11 @@ export abstract class StackCore implements RestorableNamespace {
    * Puts an entry where it belongs: the shared tier first when there is one, then memory. Memory
    * alone is written at once.
    */
-  protected place(key: string, entry: CacheEntry, budget?: FarBudget): Promise<void> | undefined {
+  protected place(
+    key: string,
+    entry: CacheEntry,
+    budget?: FarBudget,
+  ): Promise<boolean> | undefined {
     if (this.far) return this.placeFar(key, entry, budget);
     this.storeNear(key, entry);
     return undefined;
@@ -159,22 +205,32 @@ export abstract class StackCore implements RestorableNamespace {
    * Other instances are told either way (a timed-out write may still land). If an invalidation
    * arrived during the write, memory drops the key instead: that one may be newer.
    */
-  private async placeFar(
+  protected async placeFar(
     key: string,
     entry: CacheEntry,
     budget: FarBudget | undefined,
-  ): Promise<void> {
+    ticket?: LoadTicket,
+  ): Promise<boolean> {
     const version = this.readVersion();
+    let stored = true;
     await (this.far as FarGuard).call(
       'set',
       key,
-      (far) => far.set(key, entry),
+      // A load's value goes in only if nobody changed the key since the load began.
+      (far) =>
+        ticket === undefined || far.setUnlessChanged === undefined
+          ? far.set(key, entry)
+          : far.setUnlessChanged(key, entry, ticket).then((done) => {
+              stored = done;
+            }),
       () => undefined,
       budget,
     );
+    if (!stored) return false;
     this.channel?.keys([key]);
     if (this.readVersion() === version) this.storeNear(key, entry);
     else this.near?.delete([key]);
+    return true;
   }
 
   /**

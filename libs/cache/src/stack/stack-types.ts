@@ -36,8 +36,10 @@ export interface StackListener {
   removing(removal: Removal): void;
   /** These keys were deleted or invalidated. */
   removed(keys: readonly string[]): void;
-  /** The namespace was cleared; `count` entries were there. */
-  cleared(count: number): void;
+  /** The namespace was cleared; `count` entries were there, `keys` of them in memory. */
+  cleared(count: number, keys: readonly string[]): void;
+  /** Another instance's change dropped these keys from memory. */
+  dropped(keys: readonly string[]): void;
 }
 
 /** Marks an operation that has no sensible answer without its shared tier. */

@@ -1,12 +1,12 @@
 import { PersistenceLevel } from '../options/persistence-level';
 import type { LockOperations } from '../loading/locked-load';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
-import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
+import type { Awaitable, CacheTier, LoadTicket } from '../tiers/cache-tier.interface';
 import type { MemoryTier } from '../tiers/memory.tier';
 import { freshEntry } from '../tiers/entry-rules';
 import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
-import { StackCore } from './stack-core';
+import { StackCore, type LoadRead } from './stack-core';
 import { UNAVAILABLE } from './stack-types';
 
 /**
@@ -32,6 +32,16 @@ export class TierStack extends StackCore {
    */
   budget(): FarBudget | undefined {
     return this.far?.budget();
+  }
+
+  /** True when the shared tier issues load tickets (see `CacheTier.readForLoad`). */
+  get tickets(): boolean {
+    return this.far?.tier.readForLoad !== undefined;
+  }
+
+  /** `read` at the start of a load, with the ticket `writeLoaded` presents (see `LoadRead`). */
+  readForLoad(key: string, budget?: FarBudget): Awaitable<LoadRead> {
+    return this.far ? this.readSharedForLoad(key, budget) : { entry: this.readNear(key) };
   }
 
   /** `read` for many keys in one call to the shared tier; none without one. */
@@ -105,6 +115,26 @@ export class TierStack extends StackCore {
     await this.place(key, entry, budget);
     this.listener.written(key);
     await this.persist(key, entry);
+  }
+
+  /**
+   * `write` of a loaded value: with a ticket, only if no instance wrote, deleted or invalidated
+   * the key since the load began. False when it was not stored.
+   */
+  async writeLoaded(
+    key: string,
+    entry: CacheEntry,
+    ticket: LoadTicket | undefined,
+    budget?: FarBudget,
+  ): Promise<boolean> {
+    if (ticket === undefined || !this.far) {
+      await this.write(key, entry, budget);
+      return true;
+    }
+    if (!(await this.placeFar(key, entry, budget, ticket))) return false;
+    this.listener.written(key);
+    await this.persist(key, entry);
+    return true;
   }
 
   /** `write` for many entries: all placed at once, then persisted in order. */
@@ -232,6 +262,8 @@ export class TierStack extends StackCore {
   /** Deletes every entry of the namespace; returns how many there were. */
   async clear(): Promise<number> {
     this.listener.removing({ all: true });
+    // Who listens hears of the keys memory held; a shared tier does not list what it clears.
+    const held = this.near?.liveKeys() ?? [];
     const count = await this.invalidate(
       'clear',
       undefined,
@@ -239,7 +271,7 @@ export class TierStack extends StackCore {
       (far) => far.clear(),
       (channel) => channel.clear(),
     );
-    this.listener.cleared(count);
+    this.listener.cleared(count, held);
     await this.persistence?.removed({ all: true });
     return count;
   }

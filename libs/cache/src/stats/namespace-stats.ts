@@ -10,6 +10,12 @@ export interface NamespaceStats {
   readonly expirations: number;
   /** Entries held in memory (an expired entry counts until it is touched or evicted). */
   readonly entries: number;
+  /**
+   * Where `entries` comes from: `memory`; `shared` for a namespace without memory (the shared
+   * tier's count, at most 30 s old; `bytes` and `persistent` are not tracked there and read 0);
+   * `unknown` until that first count answers (then every size field reads 0 and means nothing).
+   */
+  readonly entriesSource: 'memory' | 'shared' | 'unknown';
   /** Approximate bytes held in memory (JSON size of keys and values). */
   readonly bytes: number;
   /** Entries held whose persistence level is not MEMORY_ONLY. */
@@ -44,7 +50,12 @@ export class NamespaceCounters {
   loaderFailures = 0;
 
   /** Combines the counters with what the tiers hold. */
-  snapshot(held: { entries: number; bytes: number; persistent: number }): NamespaceStats {
+  snapshot(held: {
+    entries: number;
+    bytes: number;
+    persistent: number;
+    source?: NamespaceStats['entriesSource'];
+  }): NamespaceStats {
     const reads = this.hits + this.misses;
     return {
       hits: this.hits,
@@ -55,6 +66,7 @@ export class NamespaceCounters {
       evictions: this.evictions,
       expirations: this.expirations,
       entries: held.entries,
+      entriesSource: held.source ?? 'memory',
       bytes: held.bytes,
       persistent: held.persistent,
       memoryOnly: held.entries - held.persistent,

@@ -149,6 +149,15 @@ export class MemoryTier implements CacheTier {
     return [...keys].filter((key) => this.get(key) !== undefined);
   }
 
+  /** Keys of the live entries held (grace included), for telling who listens before a clear. */
+  liveKeys(): string[] {
+    const now = Date.now();
+    const keys: string[] = [];
+    for (const [key, record] of this.lru.entries())
+      if (!isExpired(record.entry, now)) keys.push(key);
+    return keys;
+  }
+
   clear(): number {
     const now = Date.now();
     let live = 0;
