@@ -580,7 +580,12 @@ describe('persistence under concurrency and failure', () => {
       expect(faults).toEqual(['persist']);
       expect(manager.health()).toMatchObject({ healthy: false, dirty: 1 });
       expect(await manager.flush()).toBe(0);
-      expect(manager.health()).toEqual({ healthy: true, dirty: 0 });
+      expect(manager.health()).toEqual({
+        healthy: true,
+        dirty: 0,
+        circuit: 'closed',
+        lastFlushAt: expect.any(String),
+      });
       await persistence.written('good', entry(1, PersistenceLevel.ON_CHANGE));
       expect(await keys('p')).toEqual(['good']);
     } finally {

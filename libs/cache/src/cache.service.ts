@@ -7,7 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { PersistenceLevel } from './options/persistence-level';
-import { PersistenceManager } from './persistence/persistence-manager';
+import { PersistenceManager, type PersistenceHealth } from './persistence/persistence-manager';
 import { CacheMetrics } from './metrics/cache-metrics';
 import { createPostgresBus, postgresSourceOf } from './bus/create-bus';
 import type { BusHealth, InvalidationBus } from './bus/invalidation-bus';
@@ -27,9 +27,7 @@ import { resolveNamespaceSettings } from './options/namespace-options';
 import type { NamespaceStats } from './stats';
 import { RedisBackend, type RedisHealth } from './redis/redis-backend';
 import { PostgresTier } from './persistence/postgres.tier';
-import { CACHE_DEFAULTS } from './options/cache-options.defaults';
-import { parseDuration } from './options/duration';
-import { CircuitBreaker } from './stack/circuit-breaker';
+import type { CircuitBreaker } from './stack/circuit-breaker';
 import { RedisTier } from './redis/redis.tier';
 import { MemoryTier } from './tiers/memory.tier';
 
@@ -47,11 +45,8 @@ export interface CacheInfo {
     readonly redis?: RedisHealth;
     /** The invalidation bus, over Redis or PostgreSQL. */
     readonly bus?: BusHealth;
-    readonly persistence: {
-      readonly healthy: boolean;
-      readonly dirty: number;
-      readonly lastError?: string;
-    };
+    /** The durable store: last call, dirty entries, circuit and last flush. */
+    readonly persistence: PersistenceHealth;
   };
 }
 
@@ -67,11 +62,8 @@ export interface CacheHealth {
       { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly error: string };
   };
   readonly bus?: BusHealth;
-  readonly persistence: {
-    readonly healthy: boolean;
-    readonly dirty: number;
-    readonly lastError?: string;
-  };
+  /** The durable store, read now (`healthy`), with its dirty entries, circuit and last flush. */
+  readonly persistence: PersistenceHealth;
 }
 
 interface Registration {
@@ -102,7 +94,7 @@ export class CacheService
       options.bus && !options.redis && postgresSourceOf(options.persistence.dataSource);
     this.tableBus = busSource ? createPostgresBus(busSource, options.prefix) : undefined;
     this.persistence = new PersistenceManager(options.persistence, options.prefix);
-    this.tableBreaker = tableBreaker();
+    this.tableBreaker = this.persistence.breaker;
     this.metrics = options.metrics
       ? new CacheMetrics(options.metrics, () => this.stats())
       : undefined;
@@ -166,11 +158,15 @@ export class CacheService
 
   /**
    * Checks every backend now: Redis answers a PING within `timeout` ms, the bus is connected,
-   * the durable store took its last write. `status` is 'down' when any of them is not well.
+   * the durable store answers a read within `timeout` ms. `status` is 'down' when any of them is
+   * not well.
    */
   async health(timeout = 1000): Promise<CacheHealth> {
-    const redis = this.redis && { ...this.redis.health(), ping: await this.redis.ping(timeout) };
-    const persistence = this.persistence.health();
+    const [ping, persistence] = await Promise.all([
+      this.redis?.ping(timeout),
+      this.persistence.check(timeout),
+    ]);
+    const redis = this.redis && ping && { ...this.redis.health(), ping };
     const redisDown = redis !== undefined && (!redis.ping.ok || redis.bus?.connected === false);
     const bus = this.bus?.health();
     return {
@@ -285,29 +281,12 @@ export class CacheService
       // A namespace kept in the table itself is durable already.
       persistence: inTable
         ? undefined
-        : this.persistence.for(
-            settings.name,
-            (operation, error, key) => internalsOf(cache).fault(operation, error, key),
-            // Memory alone applies each write in the calling tick: calls arrive in its order.
-            far === undefined,
+        : this.persistence.for(settings.name, (operation, error, key) =>
+            internalsOf(cache).fault(operation, error, key),
           ),
     });
     return cache;
   }
-}
-
-/** The circuit of the PostgreSQL tier: every call bounded in time, a failing database left alone. */
-function tableBreaker(): CircuitBreaker {
-  const timeout = parseDuration(CACHE_DEFAULTS.postgresCommandTimeout, 'postgresCommandTimeout');
-  return new CircuitBreaker({
-    name: 'PostgreSQL',
-    timeout,
-    failureThreshold: CACHE_DEFAULTS.postgresFailureThreshold,
-    resetAfter: parseDuration(CACHE_DEFAULTS.postgresRetryAfter, 'postgresRetryAfter'),
-    maxResetAfter: parseDuration(CACHE_DEFAULTS.circuitMaxRetryAfter, 'circuitMaxRetryAfter'),
-    timeoutHint:
-      'check the database: the PostgreSQL tier gives up on a call after ' + `${timeout}ms`,
-  });
 }
 
 function differenceOf(a: NamespaceSettings, b: NamespaceSettings): string | undefined {

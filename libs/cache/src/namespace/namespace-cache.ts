@@ -66,7 +66,10 @@ export class NamespaceCache<V = unknown> {
     const loader = (this.#loader = new NamespaceLoader<V>(settings, stack, signals));
     bindInternals(this, {
       stack,
-      tierRemoved: (key, reason) => signals.tierRemoved(key, reason),
+      tierRemoved: (key, reason) => {
+        signals.tierRemoved(key, reason);
+        stack.dropped(key);
+      },
       fault: (operation, error, key) => signals.fault(operation, error, key),
       close: async () => {
         signals.close();

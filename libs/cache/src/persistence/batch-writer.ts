@@ -1,17 +1,18 @@
 import type { Logger } from '@nestjs/common';
 import type { CacheEntry } from '../tiers/cache-entry';
-import type { StorageStore } from './storage-store';
+import { CircuitOpenError, CommandTimeoutError } from '../stack/circuit-breaker';
+import { StoreBusyError, type GuardedStore } from './store-guard';
 import { toRow } from './stored-entry';
 
 /**
  * Writes one namespace's dirty entries (null: a pending delete) in batches of `batchSize`;
  * returns how many rows it wrote. A batch that fails twice is retried row by row: when some rows
  * go through, or none do but the store still answers a read, the others are data the database
- * refuses (logged and removed from `entries`); otherwise the database is down and the error
- * propagates (the caller keeps the entries dirty).
+ * refuses (logged and removed from `entries`); otherwise (or as soon as a statement goes
+ * unanswered) the database is down and the error propagates (the caller keeps the entries dirty).
  */
 export async function writeNamespace(
-  store: StorageStore,
+  store: GuardedStore,
   namespace: string,
   entries: Map<string, CacheEntry | null>,
   batchSize: number,
@@ -32,7 +33,9 @@ export async function writeNamespace(
       try {
         await store.upsert([row], 1);
         written++;
-      } catch {
+      } catch (rowError) {
+        // A database that stopped answering refuses nothing: the entries stay dirty.
+        if (unanswered(rowError)) throw rowError;
         refused.push(row.key);
       }
     }
@@ -46,10 +49,19 @@ export async function writeNamespace(
 }
 
 /** Whether the store answers a read. */
-export function answers(store: StorageStore): Promise<boolean> {
+export function answers(store: GuardedStore): Promise<boolean> {
   return store.probe().then(
     () => true,
     () => false,
+  );
+}
+
+/** The guard gave up on the statement (deadline, circuit, an earlier statement unanswered). */
+function unanswered(error: unknown): boolean {
+  return (
+    error instanceof CommandTimeoutError ||
+    error instanceof CircuitOpenError ||
+    error instanceof StoreBusyError
   );
 }
 

@@ -74,6 +74,17 @@ export class DirtyEntries {
     }
   }
 
+  /**
+   * Drops the entry of `key` waiting for a flush, as memory dropped it (evicted or expired): the
+   * dirty entries never outnumber what memory holds. A pending delete stays.
+   */
+  drop(namespace: string, key: string): void {
+    for (const level of [this.periodic, this.onShutdown]) {
+      const entries = level.get(namespace);
+      if (entries?.get(key)) entries.delete(key);
+    }
+  }
+
   /** Drops the dirty entries a removal covers. */
   forgetCovered(namespace: string, removal: Removal): void {
     if ('keys' in removal) {

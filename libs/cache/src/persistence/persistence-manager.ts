@@ -1,11 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
+import type { CircuitBreaker } from '../stack/circuit-breaker';
 import { PersistenceLevel } from '../options/persistence-level';
 import type { ResolvedPersistenceOptions } from '../options/resolved-options';
 import type { CacheEntry } from '../tiers/cache-entry';
 import { answers, writeNamespace } from './batch-writer';
 import { DirtyEntries, type DirtyLevel } from './dirty-entries';
+import { inOrder } from './hand-off-order';
+import type { NamespacePersistence, PersistenceHealth, Report } from './persistence-types';
 import { covers, type Removal } from './removal';
+import { StoreGuard } from './store-guard';
 import { StorageStore } from './storage-store';
 import { loadStoragePeers } from '../optional-peer';
 import { toRow } from './stored-entry';
@@ -14,25 +18,19 @@ import { WriteQueue } from './write-queue';
 import { WriteWatch } from './write-watch';
 
 export type { Removal } from './removal';
+export type { NamespacePersistence, PersistenceHealth, PersistenceTurn } from './persistence-types';
 export type { RestorableNamespace } from './warm-loader';
-
-/** What a namespace tells its persistence. */
-export interface NamespacePersistence {
-  /** After a write: ON_CHANGE entries are written before this resolves, others marked dirty. */
-  written(key: string, entry: CacheEntry): Promise<void> | void;
-  /** After deletes and invalidations. */
-  removed(removal: Removal): Promise<void> | void;
-}
-
-type Report = (operation: string, error: Error, key?: string) => void;
 
 /**
  * Writes entries to `cache_storage` when their persistence level says: ON_CHANGE at once,
- * PERIODIC every `flushInterval`, ON_SHUTDOWN at shutdown (and on `flush()`). Every change to the
- * table goes through one queue (`WriteQueue`), so a slow flush can never overwrite a newer write
- * or bring back a deleted row. Dirty entries wait in `DirtyEntries`; `writeNamespace` writes them
- * in batches; `loadNamespace` warms namespaces at start. This class owns the store, the timers
- * and the health of persistence.
+ * PERIODIC every `flushInterval`, ON_SHUTDOWN at shutdown (and on `flush()`). Each namespace's
+ * changes arrive in the order its deciding tier applied them (`HandOffOrder`); every change to
+ * the table goes through one queue (`WriteQueue`), so a slow flush can never overwrite a newer
+ * write or bring back a deleted row. Every statement has a deadline and a circuit (`StoreGuard`),
+ * and no caller waits for the table longer than `postgresCommandTimeout`: what could not be
+ * written stays queued or dirty. Dirty entries wait in `DirtyEntries`; `writeNamespace` writes
+ * them in batches; `loadNamespace` warms namespaces at start. This class owns the store, the
+ * timers and the health of persistence.
  */
 export class PersistenceManager {
   private static readonly logger = new Logger('CachePersistence');
@@ -40,8 +38,12 @@ export class PersistenceManager {
   private readonly dirty = new DirtyEntries();
   private readonly queue = new WriteQueue();
   private readonly watch = new WriteWatch();
+  private readonly guard: StoreGuard;
+  /** Where each namespace hears of faults met on its behalf (flushes included). */
+  private readonly reports = new Map<string, Report>();
   private timers: NodeJS.Timeout[] = [];
   private lastError?: string;
+  private lastFlushAt?: Date;
   /** Set once the shutdown flush began: from then on every level writes through. */
   private draining = false;
   private closed = false;
@@ -50,7 +52,16 @@ export class PersistenceManager {
     private readonly options: ResolvedPersistenceOptions,
     /** The application's `prefix`: it scopes every row this instance reads or writes. */
     private readonly prefix: string,
-  ) {}
+    /** The store's circuit; by default one of its own (`CACHE_DEFAULTS.postgres*`). */
+    breaker?: CircuitBreaker,
+  ) {
+    this.guard = new StoreGuard(() => this.open(), breaker);
+  }
+
+  /** The circuit of the store, shared with the PostgreSQL tier. */
+  get breaker(): CircuitBreaker {
+    return this.guard.breaker;
+  }
 
   /** Opens the store, loads persisted namespaces, and starts the flush and cleanup timers. */
   async start(namespaces: readonly RestorableNamespace[], eager: boolean): Promise<void> {
@@ -81,17 +92,17 @@ export class PersistenceManager {
   }
 
   /**
-   * The persistence of one namespace, for its tier stack. `inCallOrder`: writes and removals
-   * reach persistence in the order the deciding tier applied them (memory is the only tier, and
-   * applies each in the calling tick), so a removal drops at once the dirty entries of its
-   * moment and leaves any written after it. With a shared tier deciding, the calls may arrive
-   * out of its order, and a removal forgets the entries it covers when its turn comes.
+   * The persistence of one namespace, for its tier stack. Writes and removals reach it through
+   * turns, in the order the deciding tier applied them, so a removal drops at once the dirty
+   * entries of its moment and leaves any written after it.
    */
-  for(namespace: string, report: Report, inCallOrder = false): NamespacePersistence {
-    return {
+  for(namespace: string, report: Report): NamespacePersistence {
+    this.reports.set(namespace, report);
+    return inOrder({
       written: (key, entry) => this.written(namespace, key, entry, report),
-      removed: (removal) => this.removed(namespace, removal, report, inCallOrder),
-    };
+      removed: (removal) => this.removed(namespace, removal, report),
+      dropped: (key) => this.dirty.drop(namespace, key),
+    });
   }
 
   /** Writes every dirty entry now (PERIODIC and ON_SHUTDOWN); returns how many rows. */
@@ -121,16 +132,20 @@ export class PersistenceManager {
     if (!this.dirty.empty) await this.flush().catch(() => undefined);
   }
 
-  /** Drains if that has not happened, writes whatever is still dirty, then closes the store. */
+  /**
+   * Drains if that has not happened, writes whatever is still dirty, then closes the store. Each
+   * statement has its deadline; closing the connection waits at most one more: a frozen
+   * database never holds shutdown.
+   */
   async close(): Promise<void> {
     if (!this.draining) await this.drain();
     await this.queue.settled();
     if (!this.dirty.empty) await this.flush().catch(() => undefined);
     await this.queue.settled();
     this.closed = true;
-    const store = await this.store?.catch(() => undefined);
-    await store?.close();
+    const closing = this.store?.then((store) => store.close());
     this.store = undefined;
+    if (closing) await this.guard.within(closing).catch(() => undefined);
   }
 
   /** The store, opened on first use. */
@@ -138,13 +153,36 @@ export class PersistenceManager {
     return this.open();
   }
 
-  /** Whether the store answered its last call, and how many entries wait for a flush. */
-  health(): { readonly healthy: boolean; readonly dirty: number; readonly lastError?: string } {
+  /** Whether the store answered its last call, how many entries wait, the circuit, the last flush. */
+  health(): PersistenceHealth {
     return {
       healthy: this.lastError === undefined,
       dirty: this.dirty.count(),
       ...(this.lastError && { lastError: this.lastError }),
+      ...(this.inUse && { circuit: this.guard.breaker.current }),
+      ...(this.lastFlushAt && { lastFlushAt: this.lastFlushAt.toISOString() }),
     };
+  }
+
+  /**
+   * `health()`, with the store checked now: a read (`SELECT 1` of the table) that must answer
+   * within `timeout` ms, beside the circuit (a health check never opens or closes it).
+   */
+  async check(timeout: number): Promise<PersistenceHealth> {
+    if (!this.inUse) return this.health();
+    const probe = this.open().then((store) => store.probe());
+    try {
+      await this.guard.within(probe, timeout, 'check the database');
+      return { ...this.health(), healthy: true };
+    } catch (error) {
+      probe.catch(() => undefined);
+      return { ...this.health(), healthy: false, lastError: asError(error).message };
+    }
+  }
+
+  /** Whether a store is configured or was opened: there is one to check. */
+  private get inUse(): boolean {
+    return (this.options.configured || this.store !== undefined) && !this.closed;
   }
 
   private async written(
@@ -159,55 +197,59 @@ export class PersistenceManager {
       this.dirty.markEntry(namespace, key, entry);
       return;
     }
-    await this.queue.enqueue(async () => {
-      this.dirty.forget(namespace, [key]);
+    // This write supersedes any older state still dirty; a newer one, marked meanwhile, wins.
+    this.dirty.forget(namespace, [key]);
+    const writing = this.queue.enqueue(async () => {
       try {
-        await (await this.open()).upsert([toRow(namespace, key, entry)], 1);
+        await this.guard.store.upsert([toRow(namespace, key, entry)], 1);
         this.lastError = undefined;
       } catch (error) {
         // Not lost: the next flush writes it.
-        this.dirty.mark(this.dirty.periodic, namespace, key, entry);
+        if (!this.dirty.isDirty(namespace, key))
+          this.dirty.mark(this.dirty.periodic, namespace, key, entry);
         this.failed(error, report, 'persist', key);
       }
     });
+    // The caller waits a bounded time; the write keeps its place in the queue.
+    await this.guard.within(writing).catch((error) => this.failed(error, report, 'persist', key));
   }
 
   /**
-   * Mirrors a removal in the table. In call order (see `for`), the dirty entries it covers are
-   * forgotten at once; otherwise when its turn in the queue comes, after any flush that took
-   * them, so nothing comes back. The rows go in the queue either way. In call order, entries
+   * Mirrors a removal in the table. Changes arrive in the deciding tier's order (see `for`), so
+   * the dirty entries it covers are forgotten at once and the rows go in the queue. Entries
    * written after the call are newer: if a flush queued earlier wrote them before the delete
    * ran, the delete took their rows too, so they are marked dirty again to be written back.
    */
-  private async removed(
-    namespace: string,
-    removal: Removal,
-    report: Report,
-    inCallOrder: boolean,
-  ): Promise<void> {
+  private async removed(namespace: string, removal: Removal, report: Report): Promise<void> {
     // A store never opened holds no row this process could have written or loaded.
     if (this.closed || (!this.store && this.dirty.count(namespace) === 0)) return;
-    if (inCallOrder) this.dirty.forgetCovered(namespace, removal);
-    const since = inCallOrder ? this.watch.watch(namespace) : undefined;
-    await this.queue.enqueue(async () => {
-      if (since) this.watch.unwatch(namespace, since);
-      else this.dirty.forgetCovered(namespace, removal);
+    this.dirty.forgetCovered(namespace, removal);
+    // Writes an earlier removal watches and this one takes are no longer to be written back.
+    this.watch.forgetCovered(namespace, removal);
+    const since = this.watch.watch(namespace);
+    const removing = this.queue.enqueue(async () => {
+      this.watch.unwatch(namespace, since);
       if (!this.store) return;
       try {
-        await (await this.open()).remove(namespace, removal, this.options.batchSize);
+        await this.guard.store.remove(namespace, removal, this.options.batchSize);
+        const held = 'held' in removal ? removal.held : undefined;
+        if (held?.length)
+          await this.guard.store.remove(namespace, { keys: held }, this.options.batchSize);
         this.lastError = undefined;
       } catch (error) {
         if ('keys' in removal)
           for (const key of removal.keys)
-            this.dirty.mark(this.dirty.periodic, namespace, key, null);
+            if (!this.dirty.isDirty(namespace, key) && !since.has(key))
+              this.dirty.mark(this.dirty.periodic, namespace, key, null);
         this.failed(error, report, 'unpersist');
       }
-      for (const [key, entry] of since ?? []) {
+      for (const [key, entry] of since) {
         const deferred = entry.persistence !== PersistenceLevel.ON_CHANGE;
         if (deferred && covers(removal, key, entry) && !this.dirty.isDirty(namespace, key))
           this.dirty.mark(this.dirty.levelOf(entry), namespace, key, entry);
       }
     });
+    await this.guard.within(removing).catch((error) => this.failed(error, report, 'unpersist'));
   }
 
   private flushLevel(level: DirtyLevel): Promise<number> {
@@ -219,21 +261,15 @@ export class PersistenceManager {
       // With nothing to write, a store that answers again is healthy again (a failed
       // invalidation leaves nothing dirty to prove it).
       if (this.lastError !== undefined) await this.recover();
+      if (this.lastError === undefined) this.lastFlushAt = new Date();
       return 0;
-    }
-    let store: StorageStore;
-    try {
-      store = await this.open();
-    } catch (error) {
-      this.failed(error, undefined, 'flush');
-      throw error;
     }
     let written = 0;
     let firstError: Error | undefined;
     for (const [namespace, entries] of this.dirty.take(level)) {
       try {
         written += await writeNamespace(
-          store,
+          this.guard.store,
           namespace,
           entries,
           this.options.batchSize,
@@ -242,18 +278,20 @@ export class PersistenceManager {
         this.lastError = undefined;
       } catch (error) {
         this.dirty.putBack(level, namespace, entries);
-        this.failed(error, undefined, 'flush');
+        // Every namespace whose entries wait hears of it: an `error` event, `stats().errors`.
+        this.failed(error, this.reports.get(namespace), 'flush');
         firstError ??= asError(error);
       }
     }
     if (firstError !== undefined) throw firstError;
+    this.lastFlushAt = new Date();
     return written;
   }
 
   /** Clears the last error once the store answers a read. */
   private async recover(): Promise<void> {
     try {
-      if (await answers(await this.open())) this.lastError = undefined;
+      if (await answers(this.guard.store)) this.lastError = undefined;
     } catch {
       // Still unreachable: the next flush tries again.
     }

@@ -1,11 +1,15 @@
 import { compileGlob } from '../values/glob';
 import type { CacheEntry } from '../tiers/cache-entry';
 
-/** A removal to mirror in the table: keys, every key of some tags or of a glob, or everything. */
+/**
+ * A removal to mirror in the table: keys, every key of some tags or of a glob, or everything.
+ * `held`: the keys memory alone held and the rule took; their rows go too, whatever tags they
+ * were stored with.
+ */
 export type Removal =
   | { readonly keys: readonly string[] }
-  | { readonly tags: readonly string[] }
-  | { readonly glob: string }
+  | { readonly tags: readonly string[]; readonly held?: readonly string[] }
+  | { readonly glob: string; readonly held?: readonly string[] }
   | { readonly all: true };
 
 /** Whether a removal takes `key` (whose dirty state is `entry`; null: a pending delete). */

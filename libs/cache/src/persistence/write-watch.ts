@@ -1,4 +1,5 @@
 import type { CacheEntry } from '../tiers/cache-entry';
+import { covers, type Removal } from './removal';
 
 /**
  * The entries written while removals wait in the queue, per namespace: a removal applied in call
@@ -21,6 +22,12 @@ export class WriteWatch {
     const watching = this.watching.get(namespace);
     watching?.delete(since);
     if (watching?.size === 0) this.watching.delete(namespace);
+  }
+
+  /** A later removal took these writes: no watcher writes them back. */
+  forgetCovered(namespace: string, removal: Removal): void {
+    for (const since of this.watching.get(namespace) ?? [])
+      for (const [key, entry] of since) if (covers(removal, key, entry)) since.delete(key);
   }
 
   /** Tells every watcher of `namespace` that `key` was written. */

@@ -307,7 +307,15 @@ export abstract class StackCore implements RestorableNamespace {
    * may have evicted entries whose rows remain: those go by tag or glob.
    */
   protected tableRemoval(keys: readonly string[], byRule: Removal): Removal {
-    return this.far ? { keys } : byRule;
+    return this.far ? { keys } : { ...byRule, held: keys };
+  }
+
+  /**
+   * Memory dropped `key` on its own (evicted, expired): the entry waiting for a flush goes too,
+   * unless a shared tier still holds it.
+   */
+  dropped(key: string): void {
+    if (!this.far) void this.persistence?.dropped(key);
   }
 
   /** Hands a written entry to persistence (ON_CHANGE: written before this resolves). */

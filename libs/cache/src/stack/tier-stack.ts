@@ -6,6 +6,7 @@ import type { MemoryTier } from '../tiers/memory.tier';
 import { freshEntry } from '../tiers/entry-rules';
 import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
+import { inTurn, missingFrom, turnFor } from './persistence-turn';
 import { StackCore, type LoadRead } from './stack-core';
 import { UNAVAILABLE } from './stack-types';
 
@@ -100,21 +101,30 @@ export class TierStack extends StackCore {
   async set(key: string, entry: CacheEntry): Promise<void> {
     const metrics = this.metrics;
     const started = metrics ? performance.now() : 0;
-    // Awaited even when memory took it at once: persistence hears of writes and removals in the
-    // order memory applied them, which it relies on when memory is the only tier.
-    await this.place(key, entry);
-    metrics?.observe(this.kind, 'set', (performance.now() - started) / 1000);
-    this.listener.written(key);
-    await this.persist(key, entry);
+    // Persistence's place is taken as the write is applied (memory) or sent (shared tier).
+    const turn = turnFor(this.persistence, entry);
+    try {
+      await this.place(key, entry);
+      metrics?.observe(this.kind, 'set', (performance.now() - started) / 1000);
+      this.listener.written(key);
+    } catch (error) {
+      turn?.skip();
+      throw error;
+    }
+    await turn?.written(key, entry);
   }
 
   /** Stores an entry: the shared tier, memory and the bus, then persistence. */
   async write(key: string, entry: CacheEntry, budget?: FarBudget): Promise<void> {
-    // Awaited even when memory took it at once: persistence hears of writes and removals in the
-    // order memory applied them, which it relies on when memory is the only tier.
-    await this.place(key, entry, budget);
-    this.listener.written(key);
-    await this.persist(key, entry);
+    const turn = turnFor(this.persistence, entry);
+    try {
+      await this.place(key, entry, budget);
+      this.listener.written(key);
+    } catch (error) {
+      turn?.skip();
+      throw error;
+    }
+    await turn?.written(key, entry);
   }
 
   /**
@@ -131,17 +141,24 @@ export class TierStack extends StackCore {
       await this.write(key, entry, budget);
       return true;
     }
-    if (!(await this.placeFar(key, entry, budget, ticket))) return false;
-    this.listener.written(key);
-    await this.persist(key, entry);
-    return true;
+    const turn = turnFor(this.persistence, entry);
+    let stored = false;
+    try {
+      stored = await this.placeFar(key, entry, budget, ticket);
+      if (stored) this.listener.written(key);
+    } finally {
+      if (!stored) turn?.skip();
+    }
+    if (stored) await turn?.written(key, entry);
+    return stored;
   }
 
-  /** `write` for many entries: all placed at once, then persisted in order. */
+  /**
+   * `write` for many entries, all placed at once; each reaches persistence in the place it took
+   * when it was placed, so a removal placed between two of them stays between them.
+   */
   async writeMany(entries: ReadonlyArray<readonly [string, CacheEntry]>): Promise<void> {
-    await Promise.all(entries.map(async ([key, entry]) => this.place(key, entry)));
-    for (const [key] of entries) this.listener.written(key);
-    for (const [key, entry] of entries) await this.persist(key, entry);
+    await Promise.all(entries.map(async ([key, entry]) => this.write(key, entry)));
   }
 
   /** Throws now, naming it, when memory is the only tier and cannot hold `entry`. */
@@ -217,45 +234,63 @@ export class TierStack extends StackCore {
   /** Deletes `keys`; returns the ones that held a value. */
   async delete(keys: readonly string[]): Promise<string[]> {
     this.listener.removing({ keys });
-    const deleted = await this.invalidate(
-      'delete',
-      keys.length === 1 ? keys[0] : undefined,
-      () => this.near?.delete(keys) ?? [],
-      (far) => far.delete(keys),
-      (channel) => channel.keys(keys),
+    const turn = this.persistence?.turn();
+    const deleted = await inTurn(turn, () =>
+      this.invalidate(
+        'delete',
+        keys.length === 1 ? keys[0] : undefined,
+        () => this.near?.delete(keys) ?? [],
+        (far) => far.delete(keys),
+        (channel) => channel.keys(keys),
+      ),
     );
     this.listener.removed(deleted);
-    await this.persistence?.removed({ keys });
+    await turn?.removed({ keys });
     return deleted;
   }
 
   /** Deletes every entry carrying any of `tags`; returns their keys. */
   async deleteByTags(tags: readonly string[]): Promise<string[]> {
     this.listener.removing({ tags });
-    const keys = await this.invalidate(
-      'invalidateTags',
-      undefined,
-      () => this.near?.deleteByTags(tags) ?? [],
-      (far) => far.deleteByTags(tags),
-      (channel) => channel.tags(tags),
+    const turn = this.persistence?.turn();
+    const keys = await inTurn(turn, () =>
+      this.invalidate(
+        'invalidateTags',
+        undefined,
+        () => this.near?.deleteByTags(tags) ?? [],
+        (far) => far.deleteByTags(tags),
+        (channel) => channel.tags(tags),
+      ),
     );
     this.listener.removed(keys);
-    await this.persistence?.removed(this.tableRemoval(keys, { tags }));
+    await turn?.removed(this.tableRemoval(keys, { tags }));
     return keys;
   }
 
   /** Deletes every entry whose key matches `glob`; returns their keys. */
   async deleteMatching(glob: string): Promise<string[]> {
     this.listener.removing({ glob });
-    const keys = await this.invalidate(
-      'invalidatePattern',
-      undefined,
-      () => this.near?.deleteMatching(glob) ?? [],
-      (far) => far.deleteMatching(glob),
-      (channel) => channel.pattern(glob),
+    const turn = this.persistence?.turn();
+    const keys = await inTurn(turn, () =>
+      this.invalidate(
+        'invalidatePattern',
+        undefined,
+        () => this.near?.deleteMatching(glob) ?? [],
+        (far) => far.deleteMatching(glob),
+        (channel) => channel.pattern(glob),
+      ),
     );
     this.listener.removed(keys);
-    await this.persistence?.removed(this.tableRemoval(keys, { glob }));
+    const deleted = new Set(keys);
+    await turn?.removed(
+      this.tableRemoval(keys, { glob }),
+      this.far &&
+        ((written) =>
+          missingFrom(
+            this.far,
+            written.filter((key) => deleted.has(key)),
+          )),
+    );
     return keys;
   }
 
@@ -264,15 +299,18 @@ export class TierStack extends StackCore {
     this.listener.removing({ all: true });
     // Who listens hears of the keys memory held; a shared tier does not list what it clears.
     const held = this.near?.liveKeys() ?? [];
-    const count = await this.invalidate(
-      'clear',
-      undefined,
-      () => this.near?.clear() ?? 0,
-      (far) => far.clear(),
-      (channel) => channel.clear(),
+    const turn = this.persistence?.turn();
+    const count = await inTurn(turn, () =>
+      this.invalidate(
+        'clear',
+        undefined,
+        () => this.near?.clear() ?? 0,
+        (far) => far.clear(),
+        (channel) => channel.clear(),
+      ),
     );
     this.listener.cleared(count, held);
-    await this.persistence?.removed({ all: true });
+    await turn?.removed({ all: true }, this.far && ((written) => missingFrom(this.far, written)));
     return count;
   }
 
