@@ -55,10 +55,33 @@ export async function installConsumer(
   return dir;
 }
 
-/** Runs a command in `cwd`; resolves with its output, rejects with it on a non-zero exit. */
-export function run(command: string, args: string[], cwd: string): Promise<string> {
+/**
+ * npm's settings for commands written without flags (the README's): the shared cache, no audit
+ * or funding notes.
+ */
+export const NPM_ENV: Record<string, string> = {
+  npm_config_cache: NPM_CACHE,
+  npm_config_prefer_offline: 'true',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+};
+
+/**
+ * Runs a command in `cwd` with a user's environment plus `env`; resolves with its output,
+ * rejects with it on a non-zero exit.
+ */
+export function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<string> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...cleanEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,10 +1,19 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConsumerProcess,
   consumerNames,
   installConsumer,
+  NPM_ENV,
   packForConsumers,
   run,
 } from '../scripts/consumers';
@@ -28,13 +37,21 @@ const FEATURES: Record<string, { redis: boolean; postgres: boolean; observabilit
 
 const OPTIONAL_PEERS = ['ioredis', 'typeorm', 'pg', 'sql.js', 'prom-client', '@nestjs/terminus'];
 
+const ROOT = join(__dirname, '..');
+const workDir = mkdtempSync(join(tmpdir(), 'nest-tiered-cache-consumers-'));
+let tarball: string;
+
+beforeAll(() => {
+  tarball = packForConsumers();
+});
+
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
 describe('consumer apps', () => {
-  const workDir = mkdtempSync(join(tmpdir(), 'nest-tiered-cache-consumers-'));
   const installed = new Map<string, Promise<string>>();
 
   beforeAll(() => {
     expect(consumerNames()).toEqual(Object.keys(FEATURES).sort());
-    const tarball = packForConsumers();
     // Installs run side by side (mostly network and disk); each test waits for its own.
     for (const name of consumerNames()) {
       const install = installConsumer(name, tarball, workDir);
@@ -45,7 +62,6 @@ describe('consumer apps', () => {
 
   afterAll(async () => {
     await Promise.allSettled(installed.values());
-    rmSync(workDir, { recursive: true, force: true });
   });
 
   it.each(Object.entries(FEATURES))('%s', async (name, features) => {
@@ -120,6 +136,118 @@ describe('consumer apps', () => {
     }
   });
 });
+
+/**
+ * The README's Install section, run as a new user would: its steps for a new Nest 12 (ESM) or
+ * Nest 11 (CommonJS) app in an empty directory, with whatever npm resolves today, the tarball
+ * installed where the README says `npm install nest-tiered-cache` (as it says to until the
+ * package is on the registry), its tsconfig.json and src/main.ts, then its checks.
+ */
+describe("the README's Install steps", () => {
+  it.each([
+    ['nest12', 'module', '12'],
+    ['nest11', 'commonjs', '11'],
+  ])('a new %s app made as written works', async (nest, type, major) => {
+    const dir = mkdtempSync(join(workDir, `readme-${nest}-`));
+    const install = readmeBlock(`install:${nest}`) + readmeBlock('install:package');
+    const script = install.replace(/^npm install nest-tiered-cache$/m, `npm install ${tarball}`);
+    expect(script).not.toBe(install);
+    await run('bash', ['-euo', 'pipefail', '-c', script], dir, NPM_ENV);
+
+    const app = join(dir, 'my-app');
+    const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as {
+      type?: string;
+    };
+    expect(manifest.type).toBe(type);
+    const nestVersion = (
+      JSON.parse(readFileSync(join(app, 'node_modules/@nestjs/common/package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+    expect(nestVersion.split('.')[0]).toBe(major);
+    expect(copiesOf(app, '@nestjs/common')).toEqual([join(app, 'node_modules/@nestjs/common')]);
+
+    writeFileSync(join(app, 'tsconfig.json'), readmeBlock('install:tsconfig.json'));
+    mkdirSync(join(app, 'src'));
+    writeFileSync(join(app, 'src/main.ts'), readmeBlock('install:src/main.ts'));
+    // The README's "build and start": tsc here, then node through ConsumerProcess (on a free port).
+    expect(readmeBlock('install:run')).toBe('npx tsc && node dist/main.js\n');
+    await run('npx', ['--no-install', 'tsc'], app);
+    const started = await ConsumerProcess.start(app, {});
+    let log: string;
+    try {
+      const check = readmeBlock('install:check').replaceAll(
+        'localhost:3000',
+        new URL(started.url).host,
+      );
+      const output = await run('bash', ['-euo', 'pipefail', '-c', check], app);
+      const [first, second, miss, hit, ...rest] = output
+        .trim()
+        .split('\n')
+        .map((line) => line.trim());
+      expect(first).toMatch(/^Hello ada, at \d{4}-\d\d-\d\dT/);
+      expect(second).toBe(first);
+      expect(miss).toMatch(/^x-cache: MISS$/i);
+      expect(hit).toMatch(/^x-cache: HIT$/i);
+      expect(rest).toEqual([]);
+    } finally {
+      log = await started.stop();
+    }
+    expect(log).not.toMatch(/\b(WARN|ERROR|FATAL)\b|Warning|Unhandled/);
+  });
+});
+
+describe('the packed package', () => {
+  it('holds the compiled library and its docs: no specs, contract suites or testing helpers', async () => {
+    const files = (await run('tar', ['-tzf', tarball], workDir))
+      .trim()
+      .split('\n')
+      .map((file) => file.replace(/^package\//, ''));
+    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts']));
+    expect(files.filter((file) => !/^dist\/.+\.(js|d\.ts|js\.map)$/.test(file)).sort()).toEqual([
+      'CHANGELOG.md',
+      'LICENSE',
+      'README.md',
+      'package.json',
+    ]);
+    expect(files.filter((file) => /spec|contract|testing|fixture/i.test(file))).toEqual([]);
+  });
+});
+
+/** The commands CI runs: the README's test command, as written. */
+describe("the README's test command", () => {
+  it('is the one .ci/run runs', () => {
+    const block = /## Two commands\n[\s\S]*?```bash\n([\s\S]*?)```/.exec(readme());
+    const command = block?.[1]
+      .split('\n')
+      .map((line) => line.replace(/\s*#.*$/, ''))
+      .find((line) => / npm test$/.test(line));
+    expect(command).toBe('npm ci && npm test');
+    const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    expect(ci).toContain(command);
+    // Nothing else in CI installs the workspace or runs tests.
+    expect(ci.filter((line) => /\bnpm (ci|test|install|run test)|\bjest\b/.test(line))).toEqual([
+      command,
+    ]);
+  });
+});
+
+function readme(): string {
+  return readFileSync(join(ROOT, 'README.md'), 'utf8');
+}
+
+/** The README's code block after `<!-- name -->`. */
+function readmeBlock(name: string): string {
+  const marker = `<!-- ${name} -->\n`;
+  const at = readme().indexOf(marker);
+  if (at < 0) throw new Error(`README.md has no block marked ${marker.trim()}`);
+  const block = /^```\w*\n([\s\S]*?)^```$/m.exec(readme().slice(at + marker.length));
+  if (!block) throw new Error(`README.md's ${marker.trim()} is not followed by a code block`);
+  return block[1];
+}
 
 async function json(
   app: ConsumerProcess,
