@@ -45,14 +45,14 @@ export class NamespaceLoader<V> {
   async getOrSet(key: string, loader: CacheLoader<V>, options?: GetOrSetOptions): Promise<V> {
     assertKey(key);
     const metrics = this.signals.metrics;
-    const started = metrics ? performance.now() : 0;
+    const started = metrics ? metrics.readStart() : 0;
     const near = this.stack.freshNear(key);
     if (near !== undefined) {
       if (options?.refreshAhead !== undefined) {
         this.refreshAhead(key, near, loader, parseGetOrSetOptions(options));
       }
       // Misses are timed by the loader histogram; memory hits here.
-      metrics?.observe('memory', 'get', (performance.now() - started) / 1000);
+      metrics?.memoryHit(started);
       return this.signals.hit(key, near) as V;
     }
     if (typeof loader !== 'function') {

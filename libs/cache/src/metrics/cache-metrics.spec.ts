@@ -74,6 +74,22 @@ describe('Prometheus metrics', () => {
     }
   });
 
+  it('counts every memory hit of get and getOrSet in the histogram, timed or not', async () => {
+    const users = service.namespace('users');
+    await users.set('a', 1);
+    for (let i = 0; i < 50; i++) await users.get('a');
+    for (let i = 0; i < 50; i++) await users.getOrSet('a', () => 2);
+    const text = await registry.metrics();
+    const labels = 'namespace="users",tier="memory",operation="get"';
+    expect(line(text, `cache_operation_duration_seconds_count{${labels}}`)).toBe(
+      `cache_operation_duration_seconds_count{${labels}} 100`,
+    );
+    expect(line(text, `cache_operation_duration_seconds_bucket{${labels},le="+Inf"}`)).toBe(
+      `cache_operation_duration_seconds_bucket{${labels},le="+Inf"} 100`,
+    );
+    expect(service.stats().users.latency?.get.count).toBe(100);
+  });
+
   it('never uses keys as label values', async () => {
     await service.namespace('users').set('user:secret-token', 1);
     await service.namespace('users').get('user:secret-token');

@@ -1,26 +1,13 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { LocalHistogram } from './local-histogram';
+import { NamespaceMetrics } from './namespace-metrics';
 import { loadPeer } from '../optional-peer';
-import type { TierKind } from '../options/cache-options.interface';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import type { MetricsOptions } from '../options/metrics-options';
 import type { NamespaceStats } from '../stats';
 
 export type { MetricsOptions };
-
-/** Cumulative latency of one operation, for consumers that compute their own rates. */
-export interface LatencyTotals {
-  count: number;
-  seconds: number;
-}
-
-/** What one namespace reports to the metrics; every method is cheap. */
-export interface NamespaceMetrics {
-  observe(tier: TierKind, operation: 'get' | 'set', seconds: number): void;
-  loader(seconds: number): void;
-  /** Cumulative latency by operation, since start. */
-  totals(): Readonly<Record<'get' | 'set' | 'loader', LatencyTotals>>;
-}
+export { MEMORY_HIT_SAMPLE, NamespaceMetrics, type LatencyTotals } from './namespace-metrics';
 
 type StatsCounter = Exclude<
   keyof NamespaceStats,
@@ -49,7 +36,8 @@ const COUNTERS: ReadonlyArray<[StatsCounter, string]> = [
 /**
  * Prometheus metrics of every namespace through prom-client (an optional dependency): counters
  * and gauges are read from the namespaces' stats when scraped, so they cost nothing per call;
- * only the latency histograms observe calls as they happen. Label values are namespace and tier
+ * only the latency histograms observe calls as they happen (memory hits one in
+ * `MEMORY_HIT_SAMPLE`, every call counted). Label values are namespace and tier
  * names, never keys.
  */
 export class CacheMetrics {
@@ -123,36 +111,7 @@ export class CacheMetrics {
 
   /** The metrics of one namespace. */
   for(namespace: string): NamespaceMetrics {
-    const totals = {
-      get: { count: 0, seconds: 0 },
-      set: { count: 0, seconds: 0 },
-      loader: { count: 0, seconds: 0 },
-    };
-    // Children are resolved once per label set, not per call.
-    const children = new Map<string, ReturnType<LocalHistogram['child']>>();
-    const child = (
-      tier: TierKind,
-      operation: 'get' | 'set',
-    ): ReturnType<LocalHistogram['child']> => {
-      const id = `${tier}:${operation}`;
-      let found = children.get(id);
-      if (!found) children.set(id, (found = this.operations.child({ namespace, tier, operation })));
-      return found;
-    };
-    const loader = this.loaders.child({ namespace });
-    return {
-      observe: (tier, operation, seconds) => {
-        child(tier, operation).observe(seconds);
-        totals[operation].count++;
-        totals[operation].seconds += seconds;
-      },
-      loader: (seconds) => {
-        loader.observe(seconds);
-        totals.loader.count++;
-        totals.loader.seconds += seconds;
-      },
-      totals: () => totals,
-    };
+    return new NamespaceMetrics(namespace, this.operations, this.loaders);
   }
 
   /** Removes the metrics from their registry, so a new app in the same process can register them. */

@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 
 interface Child {
   readonly labels: Record<string, string>;
+  /** Per bound, then one for values above the last bound (+Inf only). */
   readonly buckets: Float64Array;
   sum: number;
   count: number;
@@ -10,6 +11,11 @@ interface Child {
 /** One histogram series, observed on the hot path with a few array writes. */
 export interface HistogramChild {
   observe(value: number): void;
+  /**
+   * Counts one more observation of the value last observed, without measuring it again (see
+   * `NamespaceMetrics.read`). Before any observation there is nothing to repeat: false.
+   */
+  repeat(): boolean;
 }
 
 /**
@@ -33,22 +39,30 @@ export class LocalHistogram {
   child(labels: Record<string, string>): HistogramChild {
     const child: Child = {
       labels,
-      buckets: new Float64Array(this.bounds.length),
+      buckets: new Float64Array(this.bounds.length + 1),
       sum: 0,
       count: 0,
     };
     this.children.push(child);
     const bounds = this.bounds;
+    let last = -1;
+    let lastValue = 0;
     return {
       observe(value: number): void {
-        for (let i = 0; i < bounds.length; i++) {
-          if (value <= bounds[i]) {
-            child.buckets[i]++;
-            break;
-          }
-        }
+        let i = 0;
+        while (i < bounds.length && value > bounds[i]) i++;
+        child.buckets[i]++;
         child.sum += value;
         child.count++;
+        last = i;
+        lastValue = value;
+      },
+      repeat(): boolean {
+        if (last < 0) return false;
+        child.buckets[last]++;
+        child.sum += lastValue;
+        child.count++;
+        return true;
       },
     };
   }
