@@ -45,9 +45,11 @@ function stop(message: string): never {
 async function main(): Promise<void> {
   let missing = missingPackages();
   if (missing.length > 0) {
-    const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+    const install = `apt-get install -y ${missing.join(' ')}`;
+    const command = `apt-get update && ${install}`;
     const root = process.getuid?.() === 0;
-    if (!root || !onPath('apt-get')) stop(`missing ${missing.join(', ')}; run:\n  sudo ${command}`);
+    if (!root || !onPath('apt-get'))
+      stop(`missing ${missing.join(', ')}; run:\n  sudo apt-get update && sudo ${install}`);
     console.log(`installing what the tests need: ${command}`);
     execFileSync('sh', ['-c', command], { stdio: 'inherit' });
     missing = missingPackages();
