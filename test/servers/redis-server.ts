@@ -44,6 +44,15 @@ export class RedisServer {
    * data (the replication link is up).
    */
   static async startReplica(masterPort: number): Promise<RedisServer> {
+    // A master waits 5 s by default for more replicas before it streams its data to one.
+    spawnSync('redis-cli', [
+      '-p',
+      String(masterPort),
+      'config',
+      'set',
+      'repl-diskless-sync-delay',
+      '0',
+    ]);
     const server = await RedisServer.start(['--replicaof', '127.0.0.1', String(masterPort)]);
     await server.waitForLog('MASTER <-> REPLICA sync: Finished with success');
     return server;
