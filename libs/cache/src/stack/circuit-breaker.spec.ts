@@ -86,6 +86,45 @@ describe('CircuitBreaker', () => {
     expect(breaker.current).toBe('open');
   });
 
+  it('fails a call at its deadline, not a fraction of a timeout later', async () => {
+    const hang = (): Promise<never> => new Promise<never>(() => undefined);
+    // A call in flight for a while, so a later one does not start the timing afresh.
+    const first = breaker.run(hang).catch((error: unknown) => error);
+    jest.advanceTimersByTime(60);
+    let second: unknown;
+    void breaker.run(hang).catch((error: unknown) => (second = error));
+    await jest.advanceTimersByTimeAsync(40);
+    expect(await first).toBeInstanceOf(CommandTimeoutError);
+    await jest.advanceTimersByTimeAsync(59);
+    expect(second).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(second).toBeInstanceOf(CommandTimeoutError);
+  });
+
+  it('takes an absolute deadline; one already past fails at once, uncounted, never calling', async () => {
+    const hung = breaker
+      .run(() => new Promise<never>(() => undefined), Date.now() + 30)
+      .catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(30);
+    expect(await hung).toBeInstanceOf(CommandTimeoutError);
+    const call = jest.fn(succeed);
+    for (let i = 0; i < 5; i++) {
+      await expect(breaker.run(call, Date.now())).rejects.toBeInstanceOf(CommandTimeoutError);
+    }
+    expect(call).not.toHaveBeenCalled();
+    expect(breaker.current).toBe('closed');
+  });
+
+  it('tells watchers of each change of state until it stops watching or closes', async () => {
+    const seen: CircuitState[] = [];
+    const stop = breaker.watch((state) => seen.push(state));
+    for (let i = 0; i < 3; i++) await expect(breaker.run(fail)).rejects.toThrow();
+    breaker.reset();
+    stop();
+    for (let i = 0; i < 3; i++) await expect(breaker.run(fail)).rejects.toThrow();
+    expect(seen).toEqual(['open', 'closed']);
+  });
+
   it('does not count errors the backend answered with', async () => {
     for (let i = 0; i < 5; i++) {
       await expect(
