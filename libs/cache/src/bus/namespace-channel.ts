@@ -35,7 +35,14 @@ export class NamespaceChannel {
     this.farUp = circuit === undefined || circuit.current === 'closed';
     this.wasTrusted = this.trusted;
     bus.register(namespace, (message) => this.receive(message));
-    bus.onHealthChange(() => this.healthChanged());
+    bus.onHealthChange(() => {
+      // A read in flight across the change must not fill memory.
+      this.version++;
+      this.healthChanged();
+    });
+    // No version move here: a write the open circuit refused stays in memory, bypassed, as the
+    // last resort while the shared tier cannot answer; only the trial call is in flight when the
+    // circuit closes, and what it read or wrote is what the shared tier holds.
     circuit?.watch((state) => {
       this.farUp = state === 'closed';
       this.healthChanged();
@@ -69,8 +76,6 @@ export class NamespaceChannel {
   }
 
   private healthChanged(): void {
-    // A read or write in flight across the change must not fill memory.
-    this.version++;
     const trusted = this.trusted;
     // Messages may have been missed, or writes kept here alone, while it was not trusted: nothing
     // in memory can be vouched for.
