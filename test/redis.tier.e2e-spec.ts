@@ -72,9 +72,7 @@ describe.each([
 
   it('reads an undecodable value as a miss, reports it and deletes it', async () => {
     const corrupt: string[] = [];
-    const tier = new RedisTier(defineScripts(client), prefix, 'bad', (key) =>
-      corrupt.push(key),
-    );
+    const tier = new RedisTier(defineScripts(client), prefix, 'bad', (key) => corrupt.push(key));
     await client.set(`{${prefix}:bad}:v:k`, 'not an entry');
     expect(await tier.get('k')).toBeUndefined();
     expect(corrupt).toEqual(['k']);
