@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DemoClient } from './servers/demo-client';
+import { DemoEventStream } from './servers/demo-events';
 import { DemoProcess } from './servers/demo-process';
 import { eventually } from './servers/eventually';
 import { clearOfMinuteBoundary } from './servers/minute-boundary';
@@ -127,6 +128,24 @@ describe('two demo instances on PostgreSQL alone', () => {
     // Nothing was missed on the way.
     const bus = (await new DemoClient(b.url).get('/cache/info')).body.backends.bus;
     expect(bus.gaps).toBe(0);
+  });
+
+  it('pushes to a client of one instance a chat change made on the other (onInvalidate)', async () => {
+    const alan = await DemoClient.login(a.url, 'alan@example.com');
+    const alanOnB = alan.on(b.url);
+    // B holds the header in memory: the bus message of A's change drops it there.
+    await alanOnB.get('/chats/2');
+    await alanOnB.get('/chats/2');
+    const events = await DemoEventStream.open(alanOnB, '/chats/2/events');
+    try {
+      expect(await events.next()).toEqual({ type: 'ready', data: { chatId: 2 } });
+      const grace = await DemoClient.login(a.url, 'grace@example.com');
+      expect((await grace.patch('/chats/2/settings', { topic: 'grammars' })).status).toBe(200);
+      expect(await events.next()).toEqual({ type: 'header', data: { chatId: 2 } });
+      expect((await alanOnB.get('/chats/2')).body.settings.topic).toBe('grammars');
+    } finally {
+      events.close();
+    }
   });
 
   it('refuses on one instance a session ended on the other', async () => {
