@@ -76,6 +76,8 @@ class HandlerFailed extends Error {
 export class CacheInterceptor implements NestInterceptor {
   protected readonly logger = new Logger('CacheInterceptor');
   private readonly plans = new WeakMap<object, WeakMap<object, RoutePlan>>();
+  /** The route planned last: most requests in a row go to one route. */
+  private last?: { controller: object; handler: object; plan: RoutePlan };
 
   constructor(
     protected readonly cache: CacheService,
@@ -106,6 +108,8 @@ export class CacheInterceptor implements NestInterceptor {
   protected planFor(context: ExecutionContext): RoutePlan {
     const controller = context.getClass();
     const handler = context.getHandler();
+    const last = this.last;
+    if (last?.handler === handler && last.controller === controller) return last.plan;
     let plans = this.plans.get(controller);
     if (!plans) this.plans.set(controller, (plans = new WeakMap()));
     let plan = plans.get(handler);
@@ -123,6 +127,7 @@ export class CacheInterceptor implements NestInterceptor {
       };
       plans.set(handler, plan);
     }
+    this.last = { controller, handler, plan };
     return plan;
   }
 
@@ -149,14 +154,15 @@ export class CacheInterceptor implements NestInterceptor {
   /** The cache key of this call, or undefined when it must not be cached. */
   protected trackBy(context: ExecutionContext, options: RouteCacheOptions): string | undefined {
     const http = context.getType() === 'http';
+    const vary = this.planFor(context).vary;
     let request: HttpRequest | undefined;
     if (http) {
-      // Whatever the key, only reads are cached, and never a user's across users.
-      request = context.switchToHttp().getRequest<HttpRequest>();
+      // Whatever the key, only reads are cached, and never a user's across users. The request is
+      // the first argument (what `switchToHttp().getRequest()` reads, without building a view).
+      request = context.getArgByIndex<HttpRequest>(0);
       if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
-      if (carriesUnvariedCredentials(request, this.planFor(context).vary)) return undefined;
+      if (carriesUnvariedCredentials(request, vary)) return undefined;
     }
-    const vary = this.planFor(context).vary;
     if (options.key !== undefined) {
       const key = typeof options.key === 'function' ? options.key(context) : options.key;
       // Whatever makes the key, the varied headers go into it.
@@ -187,7 +193,7 @@ export class CacheInterceptor implements NestInterceptor {
     key: string,
     plan: RoutePlan,
   ): Promise<Observable<unknown>> {
-    const response = context.switchToHttp().getResponse<HttpResponse>();
+    const response = context.getArgByIndex<HttpResponse>(1);
     let produced: { body: unknown } | undefined;
     let missed = false;
     try {
@@ -305,8 +311,7 @@ export class CacheInterceptor implements NestInterceptor {
   ): void {
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(response, 'X-Cache', outcome);
-    for (const [name, value] of Object.entries(cached.headers))
-      adapter.setHeader(response, name, value);
+    for (const name in cached.headers) adapter.setHeader(response, name, cached.headers[name]);
     if (options.vary?.length) adapter.setHeader(response, 'Vary', options.vary.join(', '));
     // The status is not set here: Nest applies the route's own (`@HttpCode`), the one stored.
   }

@@ -87,9 +87,13 @@ function headerVariant(
   headers: KeyedRequest['headers'],
   vary: readonly string[],
 ): string | undefined {
-  const names = new Set(vary);
-  for (const name of URL_SHAPING_HEADERS) if (headers[name] !== undefined) names.add(name);
-  if (names.size === 0) return undefined;
+  let shaping: string[] | undefined;
+  for (const name of URL_SHAPING_HEADERS) {
+    if (headers[name] !== undefined) (shaping ??= []).push(name);
+  }
+  // The common case (nothing varied, no URL-shaping header) allocates nothing.
+  if (vary.length === 0 && shaping === undefined) return undefined;
+  const names = new Set(shaping ? [...vary, ...shaping] : vary);
   const pairs = [...names].sort().map((name) => [name, headers[name] ?? null]);
   return digest(JSON.stringify(pairs));
 }
@@ -98,7 +102,20 @@ function headerVariant(
 const HOST =
   /^(?:\[([0-9A-Fa-f:.]+)\]|((?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*))(?::\d*)?$/;
 
+/** Hosts already checked: a server sees few. Bounded, since clients choose what they send. */
+const checkedHosts = new Map<string, boolean>();
+const CHECKED_HOSTS_MAX = 256;
+
 function isValidHost(host: string): boolean {
+  let valid = checkedHosts.get(host);
+  if (valid === undefined) {
+    if (checkedHosts.size >= CHECKED_HOSTS_MAX) checkedHosts.clear();
+    checkedHosts.set(host, (valid = checkHost(host)));
+  }
+  return valid;
+}
+
+function checkHost(host: string): boolean {
   const match = HOST.exec(host);
   if (!match) return false;
   const ipv6 = match[1];
@@ -113,7 +130,10 @@ function requestTarget(url: string): string | undefined {
   if (!url.startsWith('/') || url.includes('#')) return undefined;
   const at = url.indexOf('?');
   const target = at < 0 ? url : `${url.slice(0, at)}?${sortedQuery(url.slice(at + 1))}`;
-  if (Buffer.byteLength(target) <= MAX_TARGET_BYTES) return target;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short targets need no count.
+  if (target.length * 3 <= MAX_TARGET_BYTES || Buffer.byteLength(target) <= MAX_TARGET_BYTES) {
+    return target;
+  }
   // Starts with `#`, which no target kept in clear does; the head stays readable.
   return `#${digest(target)} ${head(target, 200)}`;
 }
