@@ -18,14 +18,21 @@ export function createEntry(
   const ttl = options.ttl ?? settings.ttl;
   const expiresAt = ttl === Infinity ? Infinity : Date.now() + ttl;
   const grace = (options as ParsedGetOrSetOptions).grace ?? settings.grace;
-  // One literal with every field, so all entries share one shape (set is a hot path).
+  const persistence = options.persistence ?? settings.persistence;
+  const tags = options.tags && options.tags.length > 0 ? options.tags : undefined;
+  const graceUntil = grace > 0 && expiresAt !== Infinity ? expiresAt + grace : undefined;
+  // Two literals, each always with the same fields, so entries share one of two shapes (set is a
+  // hot path); the plain one, most entries, holds no room for metadata it does not have.
+  if (graceUntil === undefined && tags === undefined && options.indexes === undefined) {
+    return { value: snapshot.value, size: snapshot.size, expiresAt, persistence };
+  }
   return {
     value: snapshot.value,
     size: snapshot.size,
     expiresAt,
-    graceUntil: grace > 0 && expiresAt !== Infinity ? expiresAt + grace : undefined,
-    persistence: options.persistence ?? settings.persistence,
-    tags: options.tags && options.tags.length > 0 ? options.tags : undefined,
+    persistence,
+    graceUntil,
+    tags,
     indexes: options.indexes,
   };
 }

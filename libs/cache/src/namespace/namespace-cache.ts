@@ -96,9 +96,16 @@ export class NamespaceCache<V = unknown> {
   }
 
   /** Stores `value` under `key`. `undefined` or an unserializable value throws; nothing is stored. */
-  async set(key: string, value: V, options?: SetOptions): Promise<void> {
-    assertKey(key);
-    await this.#stack.set(key, createEntry(this.settings, value, parseSetOptions(options)));
+  set(key: string, value: V, options?: SetOptions): Promise<void> {
+    // Not async: the stack's promise is returned as is (one promise per set, not two).
+    try {
+      assertKey(key);
+      return this.#stack.set(key, createEntry(this.settings, value, parseSetOptions(options)));
+    } catch (error) {
+      // Thrown by the checks above: always a CacheError.
+      const failure = error as Error;
+      return Promise.reject(failure);
+    }
   }
 
   /**

@@ -97,34 +97,36 @@ export class TierStack extends StackCore {
     };
   }
 
-  /** `write`, timed for the latency histograms. */
+  /** `write`, timed for the latency histograms; memory alone is written within this call. */
   async set(key: string, entry: CacheEntry): Promise<void> {
     const metrics = this.metrics;
     const started = metrics ? performance.now() : 0;
     // Persistence's place is taken as the write is applied (memory) or sent (shared tier).
     const turn = turnFor(this.persistence, entry);
     try {
-      await this.place(key, entry);
+      const placed = this.place(key, entry);
+      if (placed) await placed;
       metrics?.observe(this.kind, 'set', (performance.now() - started) / 1000);
       this.listener.written(key);
     } catch (error) {
       turn?.skip();
       throw error;
     }
-    await turn?.written(key, entry);
+    if (turn) await turn.written(key, entry);
   }
 
   /** Stores an entry: the shared tier, memory and the bus, then persistence. */
   async write(key: string, entry: CacheEntry, budget?: FarBudget): Promise<void> {
     const turn = turnFor(this.persistence, entry);
     try {
-      await this.place(key, entry, budget);
+      const placed = this.place(key, entry, budget);
+      if (placed) await placed;
       this.listener.written(key);
     } catch (error) {
       turn?.skip();
       throw error;
     }
-    await turn?.written(key, entry);
+    if (turn) await turn.written(key, entry);
   }
 
   /**

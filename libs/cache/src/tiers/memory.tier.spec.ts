@@ -99,6 +99,16 @@ describe('MemoryTier', () => {
     expect(tier.usage()).toEqual({ entries: 0, bytes: 0, persistent: 0 });
   });
 
+  it('counts an entry set again under its own key once, and forgets its tags once', () => {
+    const tier = new MemoryTier({ maxEntries: 10 });
+    const entry = entryOf('x', { persistence: PersistenceLevel.PERIODIC, tags: ['t'] });
+    tier.set('a', entry);
+    tier.set('a', entry);
+    expect(tier.usage()).toEqual({ entries: 1, bytes: 1 + 3, persistent: 1 });
+    expect(tier.deleteByTags(['t'])).toEqual(['a']);
+    expect(tier.usage()).toEqual({ entries: 0, bytes: 0, persistent: 0 });
+  });
+
   it('needs a bound', () => {
     expect(() => new MemoryTier({})).toThrow(/maxEntries or maxBytes/);
   });

@@ -17,46 +17,45 @@ export interface MemoryTierOptions {
   readonly onRemoved?: RemovalListener;
 }
 
-interface MemoryRecord {
-  readonly entry: CacheEntry;
-  readonly size: number;
-}
-
 /**
  * The in-process tier: an LRU (`lru-cache`) bounded by entries and/or bytes. Expiry is checked
  * when an entry is touched, never by scanning; tags and secondary indexes are reverse maps kept
  * in step by the LRU's dispose hook, so overwrite, delete, expiry and eviction all update them.
+ * The LRU holds the entries themselves: an entry's bytes are its key's length plus its `size`.
  */
 export class MemoryTier implements CacheTier {
   readonly kind = 'memory' as const;
-  private readonly lru: LRUCache<string, MemoryRecord>;
+  private readonly lru: LRUCache<string, CacheEntry>;
   private readonly byTag = new KeySets();
   private readonly byIndex = new KeySets();
   private bytes = 0;
   private persistent = 0;
 
   constructor(private readonly options: MemoryTierOptions) {
-    const dispose = (record: MemoryRecord, key: string, reason: LRUCache.DisposeReason): void =>
-      this.forget(key, record, reason === 'evict');
+    const dispose = (entry: CacheEntry, key: string, reason: LRUCache.DisposeReason): void =>
+      this.forget(key, entry, reason === 'evict');
+    const onInsert = (entry: CacheEntry, key: string, reason: LRUCache.InsertReason): void => {
+      if (reason !== 'update') this.track(key, entry);
+    };
     const { maxEntries: max, maxBytes: maxSize } = options;
     if (max === undefined && maxSize === undefined) {
       throw new InvalidOptionError('the memory tier needs maxEntries or maxBytes');
     }
     this.lru =
       max !== undefined
-        ? new LRUCache<string, MemoryRecord>({ max, maxSize, dispose })
-        : new LRUCache<string, MemoryRecord>({ maxSize: maxSize as number, dispose });
+        ? new LRUCache<string, CacheEntry>({ max, maxSize, dispose, onInsert })
+        : new LRUCache<string, CacheEntry>({ maxSize: maxSize as number, dispose, onInsert });
   }
 
   get(key: string): CacheEntry | undefined {
-    const record = this.lru.get(key);
-    if (record === undefined) return undefined;
-    const end = record.entry.graceUntil ?? record.entry.expiresAt;
+    const entry = this.lru.get(key);
+    if (entry === undefined) return undefined;
+    const end = entry.graceUntil ?? entry.expiresAt;
     if (end !== Infinity && end <= Date.now()) {
       this.expireNow(key);
       return undefined;
     }
-    return record.entry;
+    return entry;
   }
 
   /** True when an entry is held under `key` (live or not), without touching its recency. */
@@ -80,14 +79,9 @@ export class MemoryTier implements CacheTier {
         `entry "${key}" is about ${size} bytes, more than this namespace's memory.maxBytes (${this.options.maxBytes})`,
       );
     }
-    // Setting the same key disposes the old record first (dropping its tags and indexes).
-    this.lru.set(key, { entry, size }, this.options.maxBytes === undefined ? undefined : { size });
-    this.bytes += size;
-    if (entry.persistence !== PersistenceLevel.MEMORY_ONLY) this.persistent++;
-    entry.tags?.forEach((tag) => this.byTag.add(tag, key));
-    if (entry.indexes) {
-      for (const name in entry.indexes) this.byIndex.add(indexKey(name, entry.indexes[name]), key);
-    }
+    // Setting the same key disposes the old entry first (dropping its tags and indexes), then
+    // `track` counts the new one; setting the very entry held again changes only its recency.
+    this.lru.set(key, entry, this.options.maxBytes === undefined ? undefined : { size });
   }
 
   setIfAbsent(key: string, entry: CacheEntry): boolean {
@@ -153,15 +147,14 @@ export class MemoryTier implements CacheTier {
   liveKeys(): string[] {
     const now = Date.now();
     const keys: string[] = [];
-    for (const [key, record] of this.lru.entries())
-      if (!isExpired(record.entry, now)) keys.push(key);
+    for (const [key, entry] of this.lru.entries()) if (!isExpired(entry, now)) keys.push(key);
     return keys;
   }
 
   clear(): number {
     const now = Date.now();
     let live = 0;
-    for (const record of this.lru.values()) if (!isExpired(record.entry, now)) live++;
+    for (const entry of this.lru.values()) if (!isExpired(entry, now)) live++;
     this.lru.clear();
     return live;
   }
@@ -179,9 +172,17 @@ export class MemoryTier implements CacheTier {
     this.options.onRemoved?.(key, 'expire');
   }
 
-  private forget(key: string, record: MemoryRecord, evicted: boolean): void {
-    const { entry } = record;
-    this.bytes -= record.size;
+  private track(key: string, entry: CacheEntry): void {
+    this.bytes += key.length + entry.size;
+    if (entry.persistence !== PersistenceLevel.MEMORY_ONLY) this.persistent++;
+    entry.tags?.forEach((tag) => this.byTag.add(tag, key));
+    if (entry.indexes) {
+      for (const name in entry.indexes) this.byIndex.add(indexKey(name, entry.indexes[name]), key);
+    }
+  }
+
+  private forget(key: string, entry: CacheEntry, evicted: boolean): void {
+    this.bytes -= key.length + entry.size;
     if (entry.persistence !== PersistenceLevel.MEMORY_ONLY) this.persistent--;
     entry.tags?.forEach((tag) => this.byTag.remove(tag, key));
     if (entry.indexes) {

@@ -72,6 +72,25 @@ describe('snapshotValue', () => {
     expect(() => snapshotValue(input)).toThrow('value.list[0].bad could not be read: nope');
   });
 
+  it('names the right path after a failed walk, and inside a getter that snapshots', () => {
+    expect(() => snapshotValue({ a: { b: [1, () => 1] } })).toThrow('value.a.b[1] is a function');
+    expect(() => snapshotValue({ c: NaN })).toThrow('value.c is NaN');
+    const inner = {
+      get nested(): unknown {
+        return snapshotValue({ x: [1] }, 'inner').value;
+      },
+      then: [undefined],
+    };
+    expect(() => snapshotValue(inner)).toThrow('value.then[0] is undefined');
+    expect(snapshotValue({ outer: inner.nested, y: 'z' }).value).toEqual({
+      outer: { x: [1] },
+      y: 'z',
+    });
+    const { value, size } = snapshotValue({ k: 'v' });
+    expect(value).toEqual({ k: 'v' });
+    expect(size).toBe(snapshotValue({ k: 'v' }).size);
+  });
+
   it('turns a stack overflow into a clear error', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];

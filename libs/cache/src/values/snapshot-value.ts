@@ -55,7 +55,11 @@ for (const name of Object.getOwnPropertyNames(Date.prototype)) {
  */
 export function snapshotValue(value: unknown, label = 'value', maxBytes = Infinity): ValueSnapshot {
   if (value === undefined) throw new UndefinedValueError(label);
-  const walker = new SnapshotWalker(label, maxBytes);
+  // One walker serves every snapshot (set is a hot path); a getter that snapshots a value while
+  // the walk reads it gets a walker of its own.
+  const walker = idleWalker ?? new SnapshotWalker();
+  idleWalker = undefined;
+  walker.start(label, maxBytes);
   try {
     const copy = walker.copy(value);
     return { value: copy, size: walker.size };
@@ -65,6 +69,9 @@ export function snapshotValue(value: unknown, label = 'value', maxBytes = Infini
       `could not be read: ${messageOf(error)}`,
       'store plain data (a getter or Proxy that throws cannot be copied)',
     );
+  } finally {
+    walker.done();
+    idleWalker = walker;
   }
 }
 
@@ -90,17 +97,29 @@ export function freezeDecoded<T>(value: T): T {
   return Object.freeze(value);
 }
 
+let idleWalker: SnapshotWalker | undefined;
+
 class SnapshotWalker {
   size = 0;
+  private label = 'value';
+  private maxBytes = Infinity;
   // The objects being copied, outermost first, and the key of each child being copied: the
   // path in an error message is built from them only when there is an error to report.
   private readonly ancestors: object[] = [];
   private readonly segments: Array<string | number> = [];
 
-  constructor(
-    private readonly label: string,
-    private readonly maxBytes: number,
-  ) {}
+  start(label: string, maxBytes: number): void {
+    this.size = 0;
+    this.label = label;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Lets go of what the walk read, so a reused walker holds no value alive. */
+  done(): void {
+    // Empty already unless the walk threw.
+    if (this.ancestors.length > 0) this.ancestors.length = 0;
+    if (this.segments.length > 0) this.segments.length = 0;
+  }
 
   /** Counts bytes, and stops the walk as soon as the value is over its limit (no huge copy). */
   private grow(bytes: number): void {
