@@ -228,25 +228,30 @@ export class PersistenceManager {
     this.watch.forgetCovered(namespace, removal);
     const since = this.watch.watch(namespace);
     const removing = this.queue.enqueue(async () => {
-      this.watch.unwatch(namespace, since);
-      if (!this.store) return;
+      // Watched until the write-back is done: a later removal, or a newer write, meets
+      // what `since` holds, so no state the cache no longer has is written back.
       try {
-        await this.guard.store.remove(namespace, removal, this.options.batchSize);
-        const held = 'held' in removal ? removal.held : undefined;
-        if (held?.length)
-          await this.guard.store.remove(namespace, { keys: held }, this.options.batchSize);
-        this.lastError = undefined;
-      } catch (error) {
-        if ('keys' in removal)
-          for (const key of removal.keys)
-            if (!this.dirty.isDirty(namespace, key) && !since.has(key))
-              this.dirty.mark(this.dirty.periodic, namespace, key, null);
-        this.failed(error, report, 'unpersist');
-      }
-      for (const [key, entry] of since) {
-        const deferred = entry.persistence !== PersistenceLevel.ON_CHANGE;
-        if (deferred && covers(removal, key, entry) && !this.dirty.isDirty(namespace, key))
-          this.dirty.mark(this.dirty.levelOf(entry), namespace, key, entry);
+        if (!this.store) return;
+        try {
+          await this.guard.store.remove(namespace, removal, this.options.batchSize);
+          const held = 'held' in removal ? removal.held : undefined;
+          if (held?.length)
+            await this.guard.store.remove(namespace, { keys: held }, this.options.batchSize);
+          this.lastError = undefined;
+        } catch (error) {
+          if ('keys' in removal)
+            for (const key of removal.keys)
+              if (!this.dirty.isDirty(namespace, key) && !since.has(key))
+                this.dirty.mark(this.dirty.periodic, namespace, key, null);
+          this.failed(error, report, 'unpersist');
+        }
+        for (const [key, entry] of since) {
+          const deferred = entry.persistence !== PersistenceLevel.ON_CHANGE;
+          if (deferred && covers(removal, key, entry) && !this.dirty.isDirty(namespace, key))
+            this.dirty.mark(this.dirty.levelOf(entry), namespace, key, entry);
+        }
+      } finally {
+        this.watch.unwatch(namespace, since);
       }
     });
     await this.guard.within(removing).catch((error) => this.failed(error, report, 'unpersist'));

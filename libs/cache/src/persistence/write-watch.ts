@@ -2,9 +2,10 @@ import type { CacheEntry } from '../tiers/cache-entry';
 import { covers, type Removal } from './removal';
 
 /**
- * The entries written while removals wait in the queue, per namespace: a removal applied in call
- * order watches the writes made after its call, so that a delete which ran late cannot take
- * them (they are marked dirty again to be written back).
+ * The entries written while removals wait in the queue or run, per namespace: a removal applied
+ * in call order watches the writes made after its call, so that a delete which ran late cannot
+ * take them (they are marked dirty again to be written back). It watches until that write-back
+ * is done, so a later removal that takes one of them (`forgetCovered`) is never undone by it.
  */
 export class WriteWatch {
   private readonly watching = new Map<string, Set<Map<string, CacheEntry>>>();
