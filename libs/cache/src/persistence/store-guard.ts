@@ -30,7 +30,13 @@ export class StoreGuard {
   private abandoned = 0;
   /** The table's statements, each one guarded. */
   readonly store: GuardedStore = {
-    upsert: (rows, batchSize) => this.call((store) => store.upsert(rows, batchSize)),
+    // One deadline per statement: a flush of many batches is many statements, each bounded.
+    upsert: async (rows, batchSize) => {
+      for (let start = 0; start < rows.length; start += batchSize) {
+        const batch = rows.slice(start, start + batchSize);
+        await this.call((store) => store.upsert(batch, batchSize));
+      }
+    },
     remove: (namespace, removal, batchSize) =>
       this.call((store) => store.remove(namespace, removal, batchSize)),
     probe: () => this.call((store) => store.probe()),
