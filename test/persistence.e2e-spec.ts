@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { PersistenceLevel, type CacheModuleOptions } from 'nest-tiered-cache';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
@@ -652,6 +653,62 @@ describe('warm start next to live instances', () => {
       await joining.close();
       await live.close();
     } finally {
+      await redis.stop();
+      await database.drop();
+    }
+  });
+  it('restores page after page into Redis in bulk: no row over a newer value, a crafted row skipped and counted, nothing announced', async () => {
+    const database = await PostgresDatabase.create();
+    const redis = await RedisServer.start();
+    const raw = new Redis(redis.url);
+    const listener = new Redis(redis.url);
+    const options: CacheModuleOptions = {
+      prefix: 'pages',
+      redis: { url: redis.url },
+      namespaces: [{ name: 'users', persistence: PersistenceLevel.ON_SHUTDOWN }],
+      persistence: { dataSource: { type: 'postgres', url: database.url } },
+    };
+    // More rows than one page of warm start (1000), so it streams several.
+    const keys = Array.from({ length: 2500 }, (_, i) => `u${String(i).padStart(4, '0')}`);
+    const apps: CacheApp[] = [];
+    try {
+      const first = await startCacheApp(options);
+      await first.ns('users').setMany(keys.map((key, i) => [key, i] as const));
+      await first.close();
+      await raw.flushall();
+      await database.query(
+        `UPDATE cache_storage SET metadata = '{"persistence": "nowhere"}' WHERE key = 'u0500'`,
+      );
+      const live = await startCacheApp({
+        ...options,
+        persistence: { ...options.persistence, loadOnStartup: false },
+      });
+      apps.push(live);
+      const heard: string[] = [];
+      await listener.subscribe('pages:cache-bus');
+      listener.on('message', (_channel: string, text: string) => heard.push(text));
+      await live.ns('users').set('u1500', 'newer');
+      // The live instance's own announcement of its write, heard before the warm start begins.
+      await eventually(() => expect(heard).toHaveLength(1));
+      heard.length = 0;
+      const joining = await startCacheApp(options);
+      apps.push(joining);
+      // Published after the warm start: any announcement of it would have been heard first.
+      await raw.publish('pages:cache-bus', 'marker');
+      await eventually(() => expect(heard).toContain('marker'));
+      expect(heard).toEqual(['marker']);
+      const users = joining.ns('users');
+      expect(await users.get('u1500')).toBe('newer');
+      expect(await users.getMany(['u0000', 'u0999', 'u1000', 'u2499'])).toEqual([
+        0, 999, 1000, 2499,
+      ]);
+      expect(await users.get('u0500')).toBeUndefined();
+      expect(users.stats().errors).toBe(1);
+      expect(await raw.keys('{pages:users}:v:*')).toHaveLength(keys.length - 1);
+    } finally {
+      for (const app of apps) await app.close();
+      raw.disconnect();
+      listener.disconnect();
       await redis.stop();
       await database.drop();
     }

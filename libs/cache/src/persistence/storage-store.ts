@@ -144,21 +144,22 @@ export class StorageStore {
   }
 
   /**
-   * The unexpired rows of a namespace, one page at a time in key order (never the whole table in
-   * memory): `visit` gets each page.
+   * The unexpired rows of a namespace, one page at a time in key order (keyset paging, never the
+   * whole table in memory): `visit` gets each page while the next one is read.
    */
   async forEachPage(
     namespace: string,
     pageSize: number,
     visit: (rows: LoadedRow[]) => void | Promise<void>,
   ): Promise<void> {
-    let after = '';
+    let next = this.page(namespace, '', pageSize);
     for (;;) {
-      const page = await this.rows(this.sql.page(namespace, after, pageSize));
+      const page = await next;
       if (page.length === 0) return;
+      const more = page.length === pageSize;
+      if (more) next = this.page(namespace, page[page.length - 1].key, pageSize);
       await visit(page);
-      if (page.length < pageSize) return;
-      after = page[page.length - 1].key;
+      if (!more) return;
     }
   }
 
@@ -238,6 +239,13 @@ export class StorageStore {
   private async removed(statement: Statement): Promise<string[]> {
     const rows = await this.run<{ key: string; live: boolean | number }>(statement);
     return rows.filter((row) => Boolean(row.live)).map((row) => row.key);
+  }
+
+  /** A page of `forEachPage`; a read ahead that is never awaited (a visit failed) stays quiet. */
+  private page(namespace: string, after: string, size: number): Promise<LoadedRow[]> {
+    const page = this.rows(this.sql.page(namespace, after, size));
+    page.catch(() => undefined);
+    return page;
   }
 
   private async rows(statement: Statement): Promise<LoadedRow[]> {

@@ -68,9 +68,28 @@ export function fromRow(row: {
   };
 }
 
+/**
+ * Metadata without tags, indexes or grace is one of a handful of texts (one per persistence
+ * level), met on nearly every row of a warm start: checked once, then shared (never mutated).
+ */
+const PLAIN_METADATA = new Map<string, Metadata>();
+
 /** The metadata of a row, each field of the type `toRow` writes. */
 function parseMetadata(text: unknown): Metadata {
   if (typeof text !== 'string') throw corrupt('metadata is not JSON text');
+  const known = PLAIN_METADATA.get(text);
+  if (known) return known;
+  const metadata = checkMetadata(text);
+  const { tags, indexes, graceUntil, expiresAt } = metadata;
+  if (tags === undefined && indexes === undefined && graceUntil === undefined) {
+    if (expiresAt === undefined && PLAIN_METADATA.size < 16) {
+      PLAIN_METADATA.set(text, Object.freeze(metadata));
+    }
+  }
+  return metadata;
+}
+
+function checkMetadata(text: string): Metadata {
   let metadata: unknown;
   try {
     metadata = JSON.parse(text);

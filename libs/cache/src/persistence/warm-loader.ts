@@ -6,13 +6,20 @@ import { fromRow } from './stored-entry';
 /** A namespace as warm start sees it: where its rows go, and where a bad one is reported. */
 export interface RestorableNamespace {
   readonly name: string;
-  restore(key: string, entry: CacheEntry): Promise<void>;
+  /**
+   * Puts a page of entries back (in bulk, never over a value the tiers hold); answers the ones
+   * it could not, with why.
+   */
+  restoreMany(
+    entries: ReadonlyArray<readonly [string, CacheEntry]>,
+  ): Promise<ReadonlyArray<{ readonly key: string; readonly error: Error }>>;
   fault(operation: string, error: Error, key?: string): void;
 }
 
 /**
- * Loads the unexpired rows of one namespace into it, page by page (never the whole table in
- * memory). A row that does not decode or restore is logged, reported and skipped.
+ * Loads the unexpired rows of one namespace into it, page by page as they stream in (never the
+ * whole table in memory; the next page is read while one is restored), each page restored in
+ * bulk. A row that does not decode or restore is logged, reported and skipped.
  */
 export async function loadNamespace(
   store: StorageStore,
@@ -21,18 +28,22 @@ export async function loadNamespace(
   logger: Logger,
 ): Promise<void> {
   let loaded = 0;
+  const skip = (key: string, error: Error): void => {
+    logger.warn(`skipped a row of "${namespace.name}", key "${key}": ${error.message}`);
+    namespace.fault('load', error, key);
+  };
   await store.forEachPage(namespace.name, pageSize, async (rows) => {
+    const entries: Array<readonly [string, CacheEntry]> = [];
     for (const row of rows) {
       try {
-        await namespace.restore(row.key, fromRow(row));
-        loaded++;
+        entries.push([row.key, fromRow(row)]);
       } catch (error) {
-        logger.warn(
-          `skipped a row of "${namespace.name}", key "${row.key}": ${(error as Error).message}`,
-        );
-        namespace.fault('load', error as Error, row.key);
+        skip(row.key, error as Error);
       }
     }
+    const failed = await namespace.restoreMany(entries);
+    for (const { key, error } of failed) skip(key, error);
+    loaded += entries.length - failed.length;
   });
   if (loaded > 0) logger.log(`loaded ${loaded} entries into "${namespace.name}"`);
 }

@@ -7,7 +7,7 @@ import { counterError, mergeEntry } from '../tiers/entry-rules';
 import { compileGlob } from '../values/glob';
 import { encodeValue } from '../values/value-codec';
 import { CircuitOpenError } from '../stack/circuit-breaker';
-import { mastersOf, type ScriptedClient } from './redis-connection';
+import { mastersOf, type ScriptCommands, type ScriptedClient } from './redis-connection';
 import { decodeEntry, encodeEntry, encodeHead, indexRef } from './redis-entry';
 import { escapeRedisGlob, toRedisGlob } from './redis-glob';
 import { LOAD_WINDOW_MS } from './redis-scripts';
@@ -16,6 +16,12 @@ import { LOAD_WINDOW_MS } from './redis-scripts';
 interface RedisTicket extends LoadTicket {
   readonly counter: string;
   readonly text: string | null;
+}
+
+/** A pipeline of the client, with the cache's scripts queued on it. */
+interface ScriptedPipeline {
+  cacheSetIfAbsent(...args: Parameters<ScriptCommands['cacheSetIfAbsent']>): ScriptedPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
 /** Told about an entry that could not be decoded (it is deleted and read as a miss). */
@@ -105,6 +111,23 @@ export class RedisTier implements CacheTier {
       this.client.cacheSetIfAbsent(this.valueKey(key), this.base, key, text, ttl, refs, Date.now()),
     );
     return stored === 1;
+  }
+
+  /** `setIfAbsent` for a page of entries in one pipeline (one round trip); true for each stored. */
+  async setManyIfAbsent(entries: ReadonlyArray<readonly [string, CacheEntry]>): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    const now = Date.now();
+    // Every key of the namespace shares its hash tag: a Cluster pipelines them to one node too.
+    const pipeline = this.client.pipeline() as unknown as ScriptedPipeline;
+    for (const [key, entry] of entries) {
+      const { text, ttl, refs } = encodeEntry(entry, now);
+      pipeline.cacheSetIfAbsent(this.valueKey(key), this.base, key, text, ttl, refs, now);
+    }
+    const replies = (await this.call(() => pipeline.exec())) ?? [];
+    return replies.map(([error, stored]) => {
+      if (error) throw error;
+      return stored === 1;
+    });
   }
 
   /** Optimistic: read, merge, and write only if nobody wrote in between; retried on conflict. */

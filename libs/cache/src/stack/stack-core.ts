@@ -12,6 +12,7 @@ import type { Awaitable, CacheTier, LoadTicket } from '../tiers/cache-tier.inter
 import type { MemoryTier } from '../tiers/memory.tier';
 import type { FarBudget } from './far-budget';
 import { FarGuard } from './far-guard';
+import type { RestoredEntries, RestoreFailure } from './restore';
 import { SharedUsage, type HeldUsage } from './shared-usage';
 import { UNAVAILABLE, type NamespaceTiers, type StackListener } from './stack-types';
 
@@ -340,7 +341,7 @@ export abstract class StackCore implements RestorableNamespace {
     return this.channel !== undefined && !this.channel.trusted ? this.near?.get(key) : undefined;
   }
 
-  abstract restore(key: string, entry: CacheEntry): Promise<void>;
+  abstract restoreMany(entries: RestoredEntries): Promise<RestoreFailure[]>;
 
   abstract fault(operation: string, error: Error, key?: string): void;
 }

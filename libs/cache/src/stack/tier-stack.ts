@@ -7,6 +7,7 @@ import { freshEntry } from '../tiers/entry-rules';
 import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
 import { inTurn, missingFrom, turnFor } from './persistence-turn';
+import { restoreEntries, type RestoredEntries, type RestoreFailure } from './restore';
 import { StackCore, type LoadRead } from './stack-core';
 import { UNAVAILABLE } from './stack-types';
 
@@ -317,21 +318,11 @@ export class TierStack extends StackCore {
   }
 
   /**
-   * Puts a persisted entry back at start, without telling anyone or persisting it again, and
-   * never over a value the tiers already hold: that one is newer (another instance may have
-   * written it since the row was).
+   * Puts a page of persisted entries back at start, without telling anyone or persisting them
+   * again, never over a value the tiers already hold (see `restoreEntries`); answers what failed.
    */
-  async restore(key: string, entry: CacheEntry): Promise<void> {
-    if (this.far) {
-      await this.far.call(
-        'restore',
-        key,
-        (far) => far.setIfAbsent(key, entry),
-        () => false,
-      );
-    } else if (!this.near?.holds(key)) {
-      this.storeNear(key, entry);
-    }
+  restoreMany(entries: RestoredEntries): Promise<RestoreFailure[]> {
+    return restoreEntries(entries, this.far, this.near, (key, entry) => this.storeNear(key, entry));
   }
 
   /** Reports a fault met on behalf of this namespace (warm start, decoding). */

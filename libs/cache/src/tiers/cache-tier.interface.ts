@@ -78,6 +78,8 @@ export interface CacheTier {
    * since `ticket` was read; true when stored.
    */
   setUnlessChanged?(key: string, entry: CacheEntry, ticket: LoadTicket): Promise<boolean>;
+  /** `setIfAbsent` for many entries in one round trip (warm start); true for each stored. */
+  setManyIfAbsent?(entries: ReadonlyArray<readonly [string, CacheEntry]>): Promise<boolean[]>;
 }
 
 /** What a load's first read found, and the ticket its store presents. */
