@@ -24,6 +24,15 @@ describe('value codec', () => {
     expect(decoded.when).toBeInstanceOf(Date);
   });
 
+  it('revives a tag under a `__proto__` key as a plain property, never as the prototype', () => {
+    const decoded = decodeValue(
+      '{"__proto__": {"$d": "1970-01-01T00:00:00.000Z"}, "list": [{"$$d": 1}]}',
+    ) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(decoded, '__proto__')?.value).toEqual(new Date(0));
+    expect(decoded.list).toEqual([{ $d: 1 }]);
+  });
+
   it('refuses text that is not JSON', () => {
     expect(() => decodeValue('{oops')).toThrow(/stored value cannot be decoded/);
   });

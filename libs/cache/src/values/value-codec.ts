@@ -16,10 +16,31 @@ export function encodeValue(value: unknown): string {
 export function decodeValue(text: string): unknown {
   try {
     // Without a `"$` in the text there is no tag to revive, and the native parse is much faster.
-    return (text.includes('"$') ? JSON.parse(text, reviver) : JSON.parse(text)) as unknown;
+    // With one, a walk after the native parse revives tags at half the cost of a reviver.
+    return text.includes('"$') ? revive(JSON.parse(text)) : (JSON.parse(text) as unknown);
   } catch (error) {
     throw new InvalidValueError(`stored value cannot be decoded: ${(error as Error).message}`);
   }
+}
+
+/** What `JSON.parse(text, reviver)` gives, children first, on freshly parsed data (in place). */
+function revive(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const child = record[key];
+    if (typeof child !== 'object' || child === null) continue;
+    const revived = revive(child);
+    // Defined, not assigned: a `__proto__` key of the data stays a plain property.
+    if (revived !== child)
+      Object.defineProperty(record, key, {
+        value: revived,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+  }
+  return Array.isArray(value) ? value : reviver('', value);
 }
 
 function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
