@@ -162,6 +162,25 @@ describe('persistence follows the order of the cache', () => {
     expect(await closeAndRead(app)).toEqual({});
   });
 
+  it('writes back an untagged write of a key a tag removal took from memory (memory, PERIODIC)', async () => {
+    const app = await start(['memory'], PersistenceLevel.PERIODIC);
+    const ns = app.ns<number>('ns');
+    await ns.set('x', 0);
+    await ns.set('k', 1, { tags: ['t'] });
+    await app.service.flush();
+    const x = await lockRow('x');
+    const first = ns.delete('x');
+    await waitingForLock();
+    // Queued before the removal, the flush writes the newer k; the removal then takes its row.
+    const flushed = app.service.flush();
+    const removed = ns.invalidateTags(['t']);
+    const written = ns.setMany([['k', 2]]);
+    await x.release();
+    await Promise.all([first, flushed, removed, written]);
+    expect(await held(ns, ['x', 'k'])).toEqual({ k: 2 });
+    expect(await closeAndRead(app)).toEqual({ k: 2 });
+  });
+
   /** A small PRNG with a seed, so a failing run can be replayed. */
   const random = (seed: number): (() => number) => {
     let state = seed >>> 0;

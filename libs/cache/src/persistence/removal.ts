@@ -16,6 +16,8 @@ export type Removal =
 export function covers(removal: Removal, key: string, entry: CacheEntry | null): boolean {
   if ('all' in removal) return true;
   if ('keys' in removal) return removal.keys.includes(key);
+  // Its row goes whatever it was stored with, so a write made since must be written back.
+  if (removal.held?.includes(key)) return true;
   if ('tags' in removal) return entry?.tags?.some((tag) => removal.tags.includes(tag)) ?? false;
   return compileGlob(removal.glob).test(key);
 }
