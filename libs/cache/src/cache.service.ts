@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { CACHE_DEFAULTS } from './options/cache-options.defaults';
 import { PersistenceLevel } from './options/persistence-level';
 import { PersistenceManager, type PersistenceHealth } from './persistence/persistence-manager';
 import { CacheMetrics } from './metrics/cache-metrics';
@@ -161,7 +162,7 @@ export class CacheService
    * the durable store answers a read within `timeout` ms. `status` is 'down' when any of them is
    * not well.
    */
-  async health(timeout = 1000): Promise<CacheHealth> {
+  async health(timeout: number = CACHE_DEFAULTS.healthTimeout): Promise<CacheHealth> {
     const [ping, persistence] = await Promise.all([
       this.redis?.ping(timeout),
       this.persistence.check(timeout),

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CacheService, type CacheHealth } from '../cache.service';
+import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 
 /** A health indicator result in the shape `@nestjs/terminus` reads: `{ [key]: { status, ... } }`. */
 export type CacheHealthResult = Record<string, CacheHealth>;
@@ -18,7 +19,10 @@ export class CacheHealthIndicator {
   constructor(private readonly cache: CacheService) {}
 
   /** `{ [key]: { status: 'up' | 'down', memory, redis, persistence } }`; never throws. */
-  async isHealthy(key = 'cache', timeout = 1000): Promise<CacheHealthResult> {
+  async isHealthy(
+    key = 'cache',
+    timeout: number = CACHE_DEFAULTS.healthTimeout,
+  ): Promise<CacheHealthResult> {
     return { [key]: await this.cache.health(timeout) };
   }
 }

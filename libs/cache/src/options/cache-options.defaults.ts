@@ -30,6 +30,8 @@ export const CACHE_DEFAULTS = {
   postgresCommandTimeout: '2s',
   postgresFailureThreshold: 5,
   postgresRetryAfter: '1s',
+  /** How long `health()` waits for each backend to answer, in ms. */
+  healthTimeout: 1000,
   /** Longest pause of an open circuit (it doubles after each failed trial). */
   circuitMaxRetryAfter: '30s',
   flushInterval: '5s',

@@ -4,12 +4,12 @@ import { createRedisBus } from '../bus/create-bus';
 import type { BusHealth, InvalidationBus } from '../bus/invalidation-bus';
 import type { ResolvedRedisOptions } from '../options/resolved-options';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
+import { looksLikeRedisClient } from '../options/redis-settings';
 import { parseDuration } from '../options/duration';
 import { CircuitBreaker, type CircuitState } from '../stack/circuit-breaker';
 import {
   defineScripts,
   ioredis,
-  isRedisClient,
   logConnectionState,
   type RedisClient,
   type ScriptedClient,
@@ -46,8 +46,10 @@ export class RedisBackend {
     const { connection } = options;
     // Fails here, at start, with the package to install when ioredis is missing.
     const io = ioredis();
-    this.owned = !isRedisClient(connection);
-    this.client = defineScripts(isRedisClient(connection) ? connection : createClient(options));
+    // The same check that accepted the option: an application's client is used as it is.
+    const given = looksLikeRedisClient(connection) ? connection : undefined;
+    this.owned = given === undefined;
+    this.client = defineScripts(given ?? createClient(options));
     this.breaker = new CircuitBreaker({
       name: 'Redis',
       timeout: options.commandTimeout,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import { loadPeer, tryLoadPeer } from '../optional-peer';
+import { loadPeer } from '../optional-peer';
 import { REDIS_SCRIPTS } from './redis-scripts';
 
 /** ioredis, an optional peer: required the first time a Redis option is used. */
@@ -76,16 +76,13 @@ export function defineScripts(client: RedisClient): ScriptedClient {
   return client as ScriptedClient;
 }
 
-/** True when `value` is an ioredis client created by the application. */
-export function isRedisClient(value: unknown): value is RedisClient {
-  // Without ioredis installed, nothing can be one of its clients.
-  const peer = tryLoadPeer<typeof import('ioredis')>('ioredis');
-  return peer !== undefined && (value instanceof peer.Redis || value instanceof peer.Cluster);
-}
-
 /** Every master that may hold keys (one node for a standalone or Sentinel client). */
 export function mastersOf(client: RedisClient): Redis[] {
-  return client instanceof ioredis().Cluster ? client.nodes('master') : [client];
+  // Told by shape, not `instanceof`: the application's client may come from another copy of
+  // ioredis than the one this package resolves.
+  return typeof (client as Partial<Cluster>).nodes === 'function'
+    ? (client as Cluster).nodes('master')
+    : [client as Redis];
 }
 
 /**

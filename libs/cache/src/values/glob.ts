@@ -94,12 +94,6 @@ export function compileGlob(glob: string): GlobMatcher {
   return new GlobMatcher(glob);
 }
 
-/**
- * @deprecated A cache glob is matched by `compileGlob`, never by a RegExp (backtracking made some
- * globs take seconds). Kept for callers that only `test()` keys: it returns a `GlobMatcher`.
- */
-export const globToRegExp: (glob: string) => GlobMatcher = compileGlob;
-
 /** Where `segment` ends when matched at `at`, or -1 when it does not match there. */
 function matchAt(segment: Segment, key: string, at: number): number {
   for (const part of segment) {
