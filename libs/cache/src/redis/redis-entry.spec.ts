@@ -1,5 +1,5 @@
 import { InvalidValueError } from '../errors';
-import { PersistenceLevel } from '../options/persistence-level';
+import { PERSISTENCE_LEVELS, PersistenceLevel } from '../options/persistence-level';
 import type { CacheEntry } from '../tiers/cache-entry';
 import { decodeEntry, encodeEntry } from './redis-entry';
 
@@ -32,6 +32,18 @@ describe('Redis entry encoding', () => {
     expect(decoded.indexes).toEqual(original.indexes);
     expect(Object.isFrozen(decoded.value)).toBe(true);
   });
+
+  it.each(PERSISTENCE_LEVELS)(
+    'reads the plain metadata of level %s as a full parse would, with or without grace',
+    (persistence) => {
+      for (const graceUntil of [undefined, NOW + 120_000]) {
+        const original = entry({ persistence, graceUntil, value: [1, 'x'] });
+        const text = encodeEntry(original, NOW).text;
+        expect(text.split('\n')[1]).toBe(JSON.stringify({ p: persistence, r: [] }));
+        expect(decodeEntry(text)).toEqual({ ...original, size: 7 });
+      }
+    },
+  );
 
   it('decodes plain metadata met again to equal, unshared entries', () => {
     const text = encodeEntry(entry(), NOW).text;

@@ -34,6 +34,14 @@ export function encodeHead(
   template: EntryTemplate,
   now: number,
 ): Omit<EncodedEntry, 'text'> & { head: string } {
+  const ttl = ttlOf(endOf(template), now);
+  if (template.tags === undefined && template.indexes === undefined) {
+    return {
+      head: `${expiryLine(template)}\n${plainMetaText(template.persistence)}\n`,
+      ttl,
+      refs: '[]',
+    };
+  }
   const refs = [
     ...(template.tags ?? []).map(tagRef),
     ...Object.entries(template.indexes ?? {}).map(([name, value]) => indexRef(name, value)),
@@ -41,10 +49,9 @@ export function encodeHead(
   const meta: StoredMeta = { p: template.persistence, r: refs };
   if (template.tags) meta.t = [...template.tags];
   if (template.indexes) meta.i = { ...template.indexes };
-  const expires = expiryLine(template);
   return {
-    head: `${expires}\n${JSON.stringify(meta)}\n`,
-    ttl: ttlOf(endOf(template), now),
+    head: `${expiryLine(template)}\n${JSON.stringify(meta)}\n`,
+    ttl,
     refs: JSON.stringify(refs),
   };
 }
@@ -77,17 +84,24 @@ export function decodeEntry(text: string): CacheEntry {
   const graced = comma >= 0 && comma < first;
   const expiresAt = first === 0 ? Infinity : Number(text.slice(0, graced ? comma : first));
   const graceUntil = graced ? Number(text.slice(comma + 1, first)) : undefined;
-  const meta = parseMeta(text.slice(first + 1, second));
   if (Number.isNaN(expiresAt) || Number.isNaN(graceUntil)) {
     throw new InvalidValueError('stored entry metadata is malformed');
   }
   const valueText = text.slice(second + 1);
+  const value = freezeDecoded(decodeValue(valueText));
+  const plain = plainMetaAt(text, first + 1, second);
+  // Two literals, each always with the same fields, as `createEntry` builds them.
+  if (plain !== undefined && graceUntil === undefined) {
+    return { value, size: valueText.length, expiresAt, persistence: plain };
+  }
+  const meta: Partial<StoredMeta> =
+    plain === undefined ? parseMeta(text.slice(first + 1, second)) : { p: plain };
   return {
-    value: freezeDecoded(decodeValue(valueText)),
+    value,
     size: valueText.length,
     expiresAt,
-    ...(graceUntil !== undefined && { graceUntil }),
-    persistence: meta.p,
+    persistence: meta.p as PersistenceLevel,
+    graceUntil,
     tags: Array.isArray(meta.t) ? meta.t : undefined,
     indexes: meta.i && typeof meta.i === 'object' ? meta.i : undefined,
   };
@@ -95,13 +109,26 @@ export function decodeEntry(text: string): CacheEntry {
 
 /**
  * Metadata without tags or indexes is one of a handful of strings (one per persistence level),
- * met on nearly every read: parsed once, then shared (it is never mutated).
+ * met on nearly every write and read: written from this table, and recognised in place.
  */
-const PLAIN_META = new Map<string, StoredMeta>();
+const PLAIN_META_TEXT: readonly string[] = PERSISTENCE_LEVELS.map((level) =>
+  JSON.stringify({ p: level, r: [] }),
+);
+
+function plainMetaText(level: PersistenceLevel): string {
+  return PLAIN_META_TEXT[PERSISTENCE_LEVELS.indexOf(level)] ?? JSON.stringify({ p: level, r: [] });
+}
+
+/** The persistence level when `text` holds plain metadata between `start` and `end`. */
+function plainMetaAt(text: string, start: number, end: number): PersistenceLevel | undefined {
+  for (let i = 0; i < PLAIN_META_TEXT.length; i++) {
+    const meta = PLAIN_META_TEXT[i];
+    if (meta.length === end - start && text.startsWith(meta, start)) return PERSISTENCE_LEVELS[i];
+  }
+  return undefined;
+}
 
 function parseMeta(text: string): StoredMeta {
-  const known = PLAIN_META.get(text);
-  if (known) return known;
   let meta: StoredMeta;
   try {
     meta = JSON.parse(text) as StoredMeta;
@@ -111,7 +138,5 @@ function parseMeta(text: string): StoredMeta {
   if (meta === null || typeof meta !== 'object' || !PERSISTENCE_LEVELS.includes(meta.p)) {
     throw new InvalidValueError('stored entry metadata is malformed');
   }
-  if (meta.t === undefined && meta.i === undefined && PLAIN_META.size < 16)
-    PLAIN_META.set(text, Object.freeze(meta));
   return meta;
 }

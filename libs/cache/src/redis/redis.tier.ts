@@ -50,23 +50,31 @@ export class RedisTier implements CacheTier {
     this.base = `{${prefix}:${namespace}}`;
   }
 
-  async get(key: string): Promise<CacheEntry | undefined> {
-    const text = await this.call(() => this.client.get(this.valueKey(key)));
-    return text === null ? undefined : this.decode(key, text);
+  get(key: string): Promise<CacheEntry | undefined> {
+    // Not async, like the other reads: the command's promise carries the decode (the hot path).
+    return this.client
+      .get(this.valueKey(key))
+      .then((text) => (text === null ? undefined : this.decode(key, text)));
   }
 
-  async getMany(keys: readonly string[]): Promise<Array<CacheEntry | undefined>> {
-    if (keys.length === 0) return [];
-    const texts = await this.call(() => this.client.mget(keys.map((key) => this.valueKey(key))));
-    return texts.map((text, i) => (text === null ? undefined : this.decode(keys[i], text)));
+  getMany(keys: readonly string[]): Promise<Array<CacheEntry | undefined>> {
+    if (keys.length === 0) return Promise.resolve([]);
+    const valueKeys = new Array<string>(keys.length);
+    for (let i = 0; i < keys.length; i++) valueKeys[i] = this.valueKey(keys[i]);
+    return this.client.mget(valueKeys).then((texts) => {
+      const entries = new Array<CacheEntry | undefined>(texts.length);
+      for (let i = 0; i < texts.length; i++) {
+        const text = texts[i];
+        entries[i] = text === null ? undefined : this.decode(keys[i], text);
+      }
+      return entries;
+    });
   }
 
   /** One MGET: the value and the namespace's write counter (see `SET_UNLESS_CHANGED_SCRIPT`). */
   async readForLoad(key: string): Promise<TicketedRead> {
     const issuedAt = Date.now();
-    const [text, counter] = await this.call(() =>
-      this.client.mget(this.valueKey(key), `${this.base}:n`),
-    );
+    const [text, counter] = await this.client.mget(this.valueKey(key), `${this.base}:n`);
     const ticket: RedisTicket = { issuedAt, counter: counter ?? '0', text };
     return { entry: text === null ? undefined : this.decode(key, text), ticket };
   }
@@ -77,38 +85,48 @@ export class RedisTier implements CacheTier {
     if (Date.now() - ticket.issuedAt > LOAD_WINDOW_MS) return false;
     const digest = seen === null ? '' : createHash('sha1').update(seen).digest('hex');
     const { text, ttl, refs } = encodeEntry(entry, Date.now());
-    const stored = await this.call(() =>
-      this.client.cacheSetUnlessChanged(
-        this.valueKey(key),
-        this.base,
-        key,
-        text,
-        ttl,
-        refs,
-        counter,
-        digest,
-      ),
+    const stored = await this.client.cacheSetUnlessChanged(
+      this.valueKey(key),
+      this.base,
+      key,
+      text,
+      ttl,
+      refs,
+      counter,
+      digest,
     );
     return stored === 1;
   }
 
-  async set(key: string, entry: CacheEntry): Promise<void> {
+  set(key: string, entry: CacheEntry): Promise<void> {
     const { text, ttl, refs } = encodeEntry(entry, Date.now());
     const vkey = this.valueKey(key);
+    // Not async: the command's own promise is returned (its reply is of no use to the caller).
     if (entry.tags === undefined && entry.indexes === undefined) {
       // Nothing to link: a plain SET. Sets the old entry belonged to drop it when next read.
-      await this.call(() =>
-        ttl < 0 ? this.client.set(vkey, text) : this.client.set(vkey, text, 'PX', ttl),
-      );
-      return;
+      const sent = ttl < 0 ? this.client.set(vkey, text) : this.client.set(vkey, text, 'PX', ttl);
+      return sent as Promise<unknown> as Promise<void>;
     }
-    await this.call(() => this.client.cacheSet(vkey, this.base, key, text, ttl, refs));
+    return this.client.cacheSet(
+      vkey,
+      this.base,
+      key,
+      text,
+      ttl,
+      refs,
+    ) as Promise<unknown> as Promise<void>;
   }
 
   async setIfAbsent(key: string, entry: CacheEntry): Promise<boolean> {
     const { text, ttl, refs } = encodeEntry(entry, Date.now());
-    const stored = await this.call(() =>
-      this.client.cacheSetIfAbsent(this.valueKey(key), this.base, key, text, ttl, refs, Date.now()),
+    const stored = await this.client.cacheSetIfAbsent(
+      this.valueKey(key),
+      this.base,
+      key,
+      text,
+      ttl,
+      refs,
+      Date.now(),
     );
     return stored === 1;
   }
@@ -123,7 +141,7 @@ export class RedisTier implements CacheTier {
       const { text, ttl, refs } = encodeEntry(entry, now);
       pipeline.cacheSetIfAbsent(this.valueKey(key), this.base, key, text, ttl, refs, now);
     }
-    const replies = (await this.call(() => pipeline.exec())) ?? [];
+    const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, stored]) => {
       if (error) throw error;
       return stored === 1;
@@ -138,7 +156,7 @@ export class RedisTier implements CacheTier {
   ): Promise<CacheEntry | undefined> {
     const vkey = this.valueKey(key);
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const text = await this.call(() => this.client.get(vkey));
+      const text = await this.client.get(vkey);
       if (text === null) return undefined;
       const current = this.decode(key, text);
       if (current === undefined) return undefined;
@@ -146,7 +164,7 @@ export class RedisTier implements CacheTier {
       if (merged === undefined) return undefined;
       const head = text.slice(0, text.indexOf('\n', text.indexOf('\n') + 1) + 1);
       const replacement = head + encodeValue(merged.value);
-      const result = await this.call(() => this.client.cacheCompareAndSet(vkey, text, replacement));
+      const result = await this.client.cacheCompareAndSet(vkey, text, replacement);
       if (result === 1) return merged;
       if (result === -1) return undefined;
     }
@@ -160,17 +178,15 @@ export class RedisTier implements CacheTier {
   async increment(key: string, by: number, template: EntryTemplate): Promise<number> {
     const { head, ttl, refs } = encodeHead(template, Date.now());
     try {
-      const text = await this.call(() =>
-        this.client.cacheIncrement(
-          this.valueKey(key),
-          this.base,
-          key,
-          by,
-          head,
-          ttl,
-          refs,
-          Date.now(),
-        ),
+      const text = await this.client.cacheIncrement(
+        this.valueKey(key),
+        this.base,
+        key,
+        by,
+        head,
+        ttl,
+        refs,
+        Date.now(),
       );
       return Number(text);
     } catch (error) {
@@ -184,8 +200,12 @@ export class RedisTier implements CacheTier {
 
   async expire(key: string, expiresAt: number): Promise<boolean> {
     const line = expiresAt === Infinity ? '' : String(expiresAt);
-    const changed = await this.call(() =>
-      this.client.cacheExpire(this.valueKey(key), this.base, key, line, Date.now()),
+    const changed = await this.client.cacheExpire(
+      this.valueKey(key),
+      this.base,
+      key,
+      line,
+      Date.now(),
     );
     return changed === 1;
   }
@@ -195,9 +215,7 @@ export class RedisTier implements CacheTier {
     for (let i = 0; i < keys.length; i += BATCH) {
       const batch = keys.slice(i, i + BATCH);
       deleted.push(
-        ...(await this.call(() =>
-          this.client.cacheDelete(this.valueKey(batch[0]), this.base, ...batch),
-        )),
+        ...(await this.client.cacheDelete(this.valueKey(batch[0]), this.base, ...batch)),
       );
     }
     return deleted;
@@ -205,14 +223,12 @@ export class RedisTier implements CacheTier {
 
   async deleteByTags(tags: readonly string[]): Promise<string[]> {
     if (tags.length === 0) return [];
-    return this.call(() =>
-      this.client.cacheDeleteByTags(`${this.base}:t:${tags[0]}`, this.base, ...tags),
-    );
+    return this.client.cacheDeleteByTags(`${this.base}:t:${tags[0]}`, this.base, ...tags);
   }
 
   async deleteMatching(glob: string): Promise<string[]> {
     // Loads in flight whose key the glob matches must not store: the whole namespace's do not.
-    await this.call(() => this.client.cacheMarkEpoch(this.valueKey(''), this.base));
+    await this.client.cacheMarkEpoch(this.valueKey(''), this.base);
     const prefix = `${this.base}:v:`;
     const pattern = compileGlob(glob);
     const keys: string[] = [];
@@ -228,7 +244,7 @@ export class RedisTier implements CacheTier {
 
   async keysByIndex(name: string, value: string): Promise<string[]> {
     const ref = indexRef(name, value);
-    return this.call(() => this.client.cacheIndexMembers(`${this.base}:${ref}`, this.base, ref));
+    return this.client.cacheIndexMembers(`${this.base}:${ref}`, this.base, ref);
   }
 
   async clear(): Promise<number> {
@@ -237,12 +253,12 @@ export class RedisTier implements CacheTier {
     const lockPrefix = `${this.base}:l:`;
     // The write counter and epoch stay too: loads begun before the clear store nothing after it.
     const kept = new Set([`${this.base}:n`, `${this.base}:e`]);
-    await this.call(() => this.client.cacheMarkEpoch(this.valueKey(''), this.base));
+    await this.client.cacheMarkEpoch(this.valueKey(''), this.base);
     let count = 0;
     await this.scan(`${escapeRedisGlob(this.base)}:*`, async (found, node) => {
       const doomed = found.filter((key) => !key.startsWith(lockPrefix) && !kept.has(key));
       count += doomed.filter((key) => key.startsWith(valuePrefix)).length;
-      if (doomed.length > 0) await this.call(() => node.unlink(...doomed));
+      if (doomed.length > 0) await node.unlink(...doomed);
     });
     return count;
   }
@@ -257,12 +273,12 @@ export class RedisTier implements CacheTier {
 
   async acquireLock(key: string, ttl: number): Promise<string | undefined> {
     const token = randomUUID();
-    const taken = await this.call(() => this.client.set(this.lockKey(key), token, 'PX', ttl, 'NX'));
+    const taken = await this.client.set(this.lockKey(key), token, 'PX', ttl, 'NX');
     return taken === 'OK' ? token : undefined;
   }
 
   async releaseLock(key: string, token: string): Promise<void> {
-    await this.call(() => this.client.cacheReleaseLock(this.lockKey(key), token));
+    await this.client.cacheReleaseLock(this.lockKey(key), token);
   }
 
   close(): void {
@@ -275,10 +291,6 @@ export class RedisTier implements CacheTier {
 
   private valueKey(key: string): string {
     return `${this.base}:v:${key}`;
-  }
-
-  private call<T>(command: () => Promise<T>): Promise<T> {
-    return command();
   }
 
   /** SCAN + MATCH over every master (keys of one namespace sit on one of them). */
@@ -294,9 +306,7 @@ export class RedisTier implements CacheTier {
     for (const node of masters) {
       let cursor = '0';
       do {
-        const [next, keys] = await this.call(() =>
-          node.scan(cursor, 'MATCH', match, 'COUNT', 1000),
-        );
+        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
         cursor = next;
         await visit(keys, node as ScriptedClient);
       } while (cursor !== '0');
@@ -309,7 +319,7 @@ export class RedisTier implements CacheTier {
       entry = decodeEntry(text);
     } catch (error) {
       this.onCorrupt?.(key, error instanceof Error ? error : new InvalidValueError(String(error)));
-      void this.call(() => this.client.unlink(this.valueKey(key))).catch(() => undefined);
+      void this.client.unlink(this.valueKey(key)).catch(() => undefined);
       return undefined;
     }
     return isExpired(entry, Date.now()) ? undefined : entry;

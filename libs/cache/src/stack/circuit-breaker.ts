@@ -43,8 +43,8 @@ export interface CircuitBreakerOptions {
   readonly isFault?: (error: Error) => boolean;
 }
 
-/** A call waiting for the backend, with the moment it gives up. */
-interface Pending {
+/** A call waiting for the backend, with the moment it gives up (see `CircuitBreaker.track`). */
+export interface PendingCall {
   readonly deadline: number;
   readonly reject: (error: Error) => void;
 }
@@ -62,7 +62,7 @@ export class CircuitBreaker {
   // One timer for all calls in flight, set for the earliest deadline, instead of a timer per
   // call: calls are frequent, and setTimeout + clearTimeout per call costs more than a set's
   // bookkeeping. Deadlines mostly come in order, so the timer is rarely moved.
-  private readonly inFlight = new Set<Pending>();
+  private readonly inFlight = new Set<PendingCall>();
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private readonly watchers = new Set<(state: CircuitState) => void>();
@@ -91,9 +91,36 @@ export class CircuitBreaker {
    * timeout from now). A call whose deadline has already passed fails at once without reaching
    * the backend, and says nothing about the backend's health.
    */
-  async run<T>(call: () => Promise<T>, deadline?: number): Promise<T> {
-    if (deadline !== undefined && deadline <= Date.now()) {
-      throw new CommandTimeoutError(
+  run<T>(call: () => Promise<T>, deadline = Date.now() + this.options.timeout): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const refusal = this.admit(deadline);
+      if (refusal) return reject(refusal);
+      const pending = this.track(deadline, reject);
+      const failed = (error: unknown): void => {
+        if (this.settle(pending, error)) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
+      let running: Promise<T>;
+      try {
+        running = call();
+      } catch (error) {
+        return failed(error);
+      }
+      running.then((value) => {
+        if (this.settle(pending)) resolve(value);
+      }, failed);
+    });
+  }
+
+  /**
+   * The first half of a call made without `run` (the hot path of a tier call builds its own
+   * promise): the error that refuses it now (its deadline passed, or the circuit is open), or
+   * undefined when it may go ahead; a refusal says nothing about the backend's health.
+   */
+  admit(deadline: number): Error | undefined {
+    if (deadline <= Date.now()) {
+      return new CommandTimeoutError(
         this.options.name,
         this.options.timeout,
         this.options.timeoutHint,
@@ -101,20 +128,38 @@ export class CircuitBreaker {
     }
     if (this.state !== 'closed') {
       if (this.state === 'half-open' || Date.now() < this.retryAt) {
-        throw new CircuitOpenError(this.options.name);
+        return new CircuitOpenError(this.options.name);
       }
       this.transition('half-open');
     }
-    try {
-      const result = await this.withTimeout(call, deadline ?? Date.now() + this.options.timeout);
+    return undefined;
+  }
+
+  /** Watches an admitted call: `onTimeout` is told once its deadline passes before `settle`. */
+  track(deadline: number, onTimeout: (error: Error) => void): PendingCall {
+    const pending: PendingCall = { deadline, reject: onTimeout };
+    this.inFlight.add(pending);
+    if (deadline < this.timerAt) this.arm(deadline);
+    return pending;
+  }
+
+  /**
+   * Ends a tracked call with its outcome (`error` absent on success) and counts it for the
+   * circuit; false when the call had already timed out (its outcome then counts for nothing).
+   */
+  settle(pending: PendingCall, error?: unknown): boolean {
+    if (!this.inFlight.delete(pending)) return false;
+    // A caller's mistake (a wrong type, a value too large) says nothing about the backend.
+    if (
+      error !== undefined &&
+      !isUserError(error) &&
+      (this.options.isFault?.(error as Error) ?? true)
+    ) {
+      this.failed();
+    } else {
       this.succeeded();
-      return result;
-    } catch (error) {
-      // A caller's mistake (a wrong type, a value too large) says nothing about the backend.
-      if (!isUserError(error) && (this.options.isFault?.(error as Error) ?? true)) this.failed();
-      else this.succeeded();
-      throw error;
     }
+    return true;
   }
 
   /** Calls `listener` on every change of state; returns a function that stops it. */
@@ -139,24 +184,6 @@ export class CircuitBreaker {
     this.watchers.clear();
   }
 
-  private withTimeout<T>(call: () => Promise<T>, deadline: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { deadline, reject };
-      this.inFlight.add(pending);
-      if (deadline < this.timerAt) this.arm(deadline);
-      call().then(
-        (value) => {
-          this.inFlight.delete(pending);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.inFlight.delete(pending);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
-  }
-
   /** Sets the one timer for `at`: a call fails at its deadline, not a fraction of a timeout later. */
   private arm(at: number): void {
     clearTimeout(this.timer);
@@ -173,7 +200,7 @@ export class CircuitBreaker {
     this.timer.unref();
   }
 
-  /** Fails the calls due by `now`; returns the earliest deadline still ahead. */
+  /** Fails the calls due by `now` (all of them at `Infinity`); returns the earliest still ahead. */
   private expire(now: number): number {
     let next = Infinity;
     for (const pending of this.inFlight) {
@@ -182,6 +209,8 @@ export class CircuitBreaker {
         continue;
       }
       this.inFlight.delete(pending);
+      // A timeout is a fault of the backend; calls failed by `close` are not.
+      if (now !== Infinity) this.failed();
       pending.reject(
         new CommandTimeoutError(this.options.name, this.options.timeout, this.options.timeoutHint),
       );

@@ -39,7 +39,7 @@ export class FarGuard {
    * Calls the tier; a fault is reported and answered by `degrade()` unless strict. Without a
    * `budget` the call has a timeout of its own; with one, it has what is left of it.
    */
-  async call<T>(
+  call<T>(
     operation: string,
     key: string | undefined,
     run: (tier: CacheTier) => Awaitable<T>,
@@ -47,22 +47,63 @@ export class FarGuard {
     budget?: FarBudget,
   ): Promise<T> {
     if (diagnostics.tier.hasSubscribers) return this.traced(operation, key, run, degrade, budget);
-    try {
-      return await this.bounded(run, budget);
-    } catch (error) {
-      return this.absorb(operation, key, error, degrade);
-    }
+    return this.bounded(operation, key, run, degrade, budget);
   }
 
-  /** The tier call under the breaker: one deadline for all the commands it sends. */
+  /**
+   * The tier call under the breaker, one deadline for all the commands it sends, its fault
+   * absorbed. Every tier call of the namespace passes here, so it builds one promise and settles
+   * it from the tier's own (no async layers in between).
+   */
   private bounded<T>(
+    operation: string,
+    key: string | undefined,
     run: (tier: CacheTier) => Awaitable<T>,
+    degrade: () => T,
     budget: FarBudget | undefined,
-  ): Awaitable<T> {
+    trace?: { failure?: unknown },
+  ): Promise<T> {
     const breaker = this.breaker;
-    if (breaker === undefined) return run(this.tier);
-    if (budget === undefined) return breaker.run(async () => run(this.tier));
-    return breaker.run(async () => run(this.tier), budget.open()).finally(() => budget.close());
+    if (breaker === undefined) {
+      return new Promise<T>((resolve) => resolve(run(this.tier))).catch((error: unknown) => {
+        if (trace) trace.failure = error;
+        return this.absorb(operation, key, error, degrade);
+      });
+    }
+    return new Promise<T>((resolve, reject) => {
+      const deadline = budget ? budget.open() : Date.now() + breaker.timeout;
+      const fail = (error: unknown): void => {
+        budget?.close();
+        if (trace) trace.failure = error;
+        try {
+          resolve(this.absorb(operation, key, error, degrade));
+        } catch (thrown) {
+          reject(thrown as Error);
+        }
+      };
+      const refusal = breaker.admit(deadline);
+      if (refusal) return fail(refusal);
+      const pending = breaker.track(deadline, fail);
+      const failed = (error: unknown): void => {
+        if (breaker.settle(pending, error)) fail(error);
+      };
+      let result: Awaitable<T>;
+      try {
+        result = run(this.tier);
+      } catch (error) {
+        return failed(error);
+      }
+      if (!(result instanceof Promise)) {
+        breaker.settle(pending);
+        budget?.close();
+        return resolve(result);
+      }
+      result.then((value) => {
+        if (!breaker.settle(pending)) return;
+        budget?.close();
+        resolve(value);
+      }, failed);
+    });
   }
 
   private absorb<T>(
@@ -87,12 +128,12 @@ export class FarGuard {
     budget: FarBudget | undefined,
   ): Promise<T> {
     const started = performance.now();
-    let failure: unknown;
+    const trace: { failure?: unknown } = {};
     try {
-      return await this.bounded(run, budget);
+      return await this.bounded(operation, key, run, degrade, budget, trace);
     } catch (error) {
-      failure = error;
-      return this.absorb(operation, key, error, degrade);
+      trace.failure ??= error;
+      throw error;
     } finally {
       diagnostics.tier.publish({
         namespace: this.namespace,
@@ -100,7 +141,7 @@ export class FarGuard {
         operation,
         ...(key !== undefined && { key }),
         durationMs: performance.now() - started,
-        ...(failure !== undefined && { error: failure }),
+        ...(trace.failure !== undefined && { error: trace.failure }),
       });
     }
   }

@@ -81,11 +81,12 @@ export abstract class StackCore implements RestorableNamespace {
   }
 
   /** `read` from the shared tier, filling memory with a fresh entry. */
-  protected async readShared(key: string, budget?: FarBudget): Promise<CacheEntry | undefined> {
+  protected readShared(key: string, budget?: FarBudget): Promise<CacheEntry | undefined> {
     const version = this.readVersion();
-    const entry = await this.readFar('get', key, budget);
-    if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
-    return entry;
+    return this.readFar('get', key, budget).then((entry) => {
+      if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
+      return entry;
+    });
   }
 
   /**

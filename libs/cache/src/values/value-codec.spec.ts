@@ -19,6 +19,22 @@ describe('value codec', () => {
     expect(roundTrip(value)).toStrictEqual(value);
   });
 
+  it.each([
+    ['a Date deep in arrays', [[[{ at: [new Date(3)] }]]]],
+    ['a `$` key deep in an object', { a: { b: { c: [{ $x: 'y' }] } } }],
+    [
+      'a Date after many plain properties',
+      { ...Object.fromEntries([...'abcdefgh'].map((k) => [k, k])), z: new Date(9) },
+    ],
+  ])('finds and tags %s', (_label, value) => {
+    expect(roundTrip(value)).toStrictEqual(value);
+  });
+
+  it('writes plain data as JSON itself', () => {
+    const value = snapshotValue({ a: [1, 'two', { three: null }], $x: 1, y: true }).value;
+    expect(encodeValue(value)).toBe(JSON.stringify(value));
+  });
+
   it('gives Dates back as Date instances', () => {
     const decoded = roundTrip({ when: new Date(5) }) as { when: unknown };
     expect(decoded.when).toBeInstanceOf(Date);

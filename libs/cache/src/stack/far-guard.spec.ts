@@ -1,0 +1,113 @@
+import { InvalidValueError, UnavailableError } from '../errors';
+import type { CacheTier } from '../tiers/cache-tier.interface';
+import { CircuitBreaker, CommandTimeoutError } from './circuit-breaker';
+import { FarBudget } from './far-budget';
+import { FarGuard, type FaultListener } from './far-guard';
+
+/** Only what the guard touches: the tier is handed to `run`, never called by the guard. */
+const tier = { kind: 'redis' } as unknown as CacheTier;
+const hang = (): Promise<never> => new Promise<never>(() => undefined);
+
+describe('FarGuard', () => {
+  let breaker: CircuitBreaker;
+  let faults: Array<[string, Error, string | undefined]>;
+  const onFault: FaultListener = (operation, error, key) => faults.push([operation, error, key]);
+  const guard = (strict = false): FarGuard => new FarGuard(tier, 'ns', breaker, strict, onFault);
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    faults = [];
+    breaker = new CircuitBreaker({
+      name: 'backend',
+      timeout: 100,
+      failureThreshold: 2,
+      resetAfter: 1000,
+      maxResetAfter: 1000,
+    });
+  });
+  afterEach(() => {
+    breaker.close();
+    jest.useRealTimers();
+  });
+
+  it('answers with what the tier answered, synchronously or not', async () => {
+    await expect(guard().call('get', 'k', async () => 'async', () => 'degraded')).resolves.toBe(
+      'async',
+    );
+    await expect(guard().call('get', 'k', () => 'sync', () => 'degraded')).resolves.toBe('sync');
+    expect(faults).toEqual([]);
+  });
+
+  it('degrades a fault, reporting it with the operation and key', async () => {
+    const refused = new Error('connection refused');
+    const answer = guard().call('get', 'k', () => Promise.reject(refused), () => 'degraded');
+    await expect(answer).resolves.toBe('degraded');
+    expect(faults).toEqual([['get', refused, 'k']]);
+  });
+
+  it('degrades a tier call that throws before it returns a promise, and counts it', async () => {
+    const run = (): Promise<string> => {
+      throw new Error('socket gone');
+    };
+    await expect(guard().call('set', 'k', run, () => 'degraded')).resolves.toBe('degraded');
+    await expect(guard().call('set', 'k', run, () => 'degraded')).resolves.toBe('degraded');
+    expect(breaker.current).toBe('open');
+  });
+
+  it('throws UnavailableError instead when strict', async () => {
+    const answer = guard(true).call('get', 'k', () => Promise.reject(new Error('down')), () => 1);
+    await expect(answer).rejects.toBeInstanceOf(UnavailableError);
+    expect(faults).toHaveLength(1);
+  });
+
+  it("throws a caller's mistake as it is, without reporting it or opening the circuit", async () => {
+    const mistake = new InvalidValueError('bad value');
+    for (let i = 0; i < 3; i++) {
+      await expect(
+        guard().call('set', 'k', () => Promise.reject(mistake), () => 'degraded'),
+      ).rejects.toBe(mistake);
+    }
+    expect(faults).toEqual([]);
+    expect(breaker.current).toBe('closed');
+  });
+
+  it('degrades at the deadline; the late answer counts for nothing', async () => {
+    let answer!: (value: string) => void;
+    const late = new Promise<string>((resolve) => (answer = resolve));
+    const call = guard().call('get', 'k', () => late, () => 'degraded');
+    jest.advanceTimersByTime(100);
+    await expect(call).resolves.toBe('degraded');
+    expect(faults[0][1]).toBeInstanceOf(CommandTimeoutError);
+    answer('too late');
+    await Promise.resolve();
+    // The timeout counted as one failure; one more opens the circuit.
+    await guard().call('get', 'k', () => Promise.reject(new Error('down')), () => 'degraded');
+    expect(breaker.current).toBe('open');
+  });
+
+  it('gives calls sharing a budget one timeout between them', async () => {
+    const budget = new FarBudget(100);
+    let answer!: (value: string) => void;
+    const slow = new Promise<string>((resolve) => (answer = resolve));
+    const first = guard().call('get', 'k', () => slow, () => 'degraded', budget);
+    jest.advanceTimersByTime(60);
+    answer('first');
+    await expect(first).resolves.toBe('first');
+    // The first call spent 60 ms of the budget: the second has 40 left, not a timeout of its own.
+    const second = guard().call('get', 'k', hang, () => 'second degraded', budget);
+    jest.advanceTimersByTime(39);
+    expect(faults).toHaveLength(0);
+    jest.advanceTimersByTime(1);
+    await expect(second).resolves.toBe('second degraded');
+    expect(faults[0][1]).toBeInstanceOf(CommandTimeoutError);
+  });
+
+  it('refuses at once, never calling the tier, while the circuit is open', async () => {
+    for (let i = 0; i < 2; i++) {
+      await guard().call('get', 'k', () => Promise.reject(new Error('down')), () => undefined);
+    }
+    const run = jest.fn(async () => 'called');
+    await expect(guard().call('get', 'k', run, () => 'refused')).resolves.toBe('refused');
+    expect(run).not.toHaveBeenCalled();
+  });
+});
