@@ -78,7 +78,7 @@ export class FarGuard {
         try {
           resolve(this.absorb(operation, key, error, degrade));
         } catch (thrown) {
-          reject(thrown as Error);
+          reject(thrown);
         }
       };
       const refusal = breaker.admit(deadline);
