@@ -78,7 +78,7 @@ export class FarGuard {
         try {
           resolve(this.absorb(operation, key, error, degrade));
         } catch (thrown) {
-          reject(thrown);
+          reject(thrown instanceof Error ? thrown : new Error(String(thrown)));
         }
       };
       const refusal = breaker.admit(deadline);
