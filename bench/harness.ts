@@ -27,34 +27,20 @@ export const QUICK = !['', '0', 'false'].includes(process.env.BENCH_QUICK ?? '')
 
 const TIMING = QUICK
   ? { warmupMs: 50, roundMs: 100, rounds: 3 }
-  : { warmupMs: 100, roundMs: 300, rounds: 5 };
+  : { warmupMs: 500, roundMs: 300, rounds: 5 };
 
-/** `concurrency` callers, each awaiting one call after another; total calls per second. */
-async function runConcurrently(
-  operation: Operation,
-  concurrency: number,
-  ms: number,
-): Promise<number> {
-  if (concurrency === 1) return runFor(operation, ms, 0);
-  const start = process.hrtime.bigint();
-  const counts = await Promise.all(
-    Array.from({ length: concurrency }, (_, worker) =>
-      runFor(operation, ms, worker * 1_000_003, true),
-    ),
-  );
-  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  return counts.reduce((sum, count) => sum + count, 0) / elapsed;
-}
-
-async function runFor(
+/** Calls `operation` in a loop for `ms` ms; its number of calls, or calls per second. */
+type Runner = (
   operation: Operation,
   ms: number,
   offset: number,
-  countOnly = false,
-): Promise<number> {
+  countOnly: boolean,
+) => Promise<number>;
+
+const RUNNER_SOURCE = `
   const batch = countOnly ? 50 : 2000;
   const start = process.hrtime.bigint();
-  const deadline = start + BigInt(ms) * 1_000_000n;
+  const deadline = start + BigInt(ms) * 1000000n;
   let done = 0;
   let now = start;
   while (now < deadline) {
@@ -63,6 +49,45 @@ async function runFor(
     now = process.hrtime.bigint();
   }
   return countOnly ? done : (done * 1e9) / Number(now - start);
+`;
+
+/**
+ * A runner of its own for each contender: compiled from source, so its call site sees one
+ * operation only. A loop shared by all contenders would be trained by whichever ran first, and
+ * the others would run through a call site that no longer fits them, so each result depended
+ * on the order of the contenders.
+ */
+function newRunner(): Runner {
+  const prototype = Object.getPrototypeOf(async () => undefined) as { constructor: unknown };
+  const AsyncFunction = prototype.constructor as new (...args: string[]) => Runner;
+  return new AsyncFunction('operation', 'ms', 'offset', 'countOnly', RUNNER_SOURCE);
+}
+
+/**
+ * Every round starts on a collected heap (`npm run bench` exposes gc): otherwise the garbage one
+ * contender leaves (setup's, or a peer's that allocates much) is collected during the next
+ * contender's round and charged to it.
+ */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** `concurrency` callers, each awaiting one call after another; total calls per second. */
+async function runConcurrently(
+  runner: Runner,
+  operation: Operation,
+  concurrency: number,
+  ms: number,
+): Promise<number> {
+  if (concurrency === 1) return runner(operation, ms, 0, false);
+  const start = process.hrtime.bigint();
+  const counts = await Promise.all(
+    Array.from({ length: concurrency }, (_, worker) =>
+      runner(operation, ms, worker * 1_000_003, true),
+    ),
+  );
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  return counts.reduce((sum, count) => sum + count, 0) / elapsed;
 }
 
 /**
@@ -76,13 +101,17 @@ export async function compare(
   concurrency = 1,
 ): Promise<BenchRecord[]> {
   const contenders = [subject, ...Object.values(peers)];
+  const runners = contenders.map(newRunner);
+
   const samples = contenders.map(() => [] as number[]);
-  for (const operation of contenders) {
-    await runConcurrently(operation, concurrency, TIMING.warmupMs);
+  for (const [i, operation] of contenders.entries()) {
+    collectGarbage();
+    await runConcurrently(runners[i], operation, concurrency, TIMING.warmupMs);
   }
   for (let round = 0; round < TIMING.rounds; round++) {
     for (const [i, operation] of contenders.entries()) {
-      samples[i].push(await runConcurrently(operation, concurrency, TIMING.roundMs));
+      collectGarbage();
+      samples[i].push(await runConcurrently(runners[i], operation, concurrency, TIMING.roundMs));
     }
   }
   const [subjectOps, ...peerOps] = samples.map(median);

@@ -1,7 +1,7 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
 import { CacheService } from '../cache.service';
 import { getCacheToken } from '../cache.tokens';
-import { UnknownNamespaceError } from '../errors';
+import { UnknownNamespaceError } from '../errors/cache.error';
 import { NamespaceCache } from '../namespace/namespace-cache';
 import { injectedNamespaces, markFallback } from './namespace-requests';
 

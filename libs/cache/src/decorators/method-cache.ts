@@ -1,6 +1,6 @@
 import { Inject, Logger, Optional } from '@nestjs/common';
 import { CacheService } from '../cache.service';
-import { CacheError, InvalidOptionError } from '../errors';
+import { CacheError, InvalidOptionError } from '../errors/cache.error';
 import type { NamespaceCache } from '../namespace/namespace-cache';
 import { requestNamespace } from './namespace-requests';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { UnknownNamespaceError } from '../errors';
+import { UnknownNamespaceError } from '../errors/cache.error';
 import { isFallback, namespaceRequests, type NamespaceRequest } from './namespace-requests';
 
 /** What the check needs to know of the registry (kept narrow so this file imports no service). */

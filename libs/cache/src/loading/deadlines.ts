@@ -1,4 +1,4 @@
-import { CacheError } from '../errors';
+import { CacheError } from '../errors/cache.error';
 
 /** `getOrSet` gave up waiting for its loader (`hardTimeout`) and had no stale value to serve. */
 export class LoaderTimeoutError extends CacheError {

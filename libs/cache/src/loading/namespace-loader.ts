@@ -1,4 +1,5 @@
-import { InvalidOptionError, isUserError } from '../errors';
+import { InvalidOptionError } from '../errors/cache.error';
+import { isUserError } from '../errors/fault';
 import { diagnostics } from '../metrics/diagnostics';
 import type { NamespaceSignals } from '../namespace/namespace-signals';
 import { createEntry } from '../namespace/create-entry';
@@ -14,7 +15,8 @@ import type { FarBudget } from '../stack/far-budget';
 import type { TierStack } from '../stack/tier-stack';
 import { isStale, type CacheEntry } from '../tiers/cache-entry';
 import type { LoadTicket } from '../tiers/cache-tier.interface';
-import { assertKey, compileGlob } from '../values';
+import { assertKey } from '../values/validate-key';
+import { compileGlob } from '../values/glob';
 import { LoaderTimeoutError, withDeadlines } from './deadlines';
 import { loadUnderLock } from './locked-load';
 import { SingleFlight } from './single-flight';
@@ -42,19 +44,33 @@ export class NamespaceLoader<V> {
   ) {}
 
   /** See `NamespaceCache.getOrSet`. */
-  async getOrSet(key: string, loader: CacheLoader<V>, options?: GetOrSetOptions): Promise<V> {
-    assertKey(key);
-    const metrics = this.signals.metrics;
-    const started = metrics ? metrics.readStart() : 0;
-    const near = this.stack.freshNear(key);
-    if (near !== undefined) {
+  getOrSet(key: string, loader: CacheLoader<V>, options?: GetOrSetOptions): Promise<V> {
+    // Not async: a memory hit (the hot path) builds one settled promise and no async frame.
+    try {
+      assertKey(key);
+      const metrics = this.signals.metrics;
+      const started = metrics ? metrics.readStart() : 0;
+      const near = this.stack.freshNear(key);
+      if (near === undefined) return this.loadOnMiss(key, loader, options);
       if (options?.refreshAhead !== undefined) {
         this.refreshAhead(key, near, loader, parseGetOrSetOptions(options));
       }
       // Misses are timed by the loader histogram; memory hits here.
       metrics?.memoryHit(started);
-      return this.signals.hit(key, near) as V;
+      return Promise.resolve(this.signals.hit(key, near) as V);
+    } catch (error) {
+      // A bad key or bad options: rejected, as from any other call (always a CacheError).
+      const failure = error as Error;
+      return Promise.reject(failure);
     }
+  }
+
+  /** `getOrSet` past memory: the shared tier, then the loader, one flight per key. */
+  private async loadOnMiss(
+    key: string,
+    loader: CacheLoader<V>,
+    options: GetOrSetOptions | undefined,
+  ): Promise<V> {
     if (typeof loader !== 'function') {
       throw new InvalidOptionError(`getOrSet("${key}"): loader must be a function`);
     }

@@ -1,7 +1,7 @@
 import type { ParsedGetOrSetOptions, ParsedSetOptions } from '../options/call-options';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { CacheEntry } from '../tiers/cache-entry';
-import { snapshotValue } from '../values';
+import { snapshotValue } from '../values/snapshot-value';
 
 /**
  * The entry a write stores: a frozen snapshot of `value` (checked against the namespace's

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError } from '../errors/cache.error';
 import { assertGlob, compileGlob, type GlobMatcher } from '../values/glob';
 
 /** Told the key of an entry that was deleted or invalidated. */

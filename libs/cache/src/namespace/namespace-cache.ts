@@ -1,5 +1,5 @@
 import type { NamespaceCacheEvent, NamespaceCacheListener } from '../events';
-import { InvalidOptionError, InvalidValueError } from '../errors';
+import { InvalidOptionError, InvalidValueError } from '../errors/cache.error';
 import { NamespaceLoader, type BatchLoader, type CacheLoader } from '../loading/namespace-loader';
 import { parseSetOptions } from '../options/call-options';
 import type { GetOrSetOptions, SetOptions } from '../options/cache-options.interface';
@@ -11,7 +11,10 @@ import type { NamespaceTiers } from '../stack/stack-types';
 import { TierStack } from '../stack/tier-stack';
 import type { NamespaceStats } from '../stats';
 import { isStale, remainingTtl, type CacheEntry } from '../tiers/cache-entry';
-import { assertGlob, assertKey, assertKeys, checkPatch, expectStorableText } from '../values';
+import { assertGlob } from '../values/glob';
+import { assertKey, assertKeys } from '../values/validate-key';
+import { checkPatch } from '../values/check-patch';
+import { expectStorableText } from '../values/storable-text';
 import { createEntry } from './create-entry';
 import type { InvalidationCallback } from './invalidation-listeners';
 import { bindInternals } from './namespace-internals';
@@ -85,14 +88,22 @@ export class NamespaceCache<V = unknown> {
   }
 
   /** The value under `key`, or undefined on a miss (`null` is a value). */
-  async get(key: string): Promise<V | undefined> {
-    assertKey(key);
-    const metrics = this.#signals.metrics;
-    if (metrics) return this.#timedGet(key, metrics);
-    const near = this.#stack.freshNear(key);
-    if (near !== undefined) return this.#signals.hit(key, near) as V;
-    const below = this.#stack.read(key);
-    return this.#found(key, below instanceof Promise ? await below : below);
+  get(key: string): Promise<V | undefined> {
+    // Not async: a memory hit (the hot path) builds one settled promise and no async frame.
+    try {
+      assertKey(key);
+      const metrics = this.#signals.metrics;
+      if (metrics) return Promise.resolve(this.#timedGet(key, metrics));
+      const near = this.#stack.freshNear(key);
+      if (near !== undefined) return Promise.resolve(this.#signals.hit(key, near) as V);
+      const below = this.#stack.read(key);
+      if (below instanceof Promise) return below.then((entry) => this.#found(key, entry));
+      return Promise.resolve(this.#found(key, below));
+    } catch (error) {
+      // A bad key: rejected, as from any other call (always a CacheError).
+      const failure = error as Error;
+      return Promise.reject(failure);
+    }
   }
 
   /** Stores `value` under `key`. `undefined` or an unserializable value throws; nothing is stored. */

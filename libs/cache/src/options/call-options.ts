@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError } from '../errors/cache.error';
 import { CACHE_DEFAULTS } from './cache-options.defaults';
 import type { GetOrSetOptions, SetOptions } from './cache-options.interface';
 import { parseDuration, parseTtl } from './duration';

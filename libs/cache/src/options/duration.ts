@@ -1,5 +1,5 @@
 import ms from 'ms';
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError } from '../errors/cache.error';
 
 /**
  * A duration: a number of milliseconds, or a string such as `'500ms'`, `'30s'`, `'5m'`, `'1h'`,

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError } from '../errors/cache.error';
 import { CACHE_DEFAULTS } from './cache-options.defaults';
 import type { TierKind } from './cache-options.interface';
 import { parseTtl } from './duration';

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError } from '../errors/cache.error';
 
 /** Renders a value for an error message, whatever it is. */
 export function describe(value: unknown): string {

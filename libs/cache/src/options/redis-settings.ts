@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError } from '../errors/cache.error';
 import type { CacheRedisOptions } from '../redis/redis-options';
 import { CACHE_DEFAULTS } from './cache-options.defaults';
 import { parseDuration } from './duration';

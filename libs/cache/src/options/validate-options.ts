@@ -1,5 +1,5 @@
 import { postgresSourceOf } from '../bus/create-bus';
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError } from '../errors/cache.error';
 import { CACHE_DEFAULTS } from './cache-options.defaults';
 import { parseTtl } from './duration';
 import { validateMemory } from './memory-options';

@@ -1,4 +1,4 @@
-import { CacheError } from '../errors';
+import { CacheError } from '../errors/cache.error';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { parseDuration } from '../options/duration';
 import { CircuitBreaker, CommandTimeoutError } from '../stack/circuit-breaker';

@@ -1,4 +1,4 @@
-import { InvalidValueError } from '../errors';
+import { InvalidValueError } from '../errors/cache.error';
 import { PERSISTENCE_LEVELS, type PersistenceLevel } from '../options/persistence-level';
 import { endOf, type CacheEntry, type EntryTemplate } from '../tiers/cache-entry';
 import { decodeValue, encodeValue } from '../values/value-codec';

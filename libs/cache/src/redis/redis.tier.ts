@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { CacheError, InvalidValueError } from '../errors';
+import { CacheError, InvalidValueError } from '../errors/cache.error';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import { isExpired } from '../tiers/cache-entry';
 import type { CacheTier, LoadTicket, TicketedRead, TierUsage } from '../tiers/cache-tier.interface';

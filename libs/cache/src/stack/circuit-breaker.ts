@@ -1,4 +1,5 @@
-import { CacheError, isUserError } from '../errors';
+import { CacheError } from '../errors/cache.error';
+import { isUserError } from '../errors/fault';
 
 /** The breaker refused a call because the backend failed repeatedly; it retries on its own. */
 export class CircuitOpenError extends CacheError {

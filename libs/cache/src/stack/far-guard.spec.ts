@@ -31,16 +31,33 @@ describe('FarGuard', () => {
   });
 
   it('answers with what the tier answered, synchronously or not', async () => {
-    await expect(guard().call('get', 'k', async () => 'async', () => 'degraded')).resolves.toBe(
-      'async',
-    );
-    await expect(guard().call('get', 'k', () => 'sync', () => 'degraded')).resolves.toBe('sync');
+    await expect(
+      guard().call(
+        'get',
+        'k',
+        async () => 'async',
+        () => 'degraded',
+      ),
+    ).resolves.toBe('async');
+    await expect(
+      guard().call(
+        'get',
+        'k',
+        () => 'sync',
+        () => 'degraded',
+      ),
+    ).resolves.toBe('sync');
     expect(faults).toEqual([]);
   });
 
   it('degrades a fault, reporting it with the operation and key', async () => {
     const refused = new Error('connection refused');
-    const answer = guard().call('get', 'k', () => Promise.reject(refused), () => 'degraded');
+    const answer = guard().call(
+      'get',
+      'k',
+      () => Promise.reject(refused),
+      () => 'degraded',
+    );
     await expect(answer).resolves.toBe('degraded');
     expect(faults).toEqual([['get', refused, 'k']]);
   });
@@ -55,7 +72,12 @@ describe('FarGuard', () => {
   });
 
   it('throws UnavailableError instead when strict', async () => {
-    const answer = guard(true).call('get', 'k', () => Promise.reject(new Error('down')), () => 1);
+    const answer = guard(true).call(
+      'get',
+      'k',
+      () => Promise.reject(new Error('down')),
+      () => 1,
+    );
     await expect(answer).rejects.toBeInstanceOf(UnavailableError);
     expect(faults).toHaveLength(1);
   });
@@ -64,7 +86,12 @@ describe('FarGuard', () => {
     const mistake = new InvalidValueError('bad value');
     for (let i = 0; i < 3; i++) {
       await expect(
-        guard().call('set', 'k', () => Promise.reject(mistake), () => 'degraded'),
+        guard().call(
+          'set',
+          'k',
+          () => Promise.reject(mistake),
+          () => 'degraded',
+        ),
       ).rejects.toBe(mistake);
     }
     expect(faults).toEqual([]);
@@ -74,14 +101,24 @@ describe('FarGuard', () => {
   it('degrades at the deadline; the late answer counts for nothing', async () => {
     let answer!: (value: string) => void;
     const late = new Promise<string>((resolve) => (answer = resolve));
-    const call = guard().call('get', 'k', () => late, () => 'degraded');
+    const call = guard().call(
+      'get',
+      'k',
+      () => late,
+      () => 'degraded',
+    );
     jest.advanceTimersByTime(100);
     await expect(call).resolves.toBe('degraded');
     expect(faults[0][1]).toBeInstanceOf(CommandTimeoutError);
     answer('too late');
     await Promise.resolve();
     // The timeout counted as one failure; one more opens the circuit.
-    await guard().call('get', 'k', () => Promise.reject(new Error('down')), () => 'degraded');
+    await guard().call(
+      'get',
+      'k',
+      () => Promise.reject(new Error('down')),
+      () => 'degraded',
+    );
     expect(breaker.current).toBe('open');
   });
 
@@ -89,7 +126,13 @@ describe('FarGuard', () => {
     const budget = new FarBudget(100);
     let answer!: (value: string) => void;
     const slow = new Promise<string>((resolve) => (answer = resolve));
-    const first = guard().call('get', 'k', () => slow, () => 'degraded', budget);
+    const first = guard().call(
+      'get',
+      'k',
+      () => slow,
+      () => 'degraded',
+      budget,
+    );
     jest.advanceTimersByTime(60);
     answer('first');
     await expect(first).resolves.toBe('first');
@@ -104,7 +147,12 @@ describe('FarGuard', () => {
 
   it('refuses at once, never calling the tier, while the circuit is open', async () => {
     for (let i = 0; i < 2; i++) {
-      await guard().call('get', 'k', () => Promise.reject(new Error('down')), () => undefined);
+      await guard().call(
+        'get',
+        'k',
+        () => Promise.reject(new Error('down')),
+        () => undefined,
+      );
     }
     const run = jest.fn(async () => 'called');
     await expect(guard().call('get', 'k', run, () => 'refused')).resolves.toBe('refused');

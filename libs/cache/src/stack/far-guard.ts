@@ -1,4 +1,4 @@
-import { isUserError, UnavailableError } from '../errors';
+import { isUserError, UnavailableError } from '../errors/fault';
 import { diagnostics } from '../metrics/diagnostics';
 import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
 import type { CircuitBreaker } from './circuit-breaker';

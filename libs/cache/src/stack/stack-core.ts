@@ -1,5 +1,5 @@
 import type { NamespaceChannel } from '../bus/namespace-channel';
-import { UnavailableError } from '../errors';
+import { UnavailableError } from '../errors/fault';
 import type { NamespaceMetrics } from '../metrics/cache-metrics';
 import { PersistenceLevel } from '../options/persistence-level';
 import type {

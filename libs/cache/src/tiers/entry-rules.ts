@@ -1,4 +1,4 @@
-import { WrongTypeError } from '../errors';
+import { WrongTypeError } from '../errors/cache.error';
 import { mergePatch } from '../values/check-patch';
 import { snapshotValue } from '../values/snapshot-value';
 import { isStale, type CacheEntry, type EntryTemplate } from './cache-entry';

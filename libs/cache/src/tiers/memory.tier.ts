@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { InvalidOptionError, ValueTooLargeError } from '../errors';
+import { InvalidOptionError, ValueTooLargeError } from '../errors/cache.error';
 import { PersistenceLevel } from '../options/persistence-level';
 import { compileGlob } from '../values/glob';
 import { isExpired, type CacheEntry, type EntryTemplate } from './cache-entry';

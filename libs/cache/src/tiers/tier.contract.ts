@@ -1,4 +1,4 @@
-import { ValueTooLargeError, WrongTypeError } from '../errors';
+import { ValueTooLargeError, WrongTypeError } from '../errors/cache.error';
 import { PersistenceLevel } from '../options/persistence-level';
 import { snapshotValue } from '../values/snapshot-value';
 import type { CacheEntry } from './cache-entry';

@@ -1,4 +1,4 @@
-import { InvalidValueError, WrongTypeError } from '../errors';
+import { InvalidValueError, WrongTypeError } from '../errors/cache.error';
 import { isPlainRecord } from './plain-record';
 import { snapshotValue, type ValueSnapshot } from './snapshot-value';
 

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError } from '../errors/cache.error';
 import { describe } from '../options/option-checks';
 import { textProblem, utf8Bytes } from './storable-text';
 import { MAX_KEY_BYTES } from './validate-key';

@@ -1,4 +1,9 @@
-import { CacheError, InvalidValueError, UndefinedValueError, ValueTooLargeError } from '../errors';
+import {
+  CacheError,
+  InvalidValueError,
+  UndefinedValueError,
+  ValueTooLargeError,
+} from '../errors/cache.error';
 import { textProblem } from './storable-text';
 
 /** A value as the cache keeps it: a deeply frozen copy, and its approximate JSON size. */

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError } from '../errors/cache.error';
 
 /** `String.prototype.isWellFormed` (Node 20), which the ES2022 typings do not declare yet. */
 interface WellFormedString {

@@ -1,4 +1,4 @@
-import { InvalidKeyError } from '../errors';
+import { InvalidKeyError } from '../errors/cache.error';
 import { describe } from '../options/option-checks';
 import { textProblem, utf8Bytes } from './storable-text';
 

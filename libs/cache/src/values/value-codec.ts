@@ -1,4 +1,4 @@
-import { InvalidValueError } from '../errors';
+import { InvalidValueError } from '../errors/cache.error';
 
 const DATE_TAG = '$d';
 
