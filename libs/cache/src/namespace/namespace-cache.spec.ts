@@ -122,6 +122,16 @@ describe.each([
       await expect(cache.get(key as string)).rejects.toBeInstanceOf(InvalidKeyError);
     });
 
+    it('rejects, never throws, a bad key or bad options of getOrSet, also on a memory hit', async () => {
+      await cache.set('held', 1);
+      const load = (): number => 2;
+      await expect(cache.getOrSet('', load)).rejects.toBeInstanceOf(InvalidKeyError);
+      await expect(cache.getOrSet('held', load, { refreshAhead: 7 })).rejects.toBeInstanceOf(
+        InvalidOptionError,
+      );
+      await expect(cache.getOrSet('held', load)).resolves.toBe(1);
+    });
+
     it('accepts a key of exactly 1024 characters', async () => {
       await cache.set('k'.repeat(1024), 1);
       expect(await cache.get('k'.repeat(1024))).toBe(1);
