@@ -124,8 +124,11 @@ describe('the chat demo over HTTP (no server needed)', () => {
     // Fifteen hours left: more than half, so it is left alone.
     await sessions.expire(ada.token as string, '15h');
     expect((await ada.get('/auth/session')).body.expiresInMs).toBeLessThanOrEqual(15 * HOUR);
+    // A request within the session's last millisecond would rightly renew it: the session is
+    // first seen gone, then the request is refused.
     await sessions.expire(ada.token as string, 1);
-    await eventually(async () => expect((await ada.get('/auth/session')).status).toBe(401));
+    await eventually(async () => expect(await sessions.get(ada.token as string)).toBeUndefined());
+    expect((await ada.get('/auth/session')).status).toBe(401);
   });
 
   it('reloads a hot chat header in the background in the last fifth of its TTL (refreshAhead)', async () => {
