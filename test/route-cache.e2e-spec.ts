@@ -337,6 +337,72 @@ describe.each(['express', 'fastify'] as const)('CacheInterceptor over HTTP (%s)'
   });
 });
 
+describe('CacheInterceptor hits on Express: the JSON written once for the stored body', () => {
+  let app: INestApplication;
+  const http = () => request(app.getHttpServer());
+  beforeEach(async () => (app = await startApp('express')));
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await app.close();
+  });
+
+  it('sends the bytes and headers a miss sent, and answers a conditional GET with 304', async () => {
+    const miss = await http().get('/items?page=7').expect(200);
+    const hit = await http().get('/items?page=7').expect(200);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(hit.text).toBe(miss.text);
+    for (const name of ['content-type', 'content-length', 'etag']) {
+      expect(hit.headers[name]).toBe(miss.headers[name]);
+    }
+    expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');
+    await http().get('/items?page=7').set('If-None-Match', String(miss.headers.etag)).expect(304);
+  });
+
+  it('serializes a stored body once, however many hits send it', async () => {
+    await http().get('/items?page=8').expect(200);
+    const stringify = jest.spyOn(JSON, 'stringify');
+    for (let i = 0; i < 3; i++) {
+      expect((await http().get('/items?page=8').expect(200)).headers['x-cache']).toBe('HIT');
+    }
+    // The stored body is the frozen one; the handler's body (the miss) is not.
+    const ofStoredBody = stringify.mock.calls.filter(
+      ([value]) =>
+        Object.isFrozen(value) && (value as { query?: { page?: string } }).query?.page === '8',
+    );
+    // The first hit writes its JSON; the next two send that text.
+    expect(ofStoredBody).toHaveLength(1);
+  });
+
+  it("follows the app's ETag setting, also when it changes", async () => {
+    const express = app.getHttpAdapter().getInstance() as {
+      set(name: string, value: unknown): void;
+    };
+    await http().get('/items?page=10').expect(200);
+    const weak = await http().get('/items?page=10').expect(200);
+    expect(weak.headers.etag).toMatch(/^W\//);
+    express.set('etag', 'strong');
+    const strong = await http().get('/items?page=10').expect(200);
+    expect(strong.headers['x-cache']).toBe('HIT');
+    expect(strong.headers.etag).toMatch(/^"/);
+    express.set('etag', false);
+    const none = await http().get('/items?page=10').expect(200);
+    expect(none.headers.etag).toBeUndefined();
+    expect(none.text).toBe(weak.text);
+  });
+
+  it("leaves Express's own JSON settings in force", async () => {
+    (app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void }).set(
+      'json spaces',
+      2,
+    );
+    const miss = await http().get('/items?page=9').expect(200);
+    const hit = await http().get('/items?page=9').expect(200);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(miss.text).toContain('\n  "query"');
+    expect(hit.text).toBe(miss.text);
+  });
+});
+
 describe('CacheInterceptor with a failing cache', () => {
   it('never fails a request: the handler runs when Redis is dead, even in strict mode', async () => {
     const server = await RedisServer.start();

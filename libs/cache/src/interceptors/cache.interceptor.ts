@@ -15,6 +15,7 @@ import { defined } from '../decorators/cacheable.decorator';
 import type { NamespaceCache } from '../namespace/namespace-cache';
 import type { GetOrSetOptions } from '../options/cache-options.interface';
 import { isCachedResponse, type CachedResponse } from './cached-response';
+import { sendStoredJson } from './stored-json';
 import {
   carriesUnvariedCredentials,
   explicitCacheKey,
@@ -84,6 +85,11 @@ export class CacheInterceptor implements NestInterceptor {
     protected readonly reflector: Reflector,
     protected readonly adapterHost: HttpAdapterHost,
   ) {}
+
+  /** True on Express, where a hit can send JSON written once (see `sendStoredJson`). */
+  private get onExpress(): boolean {
+    return this.adapterHost.httpAdapter?.getType() === 'express';
+  }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     let plan: RoutePlan;
@@ -212,7 +218,9 @@ export class CacheInterceptor implements NestInterceptor {
       this.reply(response, missed ? 'MISS' : 'HIT', cached, plan.options);
       // The request that ran the handler sends its own body; the others the stored one, the same
       // data (an object stays an object for interceptors further out).
-      return of(missed && produced ? produced.body : cached.body);
+      if (missed && produced) return of(produced.body);
+      if (this.onExpress) sendStoredJson(response, cached.body);
+      return of(cached.body);
     } catch (outcome) {
       return this.settle(outcome, missed, produced, next, key);
     }

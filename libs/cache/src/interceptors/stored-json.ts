@@ -1,0 +1,62 @@
+/** The part of an Express response a hit's reply touches. */
+interface ExpressResponse {
+  json: (this: ExpressResponse, ...args: unknown[]) => unknown;
+  send(body: string): unknown;
+  get(field: string): unknown;
+  set(field: string, value: string): unknown;
+  readonly app?: { get(setting: string): unknown };
+}
+
+/** A body's JSON, and its ETag as the app's `etag fn` computed it. */
+interface StoredJson {
+  readonly text: string;
+  etag?: { readonly by: EtagFunction; readonly value: string | undefined };
+}
+
+type EtagFunction = (body: string, encoding: string) => string | undefined;
+
+/**
+ * The JSON of bodies the cache handed out, by body. Stored bodies are deeply frozen, so the text
+ * of one never changes; an entry goes with its body once the cache lets go of it.
+ */
+const TEXTS = new WeakMap<object, StoredJson>();
+
+/**
+ * Lets Express send a hit's body as JSON written once for that body, rather than serializing the
+ * stored object on every hit: `json` of this one response is wrapped, and when the very object
+ * the cache returned reaches it (no interceptor further out replaced it) the kept text is sent,
+ * the bytes Express itself would write (the same content type and charset, and the ETag the
+ * app's `etag fn` gave that text, computed once). Anything else goes to Express's own `json`. Apps that change how Express writes
+ * JSON (`json replacer`, `json spaces`, `json escape`) are left to Express.
+ */
+export function sendStoredJson(response: unknown, body: unknown): void {
+  if (typeof body !== 'object' || body === null || !Object.isFrozen(body)) return;
+  const express = response as ExpressResponse;
+  const app = express.app;
+  if (typeof express.json !== 'function' || typeof app?.get !== 'function') return;
+  if (
+    app.get('json replacer') !== undefined ||
+    app.get('json spaces') !== undefined ||
+    app.get('json escape')
+  ) {
+    return;
+  }
+  const json = express.json;
+  express.json = function (this: ExpressResponse, ...args: unknown[]): unknown {
+    if (args.length !== 1 || args[0] !== body) return json.apply(this, args);
+    let stored = TEXTS.get(body);
+    if (stored === undefined) {
+      stored = { text: JSON.stringify(body) };
+      TEXTS.set(body, stored);
+    }
+    if (!this.get('Content-Type')) this.set('Content-Type', 'application/json');
+    // `send` hashes the body for its ETag unless one is set: the same hash, kept with the text.
+    const etagOf = app.get('etag fn');
+    if (typeof etagOf === 'function' && !this.get('ETag')) {
+      const by = etagOf as EtagFunction;
+      if (stored.etag?.by !== by) stored.etag = { by, value: by(stored.text, 'utf8') };
+      if (stored.etag.value) this.set('ETag', stored.etag.value);
+    }
+    return this.send(stored.text);
+  };
+}
