@@ -180,7 +180,8 @@ export class NamespaceCache<V = unknown> {
     });
     if (missing.length === 0) return values;
     const below = await this.#stack.readMany(missing.map((i) => keys[i]));
-    missing.forEach((index, j) => (values[index] = this.#found(keys[index], below[j])));
+    const now = Date.now();
+    missing.forEach((index, j) => (values[index] = this.#found(keys[index], below[j], now)));
     return values;
   }
 
@@ -339,8 +340,8 @@ export class NamespaceCache<V = unknown> {
   }
 
   /** A read below memory, counted as a hit when fresh and a miss otherwise. */
-  #found(key: string, entry: CacheEntry | undefined): V | undefined {
-    if (entry === undefined || isStale(entry, Date.now())) return this.#signals.miss(key);
+  #found(key: string, entry: CacheEntry | undefined, now = Date.now()): V | undefined {
+    if (entry === undefined || isStale(entry, now)) return this.#signals.miss(key);
     return this.#signals.hit(key, entry) as V;
   }
 }

@@ -80,10 +80,11 @@ export function decodeEntry(text: string): CacheEntry {
   const first = text.indexOf('\n');
   const second = first < 0 ? -1 : text.indexOf('\n', first + 1);
   if (second < 0) throw new InvalidValueError('stored entry is malformed');
-  const comma = text.indexOf(',');
-  const graced = comma >= 0 && comma < first;
-  const expiresAt = first === 0 ? Infinity : Number(text.slice(0, graced ? comma : first));
-  const graceUntil = graced ? Number(text.slice(comma + 1, first)) : undefined;
+  // The first line is `expiresAt` or `expiresAt,graceUntil`, or empty (never expires): read in
+  // place (a read's hot path; the value after it may be long and hold commas of its own).
+  const comma = indexWithin(text, ',', first);
+  const expiresAt = first === 0 ? Infinity : Number(text.slice(0, comma < 0 ? first : comma));
+  const graceUntil = comma < 0 ? undefined : Number(text.slice(comma + 1, first));
   if (Number.isNaN(expiresAt) || Number.isNaN(graceUntil)) {
     throw new InvalidValueError('stored entry metadata is malformed');
   }
@@ -105,6 +106,13 @@ export function decodeEntry(text: string): CacheEntry {
     tags: Array.isArray(meta.t) ? meta.t : undefined,
     indexes: meta.i && typeof meta.i === 'object' ? meta.i : undefined,
   };
+}
+
+/** The first index of `char` (one UTF-16 unit) in `text` before `end`, or -1. */
+function indexWithin(text: string, char: string, end: number): number {
+  const code = char.charCodeAt(0);
+  for (let i = 0; i < end; i++) if (text.charCodeAt(i) === code) return i;
+  return -1;
 }
 
 /**

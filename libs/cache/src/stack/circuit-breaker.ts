@@ -1,3 +1,4 @@
+import { DeadlineQueue, type PendingCall } from './deadline-queue';
 import { CacheError } from '../errors/cache.error';
 import { isUserError } from '../errors/fault';
 
@@ -44,12 +45,6 @@ export interface CircuitBreakerOptions {
   readonly isFault?: (error: Error) => boolean;
 }
 
-/** A call waiting for the backend, with the moment it gives up (see `CircuitBreaker.track`). */
-export interface PendingCall {
-  readonly deadline: number;
-  readonly reject: (error: Error) => void;
-}
-
 /**
  * Bounds every call to a backend in time and stops calling a backend that keeps failing: after
  * `failureThreshold` consecutive failures calls fail at once for `resetAfter` ms; then one trial
@@ -61,9 +56,9 @@ export class CircuitBreaker {
   private pause: number;
   private retryAt = 0;
   // One timer for all calls in flight, set for the earliest deadline, instead of a timer per
-  // call: calls are frequent, and setTimeout + clearTimeout per call costs more than a set's
-  // bookkeeping. Deadlines mostly come in order, so the timer is rarely moved.
-  private readonly inFlight = new Set<PendingCall>();
+  // call: calls are frequent, and setTimeout + clearTimeout per call costs more than queueing.
+  // Deadlines mostly come in order, so the timer is rarely moved.
+  private readonly inFlight = new DeadlineQueue();
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private readonly watchers = new Set<(state: CircuitState) => void>();
@@ -138,7 +133,7 @@ export class CircuitBreaker {
 
   /** Watches an admitted call: `onTimeout` is told once its deadline passes before `settle`. */
   track(deadline: number, onTimeout: (error: Error) => void): PendingCall {
-    const pending: PendingCall = { deadline, reject: onTimeout };
+    const pending: PendingCall = { deadline, reject: onTimeout, done: false, apart: false };
     this.inFlight.add(pending);
     if (deadline < this.timerAt) this.arm(deadline);
     return pending;
@@ -149,7 +144,7 @@ export class CircuitBreaker {
    * circuit; false when the call had already timed out (its outcome then counts for nothing).
    */
   settle(pending: PendingCall, error?: unknown): boolean {
-    if (!this.inFlight.delete(pending)) return false;
+    if (!this.inFlight.settle(pending)) return false;
     // A caller's mistake (a wrong type, a value too large) says nothing about the backend.
     if (
       error !== undefined &&
@@ -203,13 +198,8 @@ export class CircuitBreaker {
 
   /** Fails the calls due by `now` (all of them at `Infinity`); returns the earliest still ahead. */
   private expire(now: number): number {
-    let next = Infinity;
-    for (const pending of this.inFlight) {
-      if (pending.deadline > now) {
-        next = Math.min(next, pending.deadline);
-        continue;
-      }
-      this.inFlight.delete(pending);
+    const { due, next } = this.inFlight.due(now);
+    for (const pending of due) {
       // A timeout is a fault of the backend; calls failed by `close` are not.
       if (now !== Infinity) this.failed();
       pending.reject(

@@ -82,6 +82,8 @@ export abstract class StackCore implements RestorableNamespace {
 
   /** `read` from the shared tier, filling memory with a fresh entry. */
   protected readShared(key: string, budget?: FarBudget): Promise<CacheEntry | undefined> {
+    // Without memory there is nothing to fill: the read is the tier's, with no step after it.
+    if (!this.near) return this.readFar('get', key, budget);
     const version = this.readVersion();
     return this.readFar('get', key, budget).then((entry) => {
       if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
@@ -123,6 +125,7 @@ export abstract class StackCore implements RestorableNamespace {
       (tier) => tier.getMany(keys),
       () => keys.map((key) => this.lastResort(key)),
     );
+    if (!this.near) return entries;
     const now = Date.now();
     entries.forEach((entry, i) => {
       if (entry !== undefined && !isStale(entry, now)) this.fill(keys[i], entry, version);

@@ -1,0 +1,83 @@
+/** A call waiting for the backend, with the moment it gives up (see `CircuitBreaker.track`). */
+export interface PendingCall {
+  readonly deadline: number;
+  readonly reject: (error: Error) => void;
+  /** Answered, or failed at its deadline. */
+  done: boolean;
+  /** Queued apart from the calls in deadline order (see `DeadlineQueue`). */
+  apart: boolean;
+}
+
+/**
+ * The calls in flight on one backend, by deadline. Nearly every call gets "now + timeout", so
+ * calls arrive in deadline order: they queue, a call that is answered is only marked, and marked
+ * calls leave as they reach the front (a set would pay an insertion and a deletion per call, on
+ * every tier call). A call with an earlier deadline (what is left of a spent budget) waits apart.
+ */
+export class DeadlineQueue {
+  private readonly ordered: Array<PendingCall | undefined> = [];
+  private head = 0;
+  private readonly others = new Set<PendingCall>();
+
+  /** Queues a call. */
+  add(pending: PendingCall): void {
+    const last =
+      this.ordered.length > this.head ? this.ordered[this.ordered.length - 1] : undefined;
+    if (last === undefined || pending.deadline >= last.deadline) {
+      this.ordered.push(pending);
+    } else {
+      pending.apart = true;
+      this.others.add(pending);
+    }
+  }
+
+  /** Marks a call done; false when it was done already (it timed out). */
+  settle(pending: PendingCall): boolean {
+    if (pending.done) return false;
+    pending.done = true;
+    if (pending.apart) this.others.delete(pending);
+    else this.trim();
+    return true;
+  }
+
+  /** Takes out the calls due by `now` (every call at `Infinity`); the earliest deadline left. */
+  due(now: number): { due: PendingCall[]; next: number } {
+    const due: PendingCall[] = [];
+    let next = Infinity;
+    for (let i = this.head; i < this.ordered.length; i++) {
+      const pending = this.ordered[i] as PendingCall;
+      if (pending.done) continue;
+      if (pending.deadline > now) {
+        next = pending.deadline;
+        break;
+      }
+      pending.done = true;
+      due.push(pending);
+    }
+    for (const pending of this.others) {
+      if (pending.deadline > now) {
+        next = Math.min(next, pending.deadline);
+        continue;
+      }
+      this.others.delete(pending);
+      pending.done = true;
+      due.push(pending);
+    }
+    this.trim();
+    return { due, next };
+  }
+
+  /** Drops the done calls at the front; keeps the array from growing without bound. */
+  private trim(): void {
+    while (this.head < this.ordered.length && (this.ordered[this.head] as PendingCall).done) {
+      this.ordered[this.head++] = undefined;
+    }
+    if (this.head === this.ordered.length) {
+      this.ordered.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.ordered.length) {
+      this.ordered.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
