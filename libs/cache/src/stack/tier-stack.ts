@@ -11,6 +11,9 @@ import { restoreEntries, type RestoredEntries, type RestoreFailure } from './res
 import { StackCore, type LoadRead } from './stack-core';
 import { UNAVAILABLE } from './stack-types';
 
+/** The answer of a write done within the call: one settled promise, shared. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /**
  * The tiers of one namespace and everything that keeps them in step: memory (near) in front of a
  * shared tier (far) behind its guard, the bus channel that keeps other instances' memory
@@ -99,7 +102,23 @@ export class TierStack extends StackCore {
   }
 
   /** `write`, timed for the latency histograms; memory alone is written within this call. */
-  async set(key: string, entry: CacheEntry): Promise<void> {
+  set(key: string, entry: CacheEntry): Promise<void> {
+    const persisted = this.persistence && entry.persistence !== PersistenceLevel.MEMORY_ONLY;
+    if (this.far || this.metrics || persisted) return this.setAll(key, entry);
+    // Memory alone, nothing timed or persisted: written now, and answered with a settled
+    // promise that every such call shares (no async frame on the hot path).
+    try {
+      this.storeNear(key, entry);
+    } catch (error) {
+      // Over memory's byte budget: a CacheError.
+      const failure = error as Error;
+      return Promise.reject(failure);
+    }
+    this.listener.written(key);
+    return SETTLED;
+  }
+
+  private async setAll(key: string, entry: CacheEntry): Promise<void> {
     const metrics = this.metrics;
     const started = metrics ? performance.now() : 0;
     // Persistence's place is taken as the write is applied (memory) or sent (shared tier).
