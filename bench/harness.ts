@@ -27,7 +27,7 @@ export const QUICK = !['', '0', 'false'].includes(process.env.BENCH_QUICK ?? '')
 
 const TIMING = QUICK
   ? { warmupMs: 50, roundMs: 100, rounds: 3 }
-  : { warmupMs: 500, roundMs: 300, rounds: 5 };
+  : { warmupMs: 500, roundMs: 400, rounds: 7 };
 
 /** Calls `operation` in a loop for `ms` ms; its number of calls, or calls per second. */
 type Runner = (
