@@ -18,7 +18,7 @@ import { median, QUICK, record, type BenchRecord } from './harness';
 
 const CONNECTIONS = 10;
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? (QUICK ? 1 : 4));
-const ROUNDS = QUICK ? 1 : 3;
+const ROUNDS = QUICK ? 1 : 5;
 const PLATFORMS = ['Express', 'Fastify'] as const;
 type Platform = (typeof PLATFORMS)[number];
 
