@@ -68,7 +68,7 @@ function newRunner(): Runner {
  * contender leaves (setup's, or a peer's that allocates much) is collected during the next
  * contender's round and charged to it.
  */
-function collectGarbage(): void {
+export function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { PersistenceLevel } from 'nest-tiered-cache';
 import { startCacheApp } from '../test/servers/cache-app';
 import { PostgresDatabase } from '../test/servers/postgres-database';
-import { median, QUICK, record, secondsSince, type BenchRecord } from './harness';
+import { collectGarbage, median, QUICK, record, secondsSince, type BenchRecord } from './harness';
 
 const ENTRIES = 100_000;
 const ROUNDS = QUICK ? 1 : 3;
@@ -140,6 +140,8 @@ export async function benchPersistence(): Promise<BenchRecord[]> {
           { ttl: '1h' },
         );
       }
+      // Each timed step starts on a collected heap, as every round of `compare` does.
+      collectGarbage();
       let started = process.hrtime.bigint();
       const flushed = await app.service.flush();
       samples.flush.push(ENTRIES / secondsSince(started));
@@ -148,10 +150,12 @@ export async function benchPersistence(): Promise<BenchRecord[]> {
 
       rows ??= await snapshot(client);
       await client.query(`TRUNCATE ${TABLE}`);
+      collectGarbage();
       started = process.hrtime.bigint();
       await rawUpsert(client, rows);
       samples.upsert.push(ENTRIES / secondsSince(started));
 
+      collectGarbage();
       started = process.hrtime.bigint();
       const warm = await startCacheApp(options(database.url));
       samples.warm.push(ENTRIES / secondsSince(started));
@@ -159,6 +163,7 @@ export async function benchPersistence(): Promise<BenchRecord[]> {
       await warm.close();
       if (loaded !== ENTRIES) throw new Error(`warm start loaded ${loaded} of ${ENTRIES} rows`);
 
+      collectGarbage();
       started = process.hrtime.bigint();
       const read = await rawPagedSelect(database.url, scopeOf(rows));
       samples.select.push(ENTRIES / secondsSince(started));

@@ -3,9 +3,9 @@ import type { LockOperations } from '../loading/locked-load';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import type { Awaitable, CacheTier, LoadTicket } from '../tiers/cache-tier.interface';
 import type { MemoryTier } from '../tiers/memory.tier';
-import { freshEntry } from '../tiers/entry-rules';
 import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
+import { guardedLock } from './guarded-lock';
 import { inTurn, missingFrom, turnFor } from './persistence-turn';
 import { restoreEntries, type RestoredEntries, type RestoreFailure } from './restore';
 import { StackCore, type LoadRead } from './stack-core';
@@ -68,37 +68,7 @@ export class TierStack extends StackCore {
 
   /** The lock calls of a locked load, each degraded on a fault, all within `budget`. */
   lockOn(key: string, ttl: number, budget?: FarBudget): LockOperations {
-    const far = this.far as FarGuard;
-    return {
-      acquire: () =>
-        far.call(
-          'lock',
-          key,
-          (tier) => tier.acquireLock?.(key, ttl),
-          () => null,
-          budget,
-        ),
-      release: (token) =>
-        far.call(
-          'unlock',
-          key,
-          (tier) => tier.releaseLock?.(key, token),
-          () => undefined,
-          budget,
-        ),
-      // A stale entry (within grace) is no answer: the loader runs, and grace serves it on failure.
-      read: async () =>
-        freshEntry(
-          await far.call(
-            'get',
-            key,
-            (tier) => tier.get(key),
-            () => undefined,
-            budget,
-          ),
-          Date.now(),
-        ),
-    };
+    return guardedLock(this.far as FarGuard, key, ttl, budget);
   }
 
   /** `write`, timed for the latency histograms; memory alone is written within this call. */

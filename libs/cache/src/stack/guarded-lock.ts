@@ -1,0 +1,46 @@
+import type { LockOperations } from '../loading/locked-load';
+import { freshEntry } from '../tiers/entry-rules';
+import type { FarBudget } from './far-budget';
+import type { FarGuard } from './far-guard';
+
+/**
+ * The lock calls of a locked load on the shared tier behind `far`: each degraded on a fault
+ * (no lock taken, nothing released, nothing read), all within `budget`.
+ */
+export function guardedLock(
+  far: FarGuard,
+  key: string,
+  ttl: number,
+  budget?: FarBudget,
+): LockOperations {
+  return {
+    acquire: () =>
+      far.call(
+        'lock',
+        key,
+        (tier) => tier.acquireLock?.(key, ttl),
+        () => null,
+        budget,
+      ),
+    release: (token) =>
+      far.call(
+        'unlock',
+        key,
+        (tier) => tier.releaseLock?.(key, token),
+        () => undefined,
+        budget,
+      ),
+    // A stale entry (within grace) is no answer: the loader runs, and grace serves it on failure.
+    read: async () =>
+      freshEntry(
+        await far.call(
+          'get',
+          key,
+          (tier) => tier.get(key),
+          () => undefined,
+          budget,
+        ),
+        Date.now(),
+      ),
+  };
+}
