@@ -390,6 +390,19 @@ describe('CacheInterceptor hits on Express: the JSON written once for the stored
     expect(none.text).toBe(weak.text);
   });
 
+  it("leaves an app's own ETag function to Express", async () => {
+    const express = app.getHttpAdapter().getInstance() as {
+      set(name: string, value: unknown): void;
+    };
+    // Express hands its ETag function the body as bytes.
+    express.set('etag', (body: unknown) => `"${Buffer.isBuffer(body) ? 'bytes' : 'text'}"`);
+    const miss = await http().get('/items?page=11').expect(200);
+    const hit = await http().get('/items?page=11').expect(200);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(miss.headers.etag).toBe('"bytes"');
+    expect(hit.headers.etag).toBe(miss.headers.etag);
+  });
+
   it("leaves Express's own JSON settings in force", async () => {
     (app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void }).set(
       'json spaces',

@@ -1,3 +1,4 @@
+import { timeLimit } from '../time-limit';
 import { Logger } from '@nestjs/common';
 import type { Client, ClientConfig, Notification } from 'pg';
 import { loadPeer } from '../optional-peer';
@@ -132,19 +133,14 @@ export class PostgresTransport implements BusTransport {
   private async check(): Promise<void> {
     const client = this.client;
     if (this.closed || client === undefined || !this.listening) return;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error('no answer to the bus check')),
-        this.options.timeout,
-      );
-    });
     try {
-      await Promise.race([this.inTurn(client, () => client.query('SELECT 1')), late]);
+      await timeLimit(
+        this.inTurn(client, () => client.query('SELECT 1')),
+        this.options.timeout,
+        () => new Error('no answer to the bus check'),
+      );
     } catch (error) {
       this.lost(client, error as Error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

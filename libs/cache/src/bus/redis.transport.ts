@@ -1,3 +1,4 @@
+import { timeLimit } from '../time-limit';
 import type { RedisClient } from '../redis/redis-connection';
 import type { BusTransport, TransportListener } from './bus-transport';
 
@@ -102,12 +103,12 @@ export class RedisTransport implements BusTransport {
 
   private async check(): Promise<void> {
     if (this.closed) return;
-    const ping = this.subscriber.ping();
-    const timeout = new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error('bus heartbeat timed out')), this.options.timeout).unref();
-    });
     try {
-      await Promise.race([ping, timeout]);
+      await timeLimit(
+        this.subscriber.ping(),
+        this.options.timeout,
+        () => new Error('bus heartbeat timed out'),
+      );
       if (!this.subscribed && this.subscriber.status === 'ready') await this.resubscribe();
     } catch {
       this.setSubscribed(false);

@@ -1,3 +1,4 @@
+import { asError } from '../errors/as-error';
 import { Inject, Logger, Optional } from '@nestjs/common';
 import { CacheService } from '../cache.service';
 import { CacheError, InvalidOptionError } from '../errors/cache.error';
@@ -75,7 +76,7 @@ export function wrappingDecorator(
       try {
         return run(service.namespace(namespace), call, args, { className: calledOn, method });
       } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        return Promise.reject(asError(error));
       }
     };
     for (const key of Reflect.getMetadataKeys(original)) {

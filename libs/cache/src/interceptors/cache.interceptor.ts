@@ -79,6 +79,8 @@ export class CacheInterceptor implements NestInterceptor {
   private readonly plans = new WeakMap<object, WeakMap<object, RoutePlan>>();
   /** The route planned last: most requests in a row go to one route. */
   private last?: { controller: object; handler: object; plan: RoutePlan };
+  /** Whether the app runs on Express, once known. */
+  private express?: boolean;
 
   constructor(
     protected readonly cache: CacheService,
@@ -88,7 +90,8 @@ export class CacheInterceptor implements NestInterceptor {
 
   /** True on Express, where a hit can send JSON written once (see `sendStoredJson`). */
   private get onExpress(): boolean {
-    return this.adapterHost.httpAdapter?.getType() === 'express';
+    const adapter = this.adapterHost.httpAdapter;
+    return adapter !== undefined && (this.express ??= adapter.getType() === 'express');
   }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -319,7 +322,10 @@ export class CacheInterceptor implements NestInterceptor {
   ): void {
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(response, 'X-Cache', outcome);
-    for (const name in cached.headers) adapter.setHeader(response, name, cached.headers[name]);
+    const names = Object.keys(cached.headers);
+    for (let i = 0; i < names.length; i++) {
+      adapter.setHeader(response, names[i], cached.headers[names[i]]);
+    }
     if (options.vary?.length) adapter.setHeader(response, 'Vary', options.vary.join(', '));
     // The status is not set here: Nest applies the route's own (`@HttpCode`), the one stored.
   }

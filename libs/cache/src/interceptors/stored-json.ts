@@ -25,9 +25,12 @@ const TEXTS = new WeakMap<object, StoredJson>();
  * Lets Express send a hit's body as JSON written once for that body, rather than serializing the
  * stored object on every hit: `json` of this one response is wrapped, and when the very object
  * the cache returned reaches it (no interceptor further out replaced it) the kept text is sent,
- * the bytes Express itself would write (the same content type and charset, and the ETag the
- * app's `etag fn` gave that text, computed once). Anything else goes to Express's own `json`. Apps that change how Express writes
- * JSON (`json replacer`, `json spaces`, `json escape`) are left to Express.
+ * with the body, content type, charset and ETag Express itself would send (its built-in weak or
+ * strong ETag computed once with the text; only the ETag header comes before Content-Length).
+ * Anything else goes to Express's own `json`. Apps that change how Express writes JSON
+ * (`json replacer`, `json spaces`, `json escape`) are left to Express, and an app's own `etag`
+ * function is left to `send` (it may not give the same answer twice). The text is kept as long as
+ * its body, outside the memory tier's byte budget.
  */
 export function sendStoredJson(response: unknown, body: unknown): void {
   if (typeof body !== 'object' || body === null || !Object.isFrozen(body)) return;
@@ -51,8 +54,10 @@ export function sendStoredJson(response: unknown, body: unknown): void {
     }
     if (!this.get('Content-Type')) this.set('Content-Type', 'application/json');
     // `send` hashes the body for its ETag unless one is set: the same hash, kept with the text.
+    // Express's own functions (setting `etag` true, 'weak' or 'strong') hash text and bytes alike.
     const etagOf = app.get('etag fn');
-    if (typeof etagOf === 'function' && !this.get('ETag')) {
+    const builtIn = typeof app.get('etag') !== 'function';
+    if (builtIn && typeof etagOf === 'function' && !this.get('ETag')) {
       const by = etagOf as EtagFunction;
       if (stored.etag?.by !== by) stored.etag = { by, value: by(stored.text, 'utf8') };
       if (stored.etag.value) this.set('ETag', stored.etag.value);

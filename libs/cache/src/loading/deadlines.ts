@@ -1,3 +1,4 @@
+import { asError } from '../errors/as-error';
 import { CacheError } from '../errors/cache.error';
 
 /** `getOrSet` gave up waiting for its loader (`hardTimeout`) and had no stale value to serve. */
@@ -47,8 +48,7 @@ export function withDeadlines<T>(load: Promise<T>, deadlines: Deadlines<T>): Pro
     };
     load.then(
       (value) => settle(() => resolve(value)),
-      (error: unknown) =>
-        settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
+      (error: unknown) => settle(() => reject(asError(error))),
     );
     if (deadlines.timeout !== undefined) timers.push(setTimeout(serveStale, deadlines.timeout));
     if (deadlines.hardTimeout !== undefined) {

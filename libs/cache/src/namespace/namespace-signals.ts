@@ -1,3 +1,4 @@
+import { asError } from '../errors/as-error';
 import { NamespaceEvents, type NamespaceCacheEvent, type NamespaceCacheListener } from '../events';
 import type { NamespaceMetrics } from '../metrics/cache-metrics';
 import { NamespaceCounters, type NamespaceStats } from '../stats';
@@ -77,7 +78,7 @@ export class NamespaceSignals {
 
   /** Emits an `error` event for a failure that is not a backend fault (a background reload). */
   failed(operation: string, error: unknown, key?: string): void {
-    this.emitError(operation, error instanceof Error ? error : new Error(String(error)), key);
+    this.emitError(operation, asError(error), key);
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */

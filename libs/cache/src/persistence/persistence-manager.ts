@@ -1,3 +1,4 @@
+import { asError } from '../errors/as-error';
 import { Logger } from '@nestjs/common';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import type { CircuitBreaker } from '../stack/circuit-breaker';
@@ -337,8 +338,4 @@ export class PersistenceManager {
     );
     report?.(operation, cause, key);
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,3 +1,4 @@
+import { asError } from '../errors/as-error';
 import { randomUUID } from 'node:crypto';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
@@ -155,7 +156,7 @@ export class PostgresTier implements CacheTier {
     try {
       return fromRow(row);
     } catch (error) {
-      this.onCorrupt?.(row.key, error instanceof Error ? error : new Error(String(error)));
+      this.onCorrupt?.(row.key, asError(error));
       return undefined;
     }
   }

@@ -1,3 +1,4 @@
+import { timeLimit } from '../time-limit';
 import { CacheError } from '../errors/cache.error';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { parseDuration } from '../options/duration';
@@ -77,15 +78,7 @@ export class StoreGuard {
 
   /** `promise`, or a timeout error once the caller waited `wait` ms; the work goes on. */
   within<T>(promise: Promise<T>, wait = this.wait, hint = WAIT_HINT): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new CommandTimeoutError('the durable store', wait, hint)),
-        wait,
-      );
-      timer.unref();
-    });
-    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+    return timeLimit(promise, wait, () => new CommandTimeoutError('the durable store', wait, hint));
   }
 }
 

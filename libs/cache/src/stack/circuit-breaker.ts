@@ -1,3 +1,4 @@
+import { asError } from '../errors/as-error';
 import { DeadlineQueue, type PendingCall } from './deadline-queue';
 import { CacheError } from '../errors/cache.error';
 import { isUserError } from '../errors/fault';
@@ -77,11 +78,6 @@ export class CircuitBreaker {
     return this.options.timeout;
   }
 
-  /** True when calls go through (closed, or due for a trial). */
-  get available(): boolean {
-    return this.state === 'closed' || (this.state === 'open' && Date.now() >= this.retryAt);
-  }
-
   /**
    * Runs `call`, failing it with `CommandTimeoutError` at `deadline` (epoch ms; by default the
    * timeout from now). A call whose deadline has already passed fails at once without reaching
@@ -94,7 +90,7 @@ export class CircuitBreaker {
       const pending = this.track(deadline, reject);
       const failed = (error: unknown): void => {
         if (this.settle(pending, error)) {
-          reject(error instanceof Error ? error : new Error(String(error)));
+          reject(asError(error));
         }
       };
       let running: Promise<T>;

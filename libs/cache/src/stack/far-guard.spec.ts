@@ -47,7 +47,10 @@ describe('FarGuard', () => {
         () => 'degraded',
       ),
     ).resolves.toBe('sync');
+    // Both calls were settled: nothing is left to time out.
+    jest.advanceTimersByTime(100);
     expect(faults).toEqual([]);
+    expect(breaker.current).toBe('closed');
   });
 
   it('degrades a fault, reporting it with the operation and key', async () => {
@@ -68,6 +71,10 @@ describe('FarGuard', () => {
     };
     await expect(guard().call('set', 'k', run, () => 'degraded')).resolves.toBe('degraded');
     await expect(guard().call('set', 'k', run, () => 'degraded')).resolves.toBe('degraded');
+    expect(faults.map(([operation, error]) => [operation, error.message])).toEqual([
+      ['set', 'socket gone'],
+      ['set', 'socket gone'],
+    ]);
     expect(breaker.current).toBe('open');
   });
 

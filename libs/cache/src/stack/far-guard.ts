@@ -1,3 +1,4 @@
+import { asError } from '../errors/as-error';
 import { isUserError, UnavailableError } from '../errors/fault';
 import { diagnostics } from '../metrics/diagnostics';
 import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
@@ -78,7 +79,7 @@ export class FarGuard {
         try {
           resolve(this.absorb(operation, key, error, degrade));
         } catch (thrown) {
-          reject(thrown instanceof Error ? thrown : new Error(String(thrown)));
+          reject(asError(thrown));
         }
       };
       const refusal = breaker.admit(deadline);
@@ -113,7 +114,7 @@ export class FarGuard {
     degrade: () => T,
   ): T {
     if (isUserError(error)) throw error;
-    const fault = error instanceof Error ? error : new Error(String(error));
+    const fault = asError(error);
     this.onFault(operation, fault, key);
     if (this.strict) throw new UnavailableError(this.namespace, operation, fault);
     return degrade();

@@ -12,8 +12,15 @@ export function turnFor(
   persistence: NamespacePersistence | undefined,
   entry: CacheEntry,
 ): PersistenceTurn | undefined {
-  if (entry.persistence === PersistenceLevel.MEMORY_ONLY) return undefined;
-  return persistence?.turn();
+  return takesTurn(persistence, entry) ? persistence?.turn() : undefined;
+}
+
+/** True when a write of `entry` reaches persistence (and so takes a turn there). */
+export function takesTurn(
+  persistence: NamespacePersistence | undefined,
+  entry: CacheEntry,
+): boolean {
+  return persistence !== undefined && entry.persistence !== PersistenceLevel.MEMORY_ONLY;
 }
 
 /** Runs a change with `turn` reserved for it; a change that throws frees its place. */

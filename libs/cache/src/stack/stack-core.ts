@@ -8,6 +8,7 @@ import type {
   RestorableNamespace,
 } from '../persistence/persistence-manager';
 import { isStale, type CacheEntry } from '../tiers/cache-entry';
+import { freshEntry } from '../tiers/entry-rules';
 import type { Awaitable, CacheTier, LoadTicket } from '../tiers/cache-tier.interface';
 import type { MemoryTier } from '../tiers/memory.tier';
 import type { FarBudget } from './far-budget';
@@ -138,7 +139,7 @@ export abstract class StackCore implements RestorableNamespace {
     const near = this.freshNear(key);
     if (near !== undefined || !this.far) return near;
     const entry = await this.readFar('peek', key, budget);
-    return entry === undefined || isStale(entry, Date.now()) ? undefined : entry;
+    return freshEntry(entry, Date.now());
   }
 
   /** What the namespace holds: memory's figures, or without memory the shared tier's count. */

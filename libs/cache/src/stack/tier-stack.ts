@@ -6,7 +6,7 @@ import type { MemoryTier } from '../tiers/memory.tier';
 import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
 import { guardedLock } from './guarded-lock';
-import { inTurn, missingFrom, turnFor } from './persistence-turn';
+import { inTurn, missingFrom, takesTurn, turnFor } from './persistence-turn';
 import { restoreEntries, type RestoredEntries, type RestoreFailure } from './restore';
 import { StackCore, type LoadRead } from './stack-core';
 import { UNAVAILABLE } from './stack-types';
@@ -73,8 +73,9 @@ export class TierStack extends StackCore {
 
   /** `write`, timed for the latency histograms; memory alone is written within this call. */
   set(key: string, entry: CacheEntry): Promise<void> {
-    const persisted = this.persistence && entry.persistence !== PersistenceLevel.MEMORY_ONLY;
-    if (this.far || this.metrics || persisted) return this.setAll(key, entry);
+    if (this.far || this.metrics || takesTurn(this.persistence, entry)) {
+      return this.setAll(key, entry);
+    }
     // Memory alone, nothing timed or persisted: written now, and answered with a settled
     // promise that every such call shares (no async frame on the hot path).
     try {

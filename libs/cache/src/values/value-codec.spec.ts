@@ -22,6 +22,7 @@ describe('value codec', () => {
   it.each([
     ['a Date deep in arrays', [[[{ at: [new Date(3)] }]]]],
     ['a `$` key deep in an object', { a: { b: { c: [{ $x: 'y' }] } } }],
+    ['a Date tag look-alike deep in an object', { a: { b: [{ $d: '2020-01-01T00:00:00.000Z' }] } }],
     [
       'a Date after many plain properties',
       { ...Object.fromEntries([...'abcdefgh'].map((k) => [k, k])), z: new Date(9) },

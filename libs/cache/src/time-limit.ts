@@ -1,0 +1,12 @@
+/**
+ * `work`, or `timedOut()`'s error once `ms` have passed first; the work goes on unwatched. The
+ * timer is cleared as soon as either ends, and never holds the process open.
+ */
+export function timeLimit<T>(work: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut()), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
