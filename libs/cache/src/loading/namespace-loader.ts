@@ -126,7 +126,8 @@ export class NamespaceLoader<V> {
     }
     const loaded = new Map<string, V | undefined>();
     await Promise.all([...loads].map(async ([key, load]) => loaded.set(key, await load)));
-    return keys.map((key, i) => values[i] ?? loaded.get(key));
+    // `null` is a value held, not a miss: only `undefined` takes the loaded one.
+    return keys.map((key, i) => (values[i] !== undefined ? values[i] : loaded.get(key)));
   }
 
   /** Loads in progress that `removal` (or a write of its keys) makes out of date store nothing. */

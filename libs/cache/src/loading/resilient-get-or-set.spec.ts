@@ -136,6 +136,16 @@ describe.each([
       expect(await cache.getMany(['b', 'c'])).toEqual(['B', 'C']);
     });
 
+    it('gives back a held null as null, not as a missing key', async () => {
+      const nullable = cache as unknown as NamespaceCache<string | null>;
+      await nullable.set('none', null);
+      const loadMissing = jest.fn(
+        async (keys: string[]) => new Map(keys.map((key): [string, string | null] => [key, 'x'])),
+      );
+      expect(await nullable.getOrSetMany(['none', 'other'], loadMissing)).toEqual([null, 'x']);
+      expect(loadMissing).toHaveBeenCalledWith(['other']);
+    });
+
     it('accepts a record and leaves keys it does not return missing', async () => {
       expect(await cache.getOrSetMany(['x', 'y'], async () => ({ x: 'X' }))).toEqual([
         'X',
