@@ -4,6 +4,7 @@ import type { CacheEntry } from '../tiers/cache-entry';
 export interface LockOperations {
   /** Our token, undefined when someone else holds the lock, null when the tier is failing. */
   acquire(): Promise<string | undefined | null>;
+  /** Frees the lock; may reject (strict mode), which the load ignores. */
   release(token: string): Promise<void>;
   /** The stored entry, if any (undefined as well when the tier is failing). */
   read(): Promise<CacheEntry | undefined>;
@@ -36,6 +37,8 @@ export async function loadUnderLock<T>(
     }
     return await load();
   } finally {
-    if (token) await lock.release(token);
+    // Not awaited: the load's outcome is the caller's answer; a release that fails (reported,
+    // and thrown in strict mode) must not replace it, and the lock expires on its ttl anyway.
+    if (token) lock.release(token).catch(() => undefined);
   }
 }

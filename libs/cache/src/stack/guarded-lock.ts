@@ -5,7 +5,9 @@ import type { FarGuard } from './far-guard';
 
 /**
  * The lock calls of a locked load on the shared tier behind `far`: each degraded on a fault
- * (no lock taken, nothing released, nothing read), all within `budget`.
+ * (no lock taken, nothing released, nothing read). Taking the lock and reading share `budget`;
+ * the release has a timeout of its own, so a load whose budget is spent still frees the lock
+ * for the other instances waiting on it.
  */
 export function guardedLock(
   far: FarGuard,
@@ -28,7 +30,6 @@ export function guardedLock(
         key,
         (tier) => tier.releaseLock?.(key, token),
         () => undefined,
-        budget,
       ),
     // A stale entry (within grace) is no answer: the loader runs, and grace serves it on failure.
     read: async () =>
