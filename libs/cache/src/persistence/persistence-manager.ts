@@ -8,7 +8,12 @@ import type { CacheEntry } from '../tiers/cache-entry';
 import { answers, writeNamespace } from './batch-writer';
 import { DirtyEntries, type DirtyLevel } from './dirty-entries';
 import { inOrder } from './hand-off-order';
-import type { NamespacePersistence, PersistenceHealth, Report } from './persistence-types';
+import {
+  reportOnce,
+  type NamespacePersistence,
+  type PersistenceHealth,
+  type Report,
+} from './persistence-types';
 import { covers, type Removal } from './removal';
 import { StoreGuard } from './store-guard';
 import { StorageStore } from './storage-store';
@@ -190,9 +195,10 @@ export class PersistenceManager {
     namespace: string,
     key: string,
     entry: CacheEntry,
-    report: Report,
+    callerReport: Report,
   ): Promise<void> {
     if (entry.persistence === PersistenceLevel.MEMORY_ONLY || this.closed) return;
+    const report = reportOnce(callerReport);
     this.watch.written(namespace, key, entry);
     if (entry.persistence !== PersistenceLevel.ON_CHANGE && !this.draining) {
       this.dirty.markEntry(namespace, key, entry);
@@ -221,9 +227,10 @@ export class PersistenceManager {
    * written after the call are newer: if a flush queued earlier wrote them before the delete
    * ran, the delete took their rows too, so they are marked dirty again to be written back.
    */
-  private async removed(namespace: string, removal: Removal, report: Report): Promise<void> {
+  private async removed(namespace: string, removal: Removal, callerReport: Report): Promise<void> {
     // A store never opened holds no row this process could have written or loaded.
     if (this.closed || (!this.store && this.dirty.count(namespace) === 0)) return;
+    const report = reportOnce(callerReport);
     this.dirty.forgetCovered(namespace, removal);
     // Writes an earlier removal watches and this one takes are no longer to be written back.
     this.watch.forgetCovered(namespace, removal);

@@ -9,6 +9,20 @@ export type Recheck = (written: readonly string[]) => Promise<readonly string[]>
 export type Report = (operation: string, error: Error, key?: string) => void;
 
 /**
+ * `report` for one call, told at most once: a call's statement and the caller's bounded wait
+ * for it may both fail (which first depends on timers due in the same millisecond), and the
+ * namespace hears of the call's fault once.
+ */
+export function reportOnce(report: Report): Report {
+  let told = false;
+  return (operation, error, key) => {
+    if (told) return;
+    told = true;
+    report(operation, error, key);
+  };
+}
+
+/**
  * What a namespace tells its persistence, in the order its deciding tier applied the changes
  * (see `turn`). A call settles within `postgresCommandTimeout` whatever the database does.
  */
