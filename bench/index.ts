@@ -1,4 +1,5 @@
-import { QUICK, report, save, type BenchRecord } from './harness';
+import { spawnSync } from 'node:child_process';
+import { QUICK, readResults, report, save, suiteOf, type BenchRecord } from './harness';
 import { benchHeap } from './heap.bench';
 import { benchHttp } from './http.bench';
 import { benchMemory, benchMetrics } from './memory.bench';
@@ -30,21 +31,38 @@ async function main(): Promise<void> {
     );
   }
   const chosen = names.length > 0 ? names : Object.keys(suites);
-  if (QUICK) console.log('BENCH_QUICK: short rounds, rough numbers');
-  const records: BenchRecord[] = [];
-  for (const name of chosen) {
-    const started = Date.now();
-    const measured = await suites[name]();
-    console.log(
-      `${name}: ${measured.length} records in ${Math.round((Date.now() - started) / 1000)} s`,
-    );
-    // Saved suite by suite, so a failing suite later in the run keeps the earlier ones.
-    save(measured, [name], Object.keys(suites));
-    records.push(...measured);
-  }
-  report(records);
+  if (QUICK && !process.env.BENCH_SUITE_PROCESS)
+    console.log('BENCH_QUICK: short rounds, rough numbers');
+  if (chosen.length === 1) await runSuite(chosen[0]);
+  else for (const name of chosen) runInOwnProcess(name);
+  if (process.env.BENCH_SUITE_PROCESS) return;
+  report(readResults().filter((record) => chosen.includes(suiteOf(record.name))));
   writeReadmeTable();
   console.log('saved to bench/results/latest.json; README table regenerated');
+}
+
+/** Runs one suite here and merges its records into `bench/results/latest.json`. */
+async function runSuite(name: string): Promise<void> {
+  const started = Date.now();
+  const measured: BenchRecord[] = await suites[name]();
+  console.log(
+    `${name}: ${measured.length} records in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
+  save(measured, [name], Object.keys(suites));
+}
+
+/**
+ * Each suite of a run gets a fresh process: in one process, the heap a suite leaves (a filled
+ * cache, pools, sockets) and the code it trained weigh on every later suite, so a case measured
+ * after others read 10-20% lower than alone.
+ */
+function runInOwnProcess(name: string): void {
+  const child = spawnSync(process.execPath, [...process.execArgv, __filename, name], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_SUITE_PROCESS: '1' },
+  });
+  if (child.status !== 0)
+    throw new Error(`suite ${name} failed (exit ${child.status ?? child.signal})`);
 }
 
 main().catch((error: unknown) => {
