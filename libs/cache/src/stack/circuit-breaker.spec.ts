@@ -40,6 +40,61 @@ describe('CircuitBreaker', () => {
     expect(call).not.toHaveBeenCalled();
   });
 
+  describe('attempt', () => {
+    const outcomes = (): { done: jest.Mock; failed: jest.Mock } => ({
+      done: jest.fn(),
+      failed: jest.fn(),
+    });
+
+    it('answers a synchronous call at once, and counts a synchronous throw as a failure', () => {
+      const first = outcomes();
+      breaker.attempt(Date.now() + 100, () => 'now', first.done, first.failed);
+      expect(first.done).toHaveBeenCalledWith('now');
+      expect(first.failed).not.toHaveBeenCalled();
+      for (let i = 0; i < 3; i++) {
+        const { done, failed } = outcomes();
+        breaker.attempt(
+          Date.now() + 100,
+          () => {
+            throw new Error('socket closed');
+          },
+          done,
+          failed,
+        );
+        expect(failed).toHaveBeenCalledWith(new Error('socket closed'));
+        expect(done).not.toHaveBeenCalled();
+      }
+      expect(breaker.current).toBe('open');
+    });
+
+    it('fails at the deadline once, and a late answer is not reported', async () => {
+      let answer!: (value: string) => void;
+      const { done, failed } = outcomes();
+      breaker.attempt(
+        Date.now() + 50,
+        () => new Promise<string>((resolve) => (answer = resolve)),
+        done,
+        failed,
+      );
+      jest.advanceTimersByTime(50);
+      expect(failed).toHaveBeenCalledTimes(1);
+      expect(failed.mock.calls[0][0]).toBeInstanceOf(CommandTimeoutError);
+      answer('late');
+      await Promise.resolve();
+      expect(done).not.toHaveBeenCalled();
+      expect(failed).toHaveBeenCalledTimes(1);
+    });
+
+    it('refuses a spent deadline without calling', () => {
+      const call = jest.fn(() => 'never');
+      const { done, failed } = outcomes();
+      breaker.attempt(Date.now(), call, done, failed);
+      expect(call).not.toHaveBeenCalled();
+      expect(failed.mock.calls[0][0]).toBeInstanceOf(CommandTimeoutError);
+      expect(breaker.current).toBe('closed');
+    });
+  });
+
   it('a success in between resets the count', async () => {
     await expect(breaker.run(fail)).rejects.toThrow();
     await expect(breaker.run(fail)).rejects.toThrow();

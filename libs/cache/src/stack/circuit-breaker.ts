@@ -85,32 +85,47 @@ export class CircuitBreaker {
    */
   run<T>(call: () => Promise<T>, deadline = Date.now() + this.options.timeout): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const refusal = this.admit(deadline);
-      if (refusal) return reject(refusal);
-      const pending = this.track(deadline, reject);
-      const failed = (error: unknown): void => {
-        if (this.settle(pending, error)) {
-          reject(asError(error));
-        }
-      };
-      let running: Promise<T>;
-      try {
-        running = call();
-      } catch (error) {
-        return failed(error);
-      }
-      running.then((value) => {
-        if (this.settle(pending)) resolve(value);
-      }, failed);
+      this.attempt(deadline, call, resolve, (error) => reject(asError(error)));
     });
   }
 
   /**
-   * The first half of a call made without `run` (the hot path of a tier call builds its own
-   * promise): the error that refuses it now (its deadline passed, or the circuit is open), or
-   * undefined when it may go ahead; a refusal says nothing about the backend's health.
+   * `run` without a promise of its own, for callers that build theirs (the hot path of a tier
+   * call): exactly one of `done` and `failed` is called, once. A refusal (the deadline passed,
+   * the circuit is open) comes before `call` runs and says nothing about the backend's health;
+   * a call may answer synchronously.
    */
-  admit(deadline: number): Error | undefined {
+  attempt<T>(
+    deadline: number,
+    call: () => T | Promise<T>,
+    done: (value: T) => void,
+    failed: (error: unknown) => void,
+  ): void {
+    const refusal = this.admit(deadline);
+    if (refusal) return failed(refusal);
+    const pending: PendingCall = { deadline, reject: failed, done: false, apart: false };
+    this.inFlight.add(pending);
+    if (deadline < this.timerAt) this.arm(deadline);
+    const fault = (error: unknown): void => {
+      if (this.settle(pending, error)) failed(error);
+    };
+    let result: T | Promise<T>;
+    try {
+      result = call();
+    } catch (error) {
+      return fault(error);
+    }
+    if (!(result instanceof Promise)) {
+      this.settle(pending);
+      return done(result);
+    }
+    result.then((value) => {
+      if (this.settle(pending)) done(value);
+    }, fault);
+  }
+
+  /** The error that refuses a call now (its deadline passed, or the circuit is open). */
+  private admit(deadline: number): Error | undefined {
     if (deadline <= Date.now()) {
       return new CommandTimeoutError(
         this.options.name,
@@ -127,19 +142,11 @@ export class CircuitBreaker {
     return undefined;
   }
 
-  /** Watches an admitted call: `onTimeout` is told once its deadline passes before `settle`. */
-  track(deadline: number, onTimeout: (error: Error) => void): PendingCall {
-    const pending: PendingCall = { deadline, reject: onTimeout, done: false, apart: false };
-    this.inFlight.add(pending);
-    if (deadline < this.timerAt) this.arm(deadline);
-    return pending;
-  }
-
   /**
    * Ends a tracked call with its outcome (`error` absent on success) and counts it for the
    * circuit; false when the call had already timed out (its outcome then counts for nothing).
    */
-  settle(pending: PendingCall, error?: unknown): boolean {
+  private settle(pending: PendingCall, error?: unknown): boolean {
     if (!this.inFlight.settle(pending)) return false;
     // A caller's mistake (a wrong type, a value too large) says nothing about the backend.
     if (

@@ -72,38 +72,23 @@ export class FarGuard {
       });
     }
     return new Promise<T>((resolve, reject) => {
-      const deadline = budget ? budget.open() : Date.now() + breaker.timeout;
-      const fail = (error: unknown): void => {
-        budget?.close();
-        if (trace) trace.failure = error;
-        try {
-          resolve(this.absorb(operation, key, error, degrade));
-        } catch (thrown) {
-          reject(asError(thrown));
-        }
-      };
-      const refusal = breaker.admit(deadline);
-      if (refusal) return fail(refusal);
-      const pending = breaker.track(deadline, fail);
-      const failed = (error: unknown): void => {
-        if (breaker.settle(pending, error)) fail(error);
-      };
-      let result: Awaitable<T>;
-      try {
-        result = run(this.tier);
-      } catch (error) {
-        return failed(error);
-      }
-      if (!(result instanceof Promise)) {
-        breaker.settle(pending);
-        budget?.close();
-        return resolve(result);
-      }
-      result.then((value) => {
-        if (!breaker.settle(pending)) return;
-        budget?.close();
-        resolve(value);
-      }, failed);
+      breaker.attempt(
+        budget ? budget.open() : Date.now() + breaker.timeout,
+        () => run(this.tier),
+        (value) => {
+          budget?.close();
+          resolve(value);
+        },
+        (error) => {
+          budget?.close();
+          if (trace) trace.failure = error;
+          try {
+            resolve(this.absorb(operation, key, error, degrade));
+          } catch (thrown) {
+            reject(asError(thrown));
+          }
+        },
+      );
     });
   }
 
