@@ -29,10 +29,4 @@ export interface BusTransport {
   publish(text: string): Promise<void>;
   /** Stops listening and closes what it opened. */
   close(): Promise<void>;
-  /**
-   * Test hook: the next `count` payloads are dropped instead of sent, as if lost on the way
-   * (`publish` still resolves).
-   * @internal
-   */
-  dropOutgoing(count: number): void;
 }

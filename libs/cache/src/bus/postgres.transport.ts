@@ -39,7 +39,6 @@ export class PostgresTransport implements BusTransport {
   private attempt = 0;
   private heartbeat?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
-  private toDrop = 0;
   /** The end of the queue of queries on `turnOf`. */
   private turn: Promise<void> = Promise.resolve();
   private turnOf?: Client;
@@ -60,17 +59,9 @@ export class PostgresTransport implements BusTransport {
   }
 
   async publish(text: string): Promise<void> {
-    if (this.toDrop > 0) {
-      this.toDrop--;
-      return;
-    }
     const client = this.client;
     if (client === undefined || !this.listening) throw new Error('the bus connection is down');
     await this.inTurn(client, () => client.query('SELECT pg_notify($1, $2)', [this.channel, text]));
-  }
-
-  dropOutgoing(count: number): void {
-    this.toDrop += count;
   }
 
   async close(): Promise<void> {

@@ -25,7 +25,6 @@ export class RedisTransport implements BusTransport {
   private heartbeat?: NodeJS.Timeout;
   private closed = false;
   private subscribed = false;
-  private toDrop = 0;
   /** Ends `start()`'s wait after the first subscription attempt. */
   private attempted?: () => void;
 
@@ -62,15 +61,7 @@ export class RedisTransport implements BusTransport {
   }
 
   async publish(text: string): Promise<void> {
-    if (this.toDrop > 0) {
-      this.toDrop--;
-      return;
-    }
     await this.publisher.publish(this.channel, text);
-  }
-
-  dropOutgoing(count: number): void {
-    this.toDrop += count;
   }
 
   close(): Promise<void> {
