@@ -22,6 +22,7 @@ describe('Redis entry encoding', () => {
     ['a grace period', entry({ graceUntil: NOW + 120_000 })],
     ['tags and indexes', entry({ tags: ['t1', 't,2'], indexes: { email: 'a@b.c' } })],
     ['a persistence level', entry({ persistence: PersistenceLevel.ON_CHANGE })],
+    ['a fractional expiry', entry({ expiresAt: NOW + 1.5, graceUntil: NOW + 2.25 })],
   ])('round-trips an entry with %s', (_label, original) => {
     const decoded = decodeEntry(encodeEntry(original, NOW).text);
     expect(decoded.value).toEqual(original.value);
@@ -57,6 +58,9 @@ describe('Redis entry encoding', () => {
     ['no header', '{"a":1}'],
     ['a bad expiry', 'soon\n{"p":"memory_only","r":[]}\n1'],
     ['a bad grace', '1,later\n{"p":"memory_only","r":[]}\n1'],
+    ['an empty expiry before the grace', ',5\n{"p":"memory","r":[]}\n1'],
+    ['an empty grace', '5,\n{"p":"memory","r":[]}\n1'],
+    ['a digit then junk', '17x\n{"p":"memory","r":[]}\n1'],
     ['metadata that is not JSON', '1\n{p:\n1'],
     ['null metadata', '1\nnull\n1'],
     ['an unknown level', '1\n{"p":"sometimes","r":[]}\n1'],

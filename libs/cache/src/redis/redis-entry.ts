@@ -83,8 +83,8 @@ export function decodeEntry(text: string): CacheEntry {
   // The first line is `expiresAt` or `expiresAt,graceUntil`, or empty (never expires): read in
   // place (a read's hot path; the value after it may be long and hold commas of its own).
   const comma = indexWithin(text, ',', first);
-  const expiresAt = first === 0 ? Infinity : Number(text.slice(0, comma < 0 ? first : comma));
-  const graceUntil = comma < 0 ? undefined : Number(text.slice(comma + 1, first));
+  const expiresAt = first === 0 ? Infinity : numberAt(text, 0, comma < 0 ? first : comma);
+  const graceUntil = comma < 0 ? undefined : numberAt(text, comma + 1, first);
   if (Number.isNaN(expiresAt) || Number.isNaN(graceUntil)) {
     throw new InvalidValueError('stored entry metadata is malformed');
   }
@@ -106,6 +106,21 @@ export function decodeEntry(text: string): CacheEntry {
     tags: Array.isArray(meta.t) ? meta.t : undefined,
     indexes: meta.i && typeof meta.i === 'object' ? meta.i : undefined,
   };
+}
+
+/**
+ * The number written between `start` and `end`: digits are read in place (an expiry is a whole
+ * number of ms, exact in a double), anything else as `Number` reads it; NaN when empty.
+ */
+function numberAt(text: string, start: number, end: number): number {
+  if (end <= start) return NaN;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number(text.slice(start, end));
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** The first index of `char` (one UTF-16 unit) in `text` before `end`, or -1. */

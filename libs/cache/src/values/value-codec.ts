@@ -34,9 +34,10 @@ function needsTags(value: unknown): boolean {
 /** Decodes what `encodeValue` wrote; throws `InvalidValueError` on text that is not JSON. */
 export function decodeValue(text: string): unknown {
   try {
-    // Without a `"$` in the text there is no tag to revive, and the native parse is much faster.
-    // With one, a walk after the native parse revives tags at half the cost of a reviver.
-    return text.includes('"$') ? revive(JSON.parse(text)) : (JSON.parse(text) as unknown);
+    const value: unknown = JSON.parse(text);
+    // Without a `$` in the text there is no tag to revive (one character is found faster than
+    // two); with one, a walk after the native parse revives tags at half the cost of a reviver.
+    return text.indexOf('$') < 0 ? value : revive(value);
   } catch (error) {
     throw new InvalidValueError(`stored value cannot be decoded: ${(error as Error).message}`);
   }
