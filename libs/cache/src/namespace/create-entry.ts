@@ -1,6 +1,7 @@
 import type { ParsedGetOrSetOptions, ParsedSetOptions } from '../options/call-options';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { CacheEntry } from '../tiers/cache-entry';
+import { plainEntry } from '../tiers/plain-entry';
 import { snapshotValue } from '../values/snapshot-value';
 
 /**
@@ -21,10 +22,10 @@ export function createEntry(
   const persistence = options.persistence ?? settings.persistence;
   const tags = options.tags && options.tags.length > 0 ? options.tags : undefined;
   const graceUntil = grace > 0 && expiresAt !== Infinity ? expiresAt + grace : undefined;
-  // Two literals, each always with the same fields, so entries share one of two shapes (set is a
-  // hot path); the plain one, most entries, holds no room for metadata it does not have.
+  // Two shapes (set is a hot path): the plain one, most entries, compact and without room for
+  // metadata it does not have; the other a literal always with the same fields.
   if (graceUntil === undefined && tags === undefined && options.indexes === undefined) {
-    return { value: snapshot.value, size: snapshot.size, expiresAt, persistence };
+    return plainEntry(snapshot.value, snapshot.size, expiresAt, persistence);
   }
   return {
     value: snapshot.value,

@@ -15,6 +15,12 @@ function entry(extra: Partial<CacheEntry> = {}): CacheEntry {
   };
 }
 
+/** What an entry says, whichever way it holds it (a plain entry reads some through its prototype). */
+function fields(entry: CacheEntry): CacheEntry {
+  const { value, size, expiresAt, graceUntil, persistence, tags, indexes } = entry;
+  return { value, size, expiresAt, graceUntil, persistence, tags, indexes };
+}
+
 describe('Redis entry encoding', () => {
   it.each([
     ['a TTL', entry()],
@@ -41,7 +47,7 @@ describe('Redis entry encoding', () => {
         const original = entry({ persistence, graceUntil, value: [1, 'x'] });
         const text = encodeEntry(original, NOW).text;
         expect(text.split('\n')[1]).toBe(JSON.stringify({ p: persistence, r: [] }));
-        expect(decodeEntry(text)).toEqual({ ...original, size: 7 });
+        expect(fields(decodeEntry(text))).toEqual({ ...original, size: 7 });
       }
     },
   );
@@ -50,7 +56,7 @@ describe('Redis entry encoding', () => {
     const text = encodeEntry(entry(), NOW).text;
     const first = decodeEntry(text);
     const second = decodeEntry(text);
-    expect(second).toEqual(first);
+    expect(fields(second)).toEqual(fields(first));
     expect(second).not.toBe(first);
   });
 

@@ -1,6 +1,7 @@
 import { InvalidValueError } from '../errors/cache.error';
 import { PERSISTENCE_LEVELS, type PersistenceLevel } from '../options/persistence-level';
 import { endOf, type CacheEntry, type EntryTemplate } from '../tiers/cache-entry';
+import { plainEntry } from '../tiers/plain-entry';
 import { decodeValue, encodeValue } from '../values/value-codec';
 import { freezeDecoded } from '../values/snapshot-value';
 
@@ -91,9 +92,9 @@ export function decodeEntry(text: string): CacheEntry {
   const valueText = text.slice(second + 1);
   const value = freezeDecoded(decodeValue(valueText));
   const plain = plainMetaAt(text, first + 1, second);
-  // Two literals, each always with the same fields, as `createEntry` builds them.
+  // The two shapes `createEntry` builds.
   if (plain !== undefined && graceUntil === undefined) {
-    return { value, size: valueText.length, expiresAt, persistence: plain };
+    return plainEntry(value, valueText.length, expiresAt, plain);
   }
   const meta: Partial<StoredMeta> =
     plain === undefined ? parseMeta(text.slice(first + 1, second)) : { p: plain };

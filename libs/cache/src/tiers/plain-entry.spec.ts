@@ -1,0 +1,88 @@
+import { PERSISTENCE_LEVELS, PersistenceLevel } from '../options/persistence-level';
+import type { CacheEntry } from './cache-entry';
+import { addToCounter, mergeEntry, withExpiry } from './entry-rules';
+import { entryOf, plainEntry } from './plain-entry';
+
+function fields(entry: CacheEntry): CacheEntry {
+  const { value, size, expiresAt, graceUntil, persistence, tags, indexes } = entry;
+  return { value, size, expiresAt, graceUntil, persistence, tags, indexes };
+}
+
+const DAY = 86_400_000;
+
+describe('plainEntry', () => {
+  it.each([
+    ['an hour from now', Date.now() + 3_600_000],
+    ['never', Infinity],
+    ['a year from now (past the small-integer range)', Date.now() + 365 * DAY],
+    ['a fraction of a millisecond', Date.now() + 1.5],
+    ['long ago', 1_000],
+    ['the epoch itself', 0],
+  ])('gives back every field it was given, expiring %s, at every level', (_label, expiresAt) => {
+    for (const persistence of PERSISTENCE_LEVELS) {
+      for (const size of [0, 1, 7, 123_456_789]) {
+        const value = { n: size };
+        expect(fields(plainEntry(value, size, expiresAt, persistence))).toEqual({
+          value,
+          size,
+          expiresAt,
+          persistence,
+        });
+      }
+    }
+  });
+
+  it('holds no grace period, tags or indexes', () => {
+    const entry = plainEntry(1, 8, Infinity, PersistenceLevel.ON_CHANGE);
+    expect([entry.graceUntil, entry.tags, entry.indexes]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('keeps an entry with metadata whole', () => {
+    const full: CacheEntry = {
+      value: 'v',
+      size: 3,
+      expiresAt: 10,
+      graceUntil: 20,
+      persistence: PersistenceLevel.PERIODIC,
+      tags: ['t'],
+      indexes: { email: 'a@b.c' },
+    };
+    expect(entryOf(full)).toEqual(full);
+  });
+});
+
+describe('the read-modify-write rules on a plain entry', () => {
+  const expiresAt = Date.now() + 60_000;
+  const entry = (value: unknown): CacheEntry =>
+    plainEntry(value, 10, expiresAt, PersistenceLevel.ON_SHUTDOWN);
+
+  it('update keeps its expiry and level', () => {
+    expect(fields(mergeEntry('k', entry({ a: 1 }), { b: 2 }) as CacheEntry)).toMatchObject({
+      value: { a: 1, b: 2 },
+      expiresAt,
+      persistence: PersistenceLevel.ON_SHUTDOWN,
+    });
+  });
+
+  it('increment keeps its expiry and level', () => {
+    const template = { expiresAt: Infinity, persistence: PersistenceLevel.MEMORY_ONLY };
+    expect(fields(addToCounter('k', entry(2), 3, template))).toMatchObject({
+      value: 5,
+      expiresAt,
+      persistence: PersistenceLevel.ON_SHUTDOWN,
+    });
+  });
+
+  it('expire keeps its value, size and level', () => {
+    expect(fields(withExpiry(entry('v'), expiresAt + 5))).toEqual({
+      value: 'v',
+      size: 10,
+      expiresAt: expiresAt + 5,
+      persistence: PersistenceLevel.ON_SHUTDOWN,
+    });
+  });
+});

@@ -1,0 +1,85 @@
+import { PERSISTENCE_LEVELS, type PersistenceLevel } from '../options/persistence-level';
+import type { CacheEntry } from './cache-entry';
+
+/** Expiries are kept relative to this instant, so most fit a small integer (see `PlainEntry`). */
+const EPOCH = Date.now();
+/** The largest small integer (Smi) on every 64-bit V8: about 24.8 days of milliseconds. */
+const SMALL_INTEGER = 0x7fffffff;
+const LEVELS = PERSISTENCE_LEVELS.length;
+
+/**
+ * An entry with no grace period, tags or indexes (most entries), in 48 bytes of heap where the
+ * object literal of `CacheEntry` takes 72: with four fields, an absolute expiry is a double,
+ * boxed in a heap number of its own. Here the size and the persistence level share one small
+ * integer, and the expiry, kept relative to `EPOCH`, is a small integer stored in place for an
+ * entry that expires within about 24 days of the process start (a later one is boxed, as before).
+ * The fields of `CacheEntry` are read through the prototype.
+ */
+class PlainEntry implements CacheEntry {
+  readonly value: unknown;
+  /** `size * LEVELS + ` the index of the persistence level. */
+  private readonly packed: number;
+  /** `expiresAt - EPOCH`; undefined when the entry never expires. */
+  private readonly until: number | undefined;
+
+  constructor(value: unknown, packed: number, until: number | undefined) {
+    this.value = value;
+    this.packed = packed;
+    this.until = until;
+  }
+
+  get size(): number {
+    return Math.floor(this.packed / LEVELS);
+  }
+
+  get persistence(): PersistenceLevel {
+    return PERSISTENCE_LEVELS[this.packed % LEVELS];
+  }
+
+  get expiresAt(): number {
+    return this.until === undefined ? Infinity : this.until + EPOCH;
+  }
+
+  // Absent by definition: read from the prototype, held by no instance.
+  declare readonly graceUntil: undefined;
+  declare readonly tags: undefined;
+  declare readonly indexes: undefined;
+}
+
+// `until` holds small integers and `undefined`: made so from the first instance, V8 keeps the
+// field tagged, where a small integer lives in place (first given a double, every value of the
+// field would be boxed, whatever it is).
+new PlainEntry(null, 0, undefined);
+
+/** The entry of a value with no grace period, tags or indexes, compactly held. */
+export function plainEntry(
+  value: unknown,
+  size: number,
+  expiresAt: number,
+  persistence: PersistenceLevel,
+): CacheEntry {
+  const level = PERSISTENCE_LEVELS.indexOf(persistence);
+  if (level < 0 || !Number.isInteger(size) || size < 0) {
+    // Nothing this module builds; kept whole rather than packed wrong.
+    return { value, size, expiresAt, persistence };
+  }
+  const until = expiresAt - EPOCH;
+  return new PlainEntry(
+    value,
+    size * LEVELS + level,
+    expiresAt === Infinity
+      ? undefined
+      : Number.isInteger(until) && Math.abs(until) <= SMALL_INTEGER
+        ? until | 0
+        : until,
+  );
+}
+
+/** An entry of the given fields: a `plainEntry` when it has no grace period, tags or indexes. */
+export function entryOf<E extends CacheEntry>(fields: E): E {
+  const { value, size, expiresAt, persistence, graceUntil, tags, indexes } = fields;
+  if (graceUntil === undefined && tags === undefined && indexes === undefined) {
+    return plainEntry(value, size, expiresAt, persistence) as E;
+  }
+  return { value, size, expiresAt, persistence, graceUntil, tags, indexes } as E;
+}
