@@ -8,13 +8,13 @@ import { toRow } from './stored-entry';
  * Writes one namespace's dirty entries (null: a pending delete) in batches of `batchSize`;
  * returns how many rows it wrote. A batch that fails twice is retried row by row: when some rows
  * go through, or none do but the store still answers a read, the others are data the database
- * refuses (logged and removed from `entries`); otherwise (or as soon as a statement goes
- * unanswered) the database is down and the error propagates (the caller keeps the entries dirty).
+ * refuses (logged and dropped); otherwise (or as soon as a statement goes unanswered) the
+ * database is down and the error propagates (the caller keeps the entries dirty).
  */
 export async function writeNamespace(
   store: GuardedStore,
   namespace: string,
-  entries: Map<string, CacheEntry | null>,
+  entries: ReadonlyMap<string, CacheEntry | null>,
   batchSize: number,
   logger: Logger,
 ): Promise<number> {
@@ -40,7 +40,6 @@ export async function writeNamespace(
       }
     }
     if (written === 0 && !(await answers(store))) throw error;
-    for (const key of refused) entries.delete(key);
     logger.error(
       `the database refused ${refused.length} entries of "${namespace}" (${refused.slice(0, 5).join(', ')}): ${(error as Error).message}`,
     );

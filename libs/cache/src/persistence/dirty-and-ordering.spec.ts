@@ -1,6 +1,8 @@
 import { PersistenceLevel } from '../options/persistence-level';
 import { entryOf } from '../tiers/tier.contract';
 import { DirtyEntries } from './dirty-entries';
+import { PendingRemovals } from './pending-removals';
+import type { Removal } from './removal';
 import { WriteQueue } from './write-queue';
 import { WriteWatch } from './write-watch';
 
@@ -25,12 +27,51 @@ describe('DirtyEntries', () => {
     const dirty = new DirtyEntries();
     dirty.markEntry('ns', 'a', periodic('old a'));
     dirty.markEntry('ns', 'b', periodic('old b'));
-    const taken = dirty.take(dirty.periodic);
+    const [flight] = dirty.take(dirty.periodic);
     expect(dirty.empty).toBe(true);
     dirty.markEntry('ns', 'a', periodic('new a'));
-    dirty.putBack(dirty.periodic, 'ns', taken.get('ns') ?? new Map());
+    dirty.putBack(flight, dirty.periodic);
     expect(dirty.periodic.get('ns')?.get('a')?.value).toBe('new a');
     expect(dirty.periodic.get('ns')?.get('b')?.value).toBe('old b');
+  });
+
+  it('puts back no state a newer write took from a failed flight, whatever its level', () => {
+    const dirty = new DirtyEntries();
+    dirty.markEntry('ns', 'a', periodic('old a'));
+    const [flight] = dirty.take(dirty.periodic);
+    dirty.markEntry('ns', 'a', onShutdown('new a'));
+    const sent = dirty.send('ns', 'b', periodic('sent b'));
+    const newer = dirty.send('ns', 'b', periodic('newer b'));
+    dirty.putBack(flight, dirty.periodic);
+    dirty.putBack(sent, dirty.periodic);
+    expect(dirty.isDirty('ns', 'b')).toBe(false);
+    dirty.putBack(newer, dirty.periodic);
+    expect(dirty.periodic.get('ns')).toEqual(new Map([['b', newer.entries.get('b')]]));
+    expect(dirty.onShutdown.get('ns')?.get('a')?.value).toBe('new a');
+  });
+
+  it.each<[string, Removal]>([
+    ['key', { keys: ['user:1'] }],
+    ['tag', { tags: ['t'] }],
+    ['glob', { glob: 'user:*' }],
+    ['everything', { all: true }],
+  ])('puts back no state a removal by %s took from a failed flight', (_label, removal) => {
+    const dirty = new DirtyEntries();
+    dirty.markEntry('ns', 'user:1', periodic(1, ['t']));
+    const [flight] = dirty.take(dirty.periodic);
+    const sent = dirty.send('ns', 'user:1', periodic(2, ['t']));
+    dirty.forgetCovered('ns', removal);
+    dirty.putBack(flight, dirty.periodic);
+    dirty.putBack(sent, dirty.periodic);
+    expect(dirty.count()).toBe(0);
+  });
+
+  it('keeps track of no flight once it landed', () => {
+    const dirty = new DirtyEntries();
+    const landed = dirty.send('ns', 'k', periodic(1));
+    dirty.landed(landed);
+    dirty.putBack(landed, dirty.periodic);
+    expect(dirty.empty).toBe(true);
   });
 
   it('forgets the entries a removal covers, and only those', () => {
@@ -47,6 +88,37 @@ describe('DirtyEntries', () => {
     dirty.forgetCovered('ns', { all: true });
     expect(dirty.count('ns')).toBe(0);
     expect(dirty.isDirty('other', 'user:1')).toBe(true);
+  });
+});
+
+describe('PendingRemovals', () => {
+  it('applies the removals of a namespace oldest first, keeping those after a failure', async () => {
+    const pending = new PendingRemovals();
+    pending.add('ns', { tags: ['a'] });
+    pending.add('other', { all: true });
+    pending.add('ns', { glob: 'b*' });
+    expect(pending.count()).toBe(3);
+    const applied: Removal[] = [];
+    const failing = pending.retry('ns', async (removal) => {
+      if ('glob' in removal) throw new Error('down');
+      applied.push(removal);
+    });
+    await expect(failing).rejects.toThrow('down');
+    expect(applied).toEqual([{ tags: ['a'] }]);
+    expect(pending.count('ns')).toBe(1);
+    await pending.retry('ns', async (removal) => void applied.push(removal));
+    expect(applied).toEqual([{ tags: ['a'] }, { glob: 'b*' }]);
+    expect(pending.namespaces()).toEqual(['other']);
+  });
+
+  it('keeps a removal once, and one of everything in place of the others', () => {
+    const pending = new PendingRemovals();
+    pending.add('ns', { tags: ['a'] });
+    pending.add('ns', { tags: ['a'] });
+    expect(pending.count('ns')).toBe(1);
+    pending.add('ns', { all: true });
+    pending.add('ns', { glob: 'b*' });
+    expect(pending.count()).toBe(1);
   });
 });
 

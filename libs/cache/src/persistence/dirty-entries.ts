@@ -5,14 +5,24 @@ import { covers, type Removal } from './removal';
 /** Dirty entries of one level, per namespace and key; null marks a pending delete. */
 export type DirtyLevel = Map<string, Map<string, CacheEntry | null>>;
 
+/** States of one namespace on their way to the table: a flush's batch, or one ON_CHANGE write. */
+export interface Flight {
+  readonly namespace: string;
+  readonly entries: ReadonlyMap<string, CacheEntry | null>;
+}
+
 /**
  * The entries waiting for a flush, in two levels: PERIODIC (written every `flushInterval`) and
- * ON_SHUTDOWN (written at shutdown or on `flush()`). A key is dirty in at most one level at a
- * time; its newest state wins.
+ * ON_SHUTDOWN (written at shutdown or on `flush()`), and those in flight to the table. A key is
+ * dirty in at most one level at a time; its newest state wins. A write that fails puts back only
+ * the states still its own: a newer write or a removal of the key made since takes it from the
+ * flight, so a failure can never bring back a removed or an older entry.
  */
 export class DirtyEntries {
   readonly periodic: DirtyLevel = new Map();
   readonly onShutdown: DirtyLevel = new Map();
+  /** The flight that carries each key's newest state, per namespace. */
+  private readonly flying = new Map<string, Map<string, Flight>>();
 
   /** The level that holds `entry` until its flush. */
   levelOf(entry: CacheEntry): DirtyLevel {
@@ -49,29 +59,43 @@ export class DirtyEntries {
     return dirty;
   }
 
+  /** Whether a state of `namespace` waits for a flush or is in flight to the table. */
+  holds(namespace: string): boolean {
+    return this.count(namespace) > 0 || (this.flying.get(namespace)?.size ?? 0) > 0;
+  }
+
   /** True when nothing waits for a flush. */
   get empty(): boolean {
     return this.periodic.size + this.onShutdown.size === 0;
   }
 
-  /** Takes every dirty entry of `level` for a flush, leaving it empty. */
-  take(level: DirtyLevel): DirtyLevel {
-    const taken = new Map(level);
+  /** Takes every dirty entry of `level` for a flush, one flight per namespace, leaving it empty. */
+  take(level: DirtyLevel): Flight[] {
+    const flights = [...level].map(([namespace, entries]) => this.fly({ namespace, entries }));
     level.clear();
-    return taken;
+    return flights;
   }
 
-  /** Puts back entries a flush failed to write, unless a newer state arrived meanwhile. */
-  putBack(level: DirtyLevel, namespace: string, entries: Map<string, CacheEntry | null>): void {
-    for (const [key, entry] of entries)
-      if (!level.get(namespace)?.has(key)) this.mark(level, namespace, key, entry);
+  /** Sends the state of one key, superseding any older one, dirty or in flight. */
+  send(namespace: string, key: string, entry: CacheEntry): Flight {
+    this.forget(namespace, [key]);
+    return this.fly({ namespace, entries: new Map([[key, entry]]) });
   }
 
+  /** The table holds what `flight` carried. */
+  landed(flight: Flight): void {
+    this.ground(flight, () => undefined);
+  }
+
+  /** `flight` failed: what it still carries is dirty again in `level`, for the next flush. */
+  putBack(flight: Flight, level: DirtyLevel): void {
+    this.ground(flight, (key, entry) => this.mark(level, flight.namespace, key, entry));
+  }
+
+  /** Forgets the states of `keys`, dirty or in flight: a newer change supersedes them. */
   forget(namespace: string, keys: readonly string[]): void {
-    for (const level of [this.periodic, this.onShutdown]) {
-      const entries = level.get(namespace);
-      if (entries) for (const key of keys) entries.delete(key);
-    }
+    const states = [this.periodic, this.onShutdown, this.flying].map((map) => map.get(namespace));
+    for (const entries of states) if (entries) for (const key of keys) entries.delete(key);
   }
 
   /**
@@ -85,7 +109,7 @@ export class DirtyEntries {
     }
   }
 
-  /** Drops the dirty entries a removal covers. */
+  /** Forgets the states a removal covers, dirty or in flight. */
   forgetCovered(namespace: string, removal: Removal): void {
     if ('keys' in removal) {
       this.forget(namespace, removal.keys);
@@ -96,5 +120,28 @@ export class DirtyEntries {
       if (!entries) continue;
       for (const [key, entry] of entries) if (covers(removal, key, entry)) entries.delete(key);
     }
+    const flying = this.flying.get(namespace);
+    for (const [key, flight] of flying ?? [])
+      if (covers(removal, key, flight.entries.get(key) ?? null)) flying?.delete(key);
+  }
+
+  /** Records `flight` as the carrier of the newest state of each of its keys. */
+  private fly(flight: Flight): Flight {
+    let flying = this.flying.get(flight.namespace);
+    if (!flying) this.flying.set(flight.namespace, (flying = new Map<string, Flight>()));
+    for (const key of flight.entries.keys()) flying.set(key, flight);
+    return flight;
+  }
+
+  /** Ends `flight`, handing `still` each state no newer change took from it. */
+  private ground(flight: Flight, still: (key: string, entry: CacheEntry | null) => void): void {
+    const flying = this.flying.get(flight.namespace);
+    if (!flying) return;
+    for (const [key, entry] of flight.entries) {
+      if (flying.get(key) !== flight) continue;
+      flying.delete(key);
+      still(key, entry);
+    }
+    if (flying.size === 0) this.flying.delete(flight.namespace);
   }
 }

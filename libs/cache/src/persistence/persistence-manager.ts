@@ -8,6 +8,7 @@ import type { CacheEntry } from '../tiers/cache-entry';
 import { answers, writeNamespace } from './batch-writer';
 import { DirtyEntries, type DirtyLevel } from './dirty-entries';
 import { inOrder } from './hand-off-order';
+import { PendingRemovals } from './pending-removals';
 import {
   reportOnce,
   type NamespacePersistence,
@@ -34,14 +35,17 @@ export type { RestorableNamespace } from './warm-loader';
  * the table goes through one queue (`WriteQueue`), so a slow flush can never overwrite a newer
  * write or bring back a deleted row. Every statement has a deadline and a circuit (`StoreGuard`),
  * and no caller waits for the table longer than `postgresCommandTimeout`: what could not be
- * written stays queued or dirty. Dirty entries wait in `DirtyEntries`; `writeNamespace` writes
- * them in batches; `loadNamespace` warms namespaces at start. This class owns the store, the
- * timers and the health of persistence.
+ * written stays queued or dirty, unless a newer write or a removal took its key meanwhile. Dirty
+ * entries wait in `DirtyEntries`, failed removals by rule in `PendingRemovals` (retried before
+ * any later change of their namespace); `writeNamespace` writes entries in batches;
+ * `loadNamespace` warms namespaces at start. This class owns the store, the timers and the
+ * health of persistence.
  */
 export class PersistenceManager {
   private static readonly logger = new Logger('CachePersistence');
   private store?: Promise<StorageStore>;
   private readonly dirty = new DirtyEntries();
+  private readonly pending = new PendingRemovals();
   private readonly queue = new WriteQueue();
   private readonly watch = new WriteWatch();
   private readonly guard: StoreGuard;
@@ -135,7 +139,7 @@ export class PersistenceManager {
     this.timers.forEach(clearInterval);
     this.timers = [];
     await this.queue.settled();
-    if (!this.dirty.empty) await this.flush().catch(() => undefined);
+    if (this.waiting) await this.flush().catch(() => undefined);
   }
 
   /**
@@ -146,7 +150,7 @@ export class PersistenceManager {
   async close(): Promise<void> {
     if (!this.draining) await this.drain();
     await this.queue.settled();
-    if (!this.dirty.empty) await this.flush().catch(() => undefined);
+    if (this.waiting) await this.flush().catch(() => undefined);
     await this.queue.settled();
     this.closed = true;
     const closing = this.store?.then((store) => store.close());
@@ -163,7 +167,7 @@ export class PersistenceManager {
   health(): PersistenceHealth {
     return {
       healthy: this.lastError === undefined,
-      dirty: this.dirty.count(),
+      dirty: this.dirty.count() + this.pending.count(),
       ...(this.lastError && { lastError: this.lastError }),
       ...(this.inUse && { circuit: this.guard.breaker.current }),
       ...(this.lastFlushAt && { lastFlushAt: this.lastFlushAt.toISOString() }),
@@ -186,6 +190,11 @@ export class PersistenceManager {
     }
   }
 
+  /** Whether an entry or a removal waits for a flush. */
+  private get waiting(): boolean {
+    return !this.dirty.empty || this.pending.count() > 0;
+  }
+
   /** Whether a store is configured or was opened: there is one to check. */
   private get inUse(): boolean {
     return (this.options.configured || this.store !== undefined) && !this.closed;
@@ -204,16 +213,17 @@ export class PersistenceManager {
       this.dirty.markEntry(namespace, key, entry);
       return;
     }
-    // This write supersedes any older state still dirty; a newer one, marked meanwhile, wins.
-    this.dirty.forget(namespace, [key]);
+    // This write supersedes any older state, dirty or in flight.
+    const flight = this.dirty.send(namespace, key, entry);
     const writing = this.queue.enqueue(async () => {
       try {
+        await this.retryRemovals(namespace);
         await this.guard.store.upsert([toRow(namespace, key, entry)], 1);
+        this.dirty.landed(flight);
         this.lastError = undefined;
       } catch (error) {
-        // Not lost: the next flush writes it.
-        if (!this.dirty.isDirty(namespace, key))
-          this.dirty.mark(this.dirty.periodic, namespace, key, entry);
+        // Not lost: the next flush writes it, unless a newer write or a removal came since.
+        this.dirty.putBack(flight, this.dirty.periodic);
         this.failed(error, report, 'persist', key);
       }
     });
@@ -225,11 +235,13 @@ export class PersistenceManager {
    * Mirrors a removal in the table. Changes arrive in the deciding tier's order (see `for`), so
    * the dirty entries it covers are forgotten at once and the rows go in the queue. Entries
    * written after the call are newer: if a flush queued earlier wrote them before the delete
-   * ran, the delete took their rows too, so they are marked dirty again to be written back.
+   * ran, the delete took their rows too, so they are marked dirty again to be written back. A
+   * removal that fails is retried: of keys, as their pending deletes; by rule, whole, before any
+   * later change of the namespace reaches the table.
    */
   private async removed(namespace: string, removal: Removal, callerReport: Report): Promise<void> {
     // A store never opened holds no row this process could have written or loaded.
-    if (this.closed || (!this.store && this.dirty.count(namespace) === 0)) return;
+    if (this.closed || (!this.store && !this.dirty.holds(namespace))) return;
     const report = reportOnce(callerReport);
     this.dirty.forgetCovered(namespace, removal);
     // Writes an earlier removal watches and this one takes are no longer to be written back.
@@ -241,13 +253,13 @@ export class PersistenceManager {
       try {
         if (!this.store) return;
         try {
-          await this.guard.store.remove(namespace, removal, this.options.batchSize);
-          const held = 'held' in removal ? removal.held : undefined;
-          if (held?.length)
-            await this.guard.store.remove(namespace, { keys: held }, this.options.batchSize);
+          await this.retryRemovals(namespace);
+          await this.removeRows(namespace, removal);
           this.lastError = undefined;
         } catch (error) {
-          if ('keys' in removal)
+          // Retried by the next flush, before any change made after it reaches the table.
+          if (!('keys' in removal)) this.pending.add(namespace, removal);
+          else
             for (const key of removal.keys)
               if (!this.dirty.isDirty(namespace, key) && !since.has(key))
                 this.dirty.mark(this.dirty.periodic, namespace, key, null);
@@ -270,27 +282,34 @@ export class PersistenceManager {
   }
 
   private async flushNow(level: DirtyLevel): Promise<number> {
-    if (level.size === 0) {
-      // With nothing to write, a store that answers again is healthy again (a failed
-      // invalidation leaves nothing dirty to prove it).
+    const flights = new Map(this.dirty.take(level).map((flight) => [flight.namespace, flight]));
+    const namespaces = new Set([...this.pending.namespaces(), ...flights.keys()]);
+    if (namespaces.size === 0) {
+      // With nothing to write, a store that answers again is healthy again (a failed write that
+      // a later change took leaves nothing dirty to prove it).
       if (this.lastError !== undefined) await this.recover();
       if (this.lastError === undefined) this.lastFlushAt = new Date();
       return 0;
     }
     let written = 0;
     let firstError: Error | undefined;
-    for (const [namespace, entries] of this.dirty.take(level)) {
+    for (const namespace of namespaces) {
+      const flight = flights.get(namespace);
       try {
-        written += await writeNamespace(
-          this.guard.store,
-          namespace,
-          entries,
-          this.options.batchSize,
-          PersistenceManager.logger,
-        );
+        await this.retryRemovals(namespace);
+        if (flight) {
+          written += await writeNamespace(
+            this.guard.store,
+            namespace,
+            flight.entries,
+            this.options.batchSize,
+            PersistenceManager.logger,
+          );
+          this.dirty.landed(flight);
+        }
         this.lastError = undefined;
       } catch (error) {
-        this.dirty.putBack(level, namespace, entries);
+        if (flight) this.dirty.putBack(flight, level);
         // Every namespace whose entries wait hears of it: an `error` event, `stats().errors`.
         this.failed(error, this.reports.get(namespace), 'flush');
         firstError ??= asError(error);
@@ -299,6 +318,19 @@ export class PersistenceManager {
     if (firstError !== undefined) throw firstError;
     this.lastFlushAt = new Date();
     return written;
+  }
+
+  /** Deletes the rows `removal` covers, and those of the keys memory alone held. */
+  private async removeRows(namespace: string, removal: Removal): Promise<void> {
+    await this.guard.store.remove(namespace, removal, this.options.batchSize);
+    const held = 'held' in removal ? removal.held : undefined;
+    if (held?.length)
+      await this.guard.store.remove(namespace, { keys: held }, this.options.batchSize);
+  }
+
+  /** Applies the failed removals of `namespace`, which go before any later change of it. */
+  private retryRemovals(namespace: string): Promise<void> {
+    return this.pending.retry(namespace, (removal) => this.removeRows(namespace, removal));
   }
 
   /** Clears the last error once the store answers a read. */

@@ -59,7 +59,7 @@ export interface PersistenceTurn {
 export interface PersistenceHealth {
   /** Whether the store answered (`health()`: a read now; `info()`: its last call). */
   readonly healthy: boolean;
-  /** Entries waiting for a flush (the queue depth). */
+  /** Entries, and removals that failed, waiting for a flush (the queue depth). */
   readonly dirty: number;
   readonly lastError?: string;
   /** The store's circuit, once a store is in use. */

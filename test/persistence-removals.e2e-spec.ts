@@ -1,0 +1,232 @@
+import { PersistenceLevel } from 'nest-tiered-cache';
+import { Client } from 'pg';
+import {
+  PersistenceManager,
+  type NamespacePersistence,
+  type Removal,
+} from '../libs/cache/src/persistence/persistence-manager';
+import { storeTimeout } from '../libs/cache/src/persistence/store-guard';
+import { CircuitBreaker } from '../libs/cache/src/stack/circuit-breaker';
+import type { CacheEntry } from '../libs/cache/src/tiers/cache-entry';
+import { eventually } from './servers/eventually';
+import { PostgresDatabase } from './servers/postgres-database';
+import { TcpProxy } from './servers/tcp-proxy';
+
+/**
+ * A removal is final in the table. A write or a flush begun before it that fails after it never
+ * writes the entry back (nor one a newer write replaced), and a removal that fails is retried
+ * before any later change of its namespace reaches the table. The database fails for real: a
+ * statement waiting for a row lock is cancelled, or the proxy in front of the database holds a
+ * statement (frozen) and then drops every connection (cut).
+ */
+describe('persistence keeps removed entries removed', () => {
+  let database: PostgresDatabase;
+  let proxy: TcpProxy;
+  let manager: PersistenceManager;
+  let ns: NamespacePersistence;
+  let cutOff = false;
+  const faults: string[] = [];
+
+  beforeEach(async () => {
+    database = await PostgresDatabase.create();
+    const direct = new URL(database.url);
+    proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
+    const url = new URL(database.url);
+    url.port = String(proxy.port);
+    manager = new PersistenceManager(
+      {
+        dataSource: { type: 'postgres', url: url.toString(), connectTimeoutMS: 500 },
+        flushInterval: 3_600_000,
+        cleanupInterval: 3_600_000,
+        batchSize: 100,
+        pageSize: 100,
+        loadOnStartup: false,
+        migrate: true,
+        configured: true,
+      },
+      'cache',
+      // Never opens: the store is used again as soon as the proxy passes bytes again.
+      new CircuitBreaker({
+        name: 'PostgreSQL',
+        timeout: storeTimeout(),
+        failureThreshold: Number.MAX_SAFE_INTEGER,
+        resetAfter: 1000,
+        maxResetAfter: 1000,
+      }),
+    );
+    await manager.start([], true);
+    faults.length = 0;
+    ns = manager.for('ns', (operation) => faults.push(operation));
+  });
+  afterEach(async () => {
+    if (cutOff) await restore();
+    proxy.thaw();
+    await manager.close();
+    await proxy.cut();
+    await database.drop();
+  });
+
+  const entry = (value: number, persistence: PersistenceLevel): CacheEntry => ({
+    value,
+    size: 1,
+    expiresAt: Infinity,
+    persistence,
+    tags: ['t'],
+  });
+  const rows = async (): Promise<Record<string, unknown>> => {
+    const found = await database.query<{ key: string; value: unknown }>(
+      "SELECT key, value FROM cache_storage WHERE namespace = 'ns'",
+    );
+    return Object.fromEntries(found.map((row) => [row.key, row.value]));
+  };
+  /** Every change asked so far has reached persistence: hand-offs run as microtasks. */
+  const handedOver = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  /** Fails the statements in flight and refuses connections, until `restore`. */
+  const cut = (): Promise<void> => {
+    cutOff = true;
+    return proxy.cut();
+  };
+  const restore = async (): Promise<void> => {
+    cutOff = false;
+    proxy.thaw();
+    await proxy.open();
+  };
+
+  /** A transaction holding the row lock of `key`: a statement on that row waits for `release`. */
+  const lockRow = async (key: string): Promise<{ release(): Promise<void> }> => {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query('SELECT 1 FROM cache_storage WHERE key = $1 FOR UPDATE', [key]);
+    return {
+      release: async () => {
+        await client.query('COMMIT');
+        await client.end();
+      },
+    };
+  };
+  /** Cancels the statement of the cache that waits for a row lock, once it does. */
+  const cancelWaiting = (): Promise<void> =>
+    eventually(async () => {
+      const cancelled = await database.query(
+        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      );
+      expect(cancelled).toHaveLength(1);
+    });
+
+  const removals: Array<[string, Removal]> = [
+    ['its key', { keys: ['user:1'] }],
+    ['its tag', { tags: ['t'] }],
+    ['a pattern', { glob: 'user:*' }],
+    ['everything', { all: true }],
+    ['a rule, as a key memory alone held', { tags: ['other'], held: ['user:1'] }],
+  ];
+  /** The removals that take every row of the namespace. */
+  const wholesale = removals.filter(([, removal]) => !('keys' in removal || 'held' in removal));
+
+  describe('a write begun before a removal, failing after it', () => {
+    it.each(removals)(
+      'does not bring back the row of an ON_CHANGE write removed by %s',
+      async (_label, removal) => {
+        await ns.written('user:1', entry(0, PersistenceLevel.ON_CHANGE));
+        const lock = await lockRow('user:1');
+        const writing = ns.written('user:1', entry(1, PersistenceLevel.ON_CHANGE));
+        const removing = ns.removed(removal);
+        await handedOver();
+        // The write fails once the removal came; the removal itself goes through.
+        await cancelWaiting();
+        await writing;
+        await lock.release();
+        await removing;
+        expect(faults).toEqual(['persist']);
+        expect(await rows()).toEqual({});
+        await manager.flush();
+        expect(await rows()).toEqual({});
+        expect(manager.health().dirty).toBe(0);
+      },
+    );
+
+    it('does not write an ON_CHANGE write over a newer one made meanwhile', async () => {
+      await ns.written('user:1', entry(0, PersistenceLevel.ON_CHANGE));
+      const lock = await lockRow('user:1');
+      const older = ns.written('user:1', entry(1, PersistenceLevel.ON_CHANGE));
+      const newer = ns.written('user:1', entry(2, PersistenceLevel.ON_CHANGE));
+      await handedOver();
+      await cancelWaiting();
+      await older;
+      await lock.release();
+      await newer;
+      await manager.flush();
+      expect(await rows()).toEqual({ 'user:1': 2 });
+    });
+
+    it.each(removals)(
+      'does not bring back the row of an entry a failed flush took, removed by %s',
+      async (_label, removal) => {
+        await ns.written('user:1', entry(0, PersistenceLevel.ON_CHANGE));
+        await ns.written('user:1', entry(1, PersistenceLevel.PERIODIC));
+        proxy.freeze();
+        const flushing = manager.flush();
+        await handedOver();
+        expect(manager.health().dirty).toBe(0);
+        const removing = ns.removed(removal);
+        await handedOver();
+        // The flush, held by the frozen proxy, fails once the removal came; so does the removal.
+        await cut();
+        await expect(flushing).rejects.toThrow();
+        await removing;
+        await restore();
+        await manager.flush();
+        expect(await rows()).toEqual({});
+        expect(manager.health().dirty).toBe(0);
+      },
+    );
+
+    it('does not write what a failed flush took over a newer write made meanwhile', async () => {
+      await ns.written('user:1', entry(1, PersistenceLevel.PERIODIC));
+      proxy.freeze();
+      const flushing = manager.flush();
+      await handedOver();
+      const newer = ns.written('user:1', entry(2, PersistenceLevel.ON_CHANGE));
+      await handedOver();
+      await cut();
+      await expect(flushing).rejects.toThrow();
+      await newer;
+      await restore();
+      await manager.flush();
+      expect(await rows()).toEqual({ 'user:1': 2 });
+    });
+  });
+
+  describe('a removal that fails', () => {
+    it.each(removals)('is retried by the next flush (removal by %s)', async (_label, removal) => {
+      await ns.written('user:1', entry(0, PersistenceLevel.ON_CHANGE));
+      await cut();
+      await ns.removed(removal);
+      expect(faults).toEqual(['unpersist']);
+      expect(manager.health().dirty).toBe(1);
+      await restore();
+      expect(await rows()).toEqual({ 'user:1': 0 });
+      await manager.flush();
+      expect(await rows()).toEqual({});
+      expect(manager.health()).toMatchObject({ healthy: true, dirty: 0 });
+    });
+
+    it.each(wholesale)(
+      'is retried before any write made after it (removal by %s)',
+      async (_label, removal) => {
+        for (const key of ['user:1', 'user:2', 'user:3'])
+          await ns.written(key, entry(0, PersistenceLevel.ON_CHANGE));
+        await cut();
+        await ns.removed(removal);
+        await restore();
+        // The retry goes first: it takes the old rows, and leaves the newer ones written after it.
+        await ns.written('user:2', entry(2, PersistenceLevel.ON_CHANGE));
+        await ns.written('user:3', entry(3, PersistenceLevel.PERIODIC));
+        expect(await rows()).toEqual({ 'user:2': 2 });
+        await manager.flush();
+        expect(await rows()).toEqual({ 'user:2': 2, 'user:3': 3 });
+      },
+    );
+  });
+});
