@@ -76,7 +76,7 @@ export class StorageSql {
   /** The live rows of `keys`. */
   read(namespace: string, keys: readonly string[]): Statement {
     return {
-      sql: `SELECT key, ${this.text()}, expires_at FROM ${TABLE}
+      sql: `SELECT key, ${this.text()}, ${this.expiry()} FROM ${TABLE}
         WHERE ${this.scope()} AND ${this.live(3)} AND ${this.among(4, keys.length)}`,
       params: [this.prefix, namespace, this.time(Date.now()), ...this.list(keys)],
     };
@@ -85,7 +85,7 @@ export class StorageSql {
   /** Up to `size` live rows after key `after`, in key order. */
   page(namespace: string, after: string, size: number): Statement {
     return {
-      sql: `SELECT key, ${this.text()}, expires_at FROM ${TABLE}
+      sql: `SELECT key, ${this.text()}, ${this.expiry()} FROM ${TABLE}
         WHERE ${this.scope()} AND key > ${this.p(3)} AND ${this.live(4)}
         ORDER BY key LIMIT ${this.p(5)}`,
       params: [this.prefix, namespace, after, this.time(Date.now()), size],
@@ -207,6 +207,17 @@ export class StorageSql {
     return this.dialect === 'postgres'
       ? 'value::text AS value, metadata::text AS metadata'
       : 'value, metadata';
+  }
+
+  /**
+   * `expires_at` as read back: epoch ms on PostgreSQL (a number the driver reads with
+   * `parseFloat`, where a timestamp is parsed by a regular expression into a Date; rounded, as
+   * older servers extract the epoch as a double), the stored ISO text on SQLite.
+   */
+  private expiry(): string {
+    return this.dialect === 'postgres'
+      ? 'round(extract(epoch from expires_at) * 1000)::float8 AS expires_at'
+      : 'expires_at';
   }
 
   /** `key` is one of the keys from parameter `from` (one array on PostgreSQL, else `count`). */

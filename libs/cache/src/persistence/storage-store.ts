@@ -266,14 +266,20 @@ export interface LoadedRow {
 }
 
 function loaded(result: unknown): LoadedRow[] {
-  return rowsOf<{ key: string; value: string; metadata: string; expires_at: Date | string | null }>(
-    result,
-  ).map((row) => ({
-    key: row.key,
-    value: row.value,
-    metadata: row.metadata,
-    expiresAt: row.expires_at === null ? null : new Date(row.expires_at).getTime(),
-  }));
+  const rows = rowsOf<{
+    key: string;
+    value: string;
+    metadata: string;
+    expires_at: number | string | null;
+  }>(result);
+  const loadedRows = new Array<LoadedRow>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const { key, value, metadata, expires_at: end } = rows[i];
+    // Epoch ms from PostgreSQL, ISO text from SQLite (see `StorageSql.expiry`).
+    const expiresAt = end === null || typeof end === 'number' ? end : new Date(end).getTime();
+    loadedRows[i] = { key, value, metadata, expiresAt };
+  }
+  return loadedRows;
 }
 
 /** TypeORM answers UPDATE and DELETE on PostgreSQL with `[rows, count]`, the rest with rows. */

@@ -1,6 +1,7 @@
 import { InvalidValueError } from '../errors/cache.error';
 import { PERSISTENCE_LEVELS, type PersistenceLevel } from '../options/persistence-level';
 import { endOf, type CacheEntry } from '../tiers/cache-entry';
+import { entryOf } from '../tiers/plain-entry';
 import { isPlainRecord } from '../values/plain-record';
 import { freezeDecoded } from '../values/snapshot-value';
 import { decodeValue, encodeValue } from '../values/value-codec';
@@ -57,15 +58,15 @@ export function fromRow(row: {
   if (expiresAt !== undefined && (graceUntil === undefined || expiresAt > graceUntil)) {
     throw corrupt('metadata has an expiry outside its grace period');
   }
-  return {
+  return entryOf({
     value: freezeDecoded(decodeValue(row.value)),
     size: row.value.length,
     expiresAt: expiresAt ?? end,
-    ...(graceUntil !== undefined && { graceUntil }),
+    graceUntil,
     persistence: metadata.persistence as PersistenceLevel,
-    ...(metadata.tags && { tags: metadata.tags }),
-    ...(metadata.indexes && { indexes: metadata.indexes }),
-  };
+    tags: metadata.tags,
+    indexes: metadata.indexes,
+  });
 }
 
 /**

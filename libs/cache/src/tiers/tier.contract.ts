@@ -120,6 +120,15 @@ export function describeTierContract(
       expect((await tier.get('ttl'))?.expiresAt).toBe(stale.expiresAt);
     });
 
+    it('reads back expiries to the millisecond, near and far', async () => {
+      const near = Date.now() + 3_600_007;
+      const far = Date.UTC(2200, 0, 1, 0, 0, 0, 123);
+      await tier.set('near', entryOf(1, { expiresAt: near }));
+      await tier.set('far', entryOf(2, { expiresAt: far, graceUntil: far + 1 }));
+      expect((await tier.get('near'))?.expiresAt).toBe(near);
+      expect(await tier.get('far')).toMatchObject({ expiresAt: far, graceUntil: far + 1 });
+    });
+
     it('keeps the length of a grace period when the expiry changes', async () => {
       await tier.set(
         'g',
