@@ -15,7 +15,7 @@ import type { FarBudget } from '../stack/far-budget';
 import type { TierStack } from '../stack/tier-stack';
 import { isStale, type CacheEntry } from '../tiers/cache-entry';
 import type { LoadTicket } from '../tiers/cache-tier.interface';
-import { assertKey } from '../values/validate-key';
+import { assertKey, assertKeys } from '../values/validate-key';
 import { compileGlob } from '../values/glob';
 import { LoaderTimeoutError, withDeadlines } from './deadlines';
 import { loadUnderLock } from './locked-load';
@@ -94,13 +94,16 @@ export class NamespaceLoader<V> {
     });
   }
 
-  /** See `NamespaceCache.getOrSetMany`; `values` are what a `getMany` of `keys` found. */
+  /** See `NamespaceCache.getOrSetMany`. */
   async getOrSetMany(
     keys: readonly string[],
-    values: Array<V | undefined>,
     loadMissing: BatchLoader<V>,
     parsed: ParsedSetOptions,
   ): Promise<Array<V | undefined>> {
+    assertKeys(keys);
+    // One budget for every shared-tier call of this batch: its read and its stores.
+    const budget = this.stack.budget();
+    const { values, tickets } = await this.readBatch(keys, budget);
     const missing = [...new Set(keys.filter((_key, i) => values[i] === undefined))];
     if (missing.length === 0) return values;
     const loads = new Map<string, Promise<V>>();
@@ -118,7 +121,7 @@ export class NamespaceLoader<V> {
         async (isCurrent) => {
           const loaded = (await loadBatch()).get(key);
           if (loaded === undefined) return loaded as V;
-          return this.store(key, loaded, parsed, isCurrent);
+          return this.store(key, loaded, parsed, isCurrent, budget, tickets.get(key));
         },
         parsed.tags,
       );
@@ -128,6 +131,41 @@ export class NamespaceLoader<V> {
     await Promise.all([...loads].map(async ([key, load]) => loaded.set(key, await load)));
     // `null` is a value held, not a miss: only `undefined` takes the loaded one.
     return keys.map((key, i) => (values[i] !== undefined ? values[i] : loaded.get(key)));
+  }
+
+  /**
+   * A batch's first read, counted like `getMany`: memory, then the rest in one read of the
+   * shared tier that also takes their tickets, so a store undoes nothing any instance writes or
+   * deletes while the batch loads. Memory hits are not loaded and need none.
+   */
+  private async readBatch(
+    keys: readonly string[],
+    budget: FarBudget | undefined,
+  ): Promise<{ values: Array<V | undefined>; tickets: Map<string, LoadTicket> }> {
+    const values = new Array<V | undefined>(keys.length);
+    const tickets = new Map<string, LoadTicket>();
+    const below: number[] = [];
+    keys.forEach((key, i) => {
+      const near = this.stack.freshNear(key);
+      if (near !== undefined) values[i] = this.signals.hit(key, near) as V;
+      else below.push(i);
+    });
+    if (below.length === 0) return { values, tickets };
+    const reads = await this.stack.readManyForLoad(
+      below.map((i) => keys[i]),
+      budget,
+    );
+    const now = Date.now();
+    below.forEach((index, j) => {
+      const key = keys[index];
+      const { entry, ticket } = reads[j];
+      if (ticket !== undefined) tickets.set(key, ticket);
+      values[index] =
+        entry === undefined || isStale(entry, now)
+          ? this.signals.miss(key)
+          : (this.signals.hit(key, entry) as V);
+    });
+    return { values, tickets };
   }
 
   /** Loads in progress that `removal` (or a write of its keys) makes out of date store nothing. */

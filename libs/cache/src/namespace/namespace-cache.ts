@@ -146,9 +146,7 @@ export class NamespaceCache<V = unknown> {
         'getOrSetMany(keys, loadMissing): loadMissing must be a function',
       );
     }
-    const parsed = parseSetOptions(options);
-    const values = await this.getMany(keys);
-    return this.#loader.getOrSetMany(keys, values, loadMissing, parsed);
+    return this.#loader.getOrSetMany(keys, loadMissing, parseSetOptions(options));
   }
 
   /** Deletes `key`; true when it held a value. */

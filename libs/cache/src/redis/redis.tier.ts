@@ -79,6 +79,21 @@ export class RedisTier implements CacheTier {
     return { entry: text === null ? undefined : this.decode(key, text), ticket };
   }
 
+  /** `readForLoad` of many keys in one MGET: their values and the one write counter. */
+  async readManyForLoad(keys: readonly string[]): Promise<TicketedRead[]> {
+    if (keys.length === 0) return [];
+    const issuedAt = Date.now();
+    const texts = await this.client.mget([
+      ...keys.map((key) => this.valueKey(key)),
+      `${this.base}:n`,
+    ]);
+    const counter = texts.pop() ?? '0';
+    return texts.map((text, i) => {
+      const ticket: RedisTicket = { issuedAt, counter, text };
+      return { entry: text === null ? undefined : this.decode(keys[i], text), ticket };
+    });
+  }
+
   async setUnlessChanged(key: string, entry: CacheEntry, ticket: LoadTicket): Promise<boolean> {
     const { counter, text: seen } = ticket as RedisTicket;
     // Delete marks outlive the load window, not longer loads: those store nothing.

@@ -115,16 +115,23 @@ export abstract class StackCore implements RestorableNamespace {
     return { entry, ticket };
   }
 
-  /** `readMany` from the shared tier, filling memory with the fresh entries. */
+  /**
+   * `readMany` from the shared tier, filling memory with the fresh entries; `read` is the tier
+   * call (a batch load's also takes its tickets).
+   */
   protected async readManyShared(
     keys: readonly string[],
+    read: (far: CacheTier) => Awaitable<ReadonlyArray<CacheEntry | undefined>> = (far) =>
+      far.getMany(keys),
+    budget?: FarBudget,
   ): Promise<ReadonlyArray<CacheEntry | undefined>> {
     const version = this.readVersion();
     const entries = await (this.far as FarGuard).call(
       'getMany',
       undefined,
-      (tier) => tier.getMany(keys),
+      read,
       () => keys.map((key) => this.lastResort(key)),
+      budget,
     );
     if (!this.near) return entries;
     const now = Date.now();

@@ -54,6 +54,27 @@ export class TierStack extends StackCore {
     return this.far ? this.readManyShared(keys) : [];
   }
 
+  /**
+   * `readMany` at the start of a batch load, in one call to the shared tier, with the ticket
+   * each key's `writeLoaded` presents: none from a tier without tickets or when the read failed,
+   * and nothing found without a shared tier.
+   */
+  async readManyForLoad(keys: readonly string[], budget?: FarBudget): Promise<LoadRead[]> {
+    if (!this.far || keys.length === 0) return keys.map(() => ({ entry: undefined }));
+    let tickets: ReadonlyArray<LoadTicket | undefined> = [];
+    const entries = await this.readManyShared(
+      keys,
+      async (far) => {
+        if (far.readManyForLoad === undefined) return far.getMany(keys);
+        const reads = await far.readManyForLoad(keys);
+        tickets = reads.map((read) => read.ticket);
+        return reads.map((read) => read.entry);
+      },
+      budget,
+    );
+    return entries.map((entry, i) => ({ entry, ticket: tickets[i] }));
+  }
+
   /** A query on the deciding tier (index lookups), degraded to memory on a fault. */
   async query<T>(
     operation: string,

@@ -74,6 +74,11 @@ export interface CacheTier {
    */
   readForLoad?(key: string): Promise<TicketedRead>;
   /**
+   * `readForLoad` for many keys in one round trip (a batch load's first read), in order. Each
+   * ticket is as good as one `readForLoad` would have issued at that moment.
+   */
+  readManyForLoad?(keys: readonly string[]): Promise<TicketedRead[]>;
+  /**
    * Stores a loaded entry unless `key` was written, deleted or invalidated (by any instance)
    * since `ticket` was read; true when stored.
    */
