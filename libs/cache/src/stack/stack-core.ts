@@ -218,28 +218,42 @@ export abstract class StackCore implements RestorableNamespace {
    * Other instances are told either way (a timed-out write may still land). If an invalidation
    * arrived during the write, memory drops the key instead: that one may be newer.
    */
-  protected async placeFar(
+  protected placeFar(
     key: string,
     entry: CacheEntry,
     budget: FarBudget | undefined,
     ticket?: LoadTicket,
   ): Promise<boolean> {
     const version = this.readVersion();
-    let stored = true;
-    await (this.far as FarGuard).call(
-      'set',
-      key,
-      // A load's value goes in only if nobody changed the key since the load began.
-      (far) =>
-        ticket === undefined || far.setUnlessChanged === undefined
-          ? far.set(key, entry)
-          : far.setUnlessChanged(key, entry, ticket).then((done) => {
-              stored = done;
-            }),
-      () => undefined,
-      budget,
-    );
-    if (!stored) return false;
+    const far = this.far as FarGuard;
+    // Chained, not awaited: every write to the shared tier passes here (no async frame).
+    if (ticket === undefined || far.tier.setUnlessChanged === undefined) {
+      return far
+        .call(
+          'set',
+          key,
+          (tier) => tier.set(key, entry),
+          () => undefined,
+          budget,
+        )
+        .then(() => this.placed(key, entry, version));
+    }
+    // A load's value goes in only if nobody changed the key since the load began; a write that
+    // failed is taken as done (memory is written even if the shared tier fails).
+    return far
+      .call(
+        'set',
+        key,
+        (tier) =>
+          (tier.setUnlessChanged as NonNullable<CacheTier['setUnlessChanged']>)(key, entry, ticket),
+        () => true,
+        budget,
+      )
+      .then((stored) => stored && this.placed(key, entry, version));
+  }
+
+  /** After the shared tier's write: other instances told, memory written (see `placeFar`). */
+  private placed(key: string, entry: CacheEntry, version: number): true {
     this.channel?.keys([key]);
     if (this.readVersion() === version) this.storeNear(key, entry);
     else this.near?.delete([key]);

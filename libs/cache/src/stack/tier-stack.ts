@@ -94,11 +94,14 @@ export class TierStack extends StackCore {
 
   /** `write`, timed for the latency histograms; memory alone is written within this call. */
   set(key: string, entry: CacheEntry): Promise<void> {
-    if (this.far || this.metrics || takesTurn(this.persistence, entry)) {
-      return this.setAll(key, entry);
+    if (this.metrics || takesTurn(this.persistence, entry)) {
+      return this.write(key, entry, undefined, true);
     }
-    // Memory alone, nothing timed or persisted: written now, and answered with a settled
-    // promise that every such call shares (no async frame on the hot path).
+    // Nothing timed or persisted: the shared tier's write chained (no async frame on the hot
+    // path), or memory alone written now and answered with a settled promise every such call
+    // shares.
+    if (this.far)
+      return this.placeFar(key, entry, undefined).then(() => this.listener.written(key));
     try {
       this.storeNear(key, entry);
     } catch (error) {
@@ -110,29 +113,19 @@ export class TierStack extends StackCore {
     return SETTLED;
   }
 
-  private async setAll(key: string, entry: CacheEntry): Promise<void> {
-    const metrics = this.metrics;
+  /**
+   * Stores an entry: the shared tier, memory and the bus, then persistence; `timed` observes it
+   * in the `set` latency histogram.
+   */
+  async write(key: string, entry: CacheEntry, budget?: FarBudget, timed = false): Promise<void> {
+    const metrics = timed ? this.metrics : undefined;
     const started = metrics ? performance.now() : 0;
     // Persistence's place is taken as the write is applied (memory) or sent (shared tier).
     const turn = turnFor(this.persistence, entry);
     try {
-      const placed = this.place(key, entry);
-      if (placed) await placed;
-      metrics?.observe(this.kind, 'set', (performance.now() - started) / 1000);
-      this.listener.written(key);
-    } catch (error) {
-      turn?.skip();
-      throw error;
-    }
-    if (turn) await turn.written(key, entry);
-  }
-
-  /** Stores an entry: the shared tier, memory and the bus, then persistence. */
-  async write(key: string, entry: CacheEntry, budget?: FarBudget): Promise<void> {
-    const turn = turnFor(this.persistence, entry);
-    try {
       const placed = this.place(key, entry, budget);
       if (placed) await placed;
+      metrics?.observe(this.kind, 'set', (performance.now() - started) / 1000);
       this.listener.written(key);
     } catch (error) {
       turn?.skip();
