@@ -62,10 +62,11 @@ export class RedisTier implements CacheTier {
     const valueKeys = new Array<string>(keys.length);
     for (let i = 0; i < keys.length; i++) valueKeys[i] = this.valueKey(keys[i]);
     return this.client.mget(valueKeys).then((texts) => {
+      const now = Date.now();
       const entries = new Array<CacheEntry | undefined>(texts.length);
       for (let i = 0; i < texts.length; i++) {
         const text = texts[i];
-        entries[i] = text === null ? undefined : this.decode(keys[i], text);
+        entries[i] = text === null ? undefined : this.decode(keys[i], text, now);
       }
       return entries;
     });
@@ -328,7 +329,7 @@ export class RedisTier implements CacheTier {
     }
   }
 
-  private decode(key: string, text: string): CacheEntry | undefined {
+  private decode(key: string, text: string, now = Date.now()): CacheEntry | undefined {
     let entry: CacheEntry;
     try {
       entry = decodeEntry(text);
@@ -337,6 +338,6 @@ export class RedisTier implements CacheTier {
       void this.client.unlink(this.valueKey(key)).catch(() => undefined);
       return undefined;
     }
-    return isExpired(entry, Date.now()) ? undefined : entry;
+    return isExpired(entry, now) ? undefined : entry;
   }
 }

@@ -34,5 +34,9 @@ export function assertKey(key: unknown, label = 'key'): asserts key is string {
 /** Throws unless `keys` is an array of valid keys, naming the bad one (`keys[1]`). */
 export function assertKeys(keys: unknown): asserts keys is string[] {
   if (!Array.isArray(keys)) throw new InvalidKeyError('keys must be an array');
-  keys.forEach((key, i) => assertKey(key, `keys[${i}]`));
+  for (let i = 0; i < keys.length; i++) {
+    // The label is built only for the key it names (a batch is a hot path).
+    const problem = keyProblem(keys[i]);
+    if (problem !== undefined) throw new InvalidKeyError(`keys[${i}] ${problem}`);
+  }
 }
