@@ -1,15 +1,18 @@
-import { PersistenceLevel } from '../options/persistence-level';
 import type { LockOperations } from '../loading/locked-load';
+import type { NamespaceMetrics } from '../metrics/cache-metrics';
+import type { NamespacePersistence, RestorableNamespace } from '../persistence/persistence-manager';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
-import type { Awaitable, CacheTier, LoadTicket } from '../tiers/cache-tier.interface';
-import type { MemoryTier } from '../tiers/memory.tier';
+import type { CacheTier, LoadTicket } from '../tiers/cache-tier.interface';
 import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
 import { guardedLock } from './guarded-lock';
-import { inTurn, missingFrom, takesTurn, turnFor } from './persistence-turn';
+import { takesTurn, turnFor } from './persistence-turn';
 import { restoreEntries, type RestoredEntries, type RestoreFailure } from './restore';
-import { StackCore, type LoadRead } from './stack-core';
-import { UNAVAILABLE } from './stack-types';
+import { StackAtomics } from './stack-atomics';
+import { StackReads } from './stack-reads';
+import { StackRemovals } from './stack-removals';
+import { holdTiers } from './stack-tiers';
+import type { NamespaceTiers, StackListener } from './stack-types';
 
 /** The answer of a write done within the call: one settled promise, shared. */
 const SETTLED: Promise<void> = Promise.resolve();
@@ -17,18 +20,28 @@ const SETTLED: Promise<void> = Promise.resolve();
 /**
  * The tiers of one namespace and everything that keeps them in step: memory (near) in front of a
  * shared tier (far) behind its guard, the bus channel that keeps other instances' memory
- * coherent, and the persistence sink. It alone fans a write out (far, near, bus, persistence, in
- * that order), decides what the table drops, and fills memory from the shared tier with the
- * version check that keeps an invalidation from being undone by a read in flight. It counts
- * nothing and emits nothing: it tells its `StackListener`.
+ * coherent, and the persistence sink. It reads them as `StackReads` does, and alone changes them:
+ * it fans a write out (far, near, bus, persistence, in that order) and hands removals to
+ * `StackRemovals` and read-modify-writes to `StackAtomics`. It counts nothing and emits nothing:
+ * it tells its `StackListener`.
  */
-export class TierStack extends StackCore {
-  /**
-   * Reads `key` below memory: the shared tier's entry, fresh or stale (within grace), copied into
-   * memory when fresh; memory's own entry, at once, when there is no shared tier.
-   */
-  read(key: string, budget?: FarBudget): Awaitable<CacheEntry | undefined> {
-    return this.far ? this.readShared(key, budget) : this.readNear(key);
+export class TierStack extends StackReads implements RestorableNamespace {
+  private readonly persistence: NamespacePersistence | undefined;
+  private readonly metrics: NamespaceMetrics | undefined;
+  private readonly removals: StackRemovals;
+  private readonly atomics: StackAtomics;
+
+  constructor(
+    readonly name: string,
+    tiers: NamespaceTiers,
+    private readonly listener: StackListener,
+  ) {
+    const held = holdTiers(name, tiers, listener);
+    super(held);
+    this.persistence = held.persistence;
+    this.metrics = tiers.metrics;
+    this.removals = new StackRemovals(held);
+    this.atomics = new StackAtomics(held, this);
   }
 
   /**
@@ -37,54 +50,6 @@ export class TierStack extends StackCore {
    */
   budget(): FarBudget | undefined {
     return this.far?.budget();
-  }
-
-  /** True when the shared tier issues load tickets (see `CacheTier.readForLoad`). */
-  get tickets(): boolean {
-    return this.far?.tier.readForLoad !== undefined;
-  }
-
-  /** `read` at the start of a load, with the ticket `writeLoaded` presents (see `LoadRead`). */
-  readForLoad(key: string, budget?: FarBudget): Awaitable<LoadRead> {
-    return this.far ? this.readSharedForLoad(key, budget) : { entry: this.readNear(key) };
-  }
-
-  /** `read` for many keys in one call to the shared tier; none without one. */
-  readMany(keys: readonly string[]): Awaitable<ReadonlyArray<CacheEntry | undefined>> {
-    return this.far ? this.readManyShared(keys) : [];
-  }
-
-  /**
-   * `readMany` at the start of a batch load, in one call to the shared tier, with the ticket
-   * each key's `writeLoaded` presents: none from a tier without tickets or when the read failed,
-   * and nothing found without a shared tier.
-   */
-  async readManyForLoad(keys: readonly string[], budget?: FarBudget): Promise<LoadRead[]> {
-    if (!this.far || keys.length === 0) return keys.map(() => ({ entry: undefined }));
-    let tickets: ReadonlyArray<LoadTicket | undefined> = [];
-    const entries = await this.readManyShared(
-      keys,
-      async (far) => {
-        if (far.readManyForLoad === undefined) return far.getMany(keys);
-        const reads = await far.readManyForLoad(keys);
-        tickets = reads.map((read) => read.ticket);
-        return reads.map((read) => read.entry);
-      },
-      budget,
-    );
-    return entries.map((entry, i) => ({ entry, ticket: tickets[i] }));
-  }
-
-  /** A query on the deciding tier (index lookups), degraded to memory on a fault. */
-  async query<T>(
-    operation: string,
-    run: (tier: CacheTier) => Awaitable<T>,
-    fallback: T,
-  ): Promise<T> {
-    if (!this.far) return run(this.near as MemoryTier);
-    return this.far.call(operation, undefined, run, () =>
-      this.near ? (run(this.near) as T) : fallback,
-    );
   }
 
   /** The lock calls of a locked load, each degraded on a fault, all within `budget`. */
@@ -173,152 +138,109 @@ export class TierStack extends StackCore {
     if (!this.far && this.near && !this.near.fits(key, entry)) this.near.set(key, entry);
   }
 
-  /** Merges a patch on the deciding tier; false when `key` is missing. */
-  async update(
+  /**
+   * Puts an entry where it belongs: the shared tier first when there is one, then memory. Memory
+   * alone is written at once.
+   */
+  private place(key: string, entry: CacheEntry, budget?: FarBudget): Promise<boolean> | undefined {
+    if (this.far) return this.placeFar(key, entry, budget);
+    this.storeNear(key, entry);
+    return undefined;
+  }
+
+  /**
+   * Writes to the shared tier, then memory; memory is written even if the shared tier fails.
+   * Other instances are told either way (a timed-out write may still land). If an invalidation
+   * arrived during the write, memory drops the key instead: that one may be newer.
+   */
+  private placeFar(
     key: string,
-    patch: Readonly<Record<string, unknown>>,
-    limit: number,
+    entry: CacheEntry,
+    budget: FarBudget | undefined,
+    ticket?: LoadTicket,
   ): Promise<boolean> {
-    const entry = await this.atomically(
-      'update',
-      key,
-      (tier) => tier.update(key, patch, limit),
-      undefined,
-    );
-    if (entry === undefined) return false;
-    this.listener.written(key);
-    await this.persist(key, entry);
+    const version = this.version.current();
+    const far = this.far as FarGuard;
+    // Chained, not awaited: every write to the shared tier passes here (no async frame).
+    if (ticket === undefined || far.tier.setUnlessChanged === undefined) {
+      return far
+        .call(
+          'set',
+          key,
+          (tier) => tier.set(key, entry),
+          () => undefined,
+          budget,
+        )
+        .then(() => this.placed(key, entry, version));
+    }
+    // A load's value goes in only if nobody changed the key since the load began; a write that
+    // failed is taken as done (memory is written even if the shared tier fails).
+    return far
+      .call(
+        'set',
+        key,
+        (tier) =>
+          (tier.setUnlessChanged as NonNullable<CacheTier['setUnlessChanged']>)(key, entry, ticket),
+        () => true,
+        budget,
+      )
+      .then((stored) => stored && this.placed(key, entry, version));
+  }
+
+  /** After the shared tier's write: other instances told, memory written (see `placeFar`). */
+  private placed(key: string, entry: CacheEntry, version: number): true {
+    this.channel?.keys([key]);
+    if (this.version.current() === version) this.storeNear(key, entry);
+    else this.near?.delete([key]);
     return true;
+  }
+
+  /** Merges a patch on the deciding tier; false when `key` is missing. */
+  update(key: string, patch: Readonly<Record<string, unknown>>, limit: number): Promise<boolean> {
+    return this.atomics.update(key, patch, limit);
   }
 
   /** Adds `by` on the deciding tier; a new counter takes `template`'s expiry and metadata. */
-  async increment(key: string, by: number, template: EntryTemplate): Promise<number> {
-    const budget = this.budget();
-    const value = await this.atomically(
-      'increment',
-      key,
-      (tier) => tier.increment(key, by, template),
-      UNAVAILABLE,
-      budget,
-    );
-    this.listener.written(key);
-    if (template.persistence !== PersistenceLevel.MEMORY_ONLY)
-      await this.persistCurrent(key, budget);
-    return value;
+  increment(key: string, by: number, template: EntryTemplate): Promise<number> {
+    return this.atomics.increment(key, by, template);
   }
 
   /** Stores `entry` unless `key` holds one (NX); true when stored. */
-  async setIfAbsent(key: string, entry: CacheEntry): Promise<boolean> {
-    const stored = await this.atomically(
-      'setIfAbsent',
-      key,
-      (tier) => tier.setIfAbsent(key, entry),
-      false,
-    );
-    if (!stored) return false;
-    this.listener.written(key);
-    await this.persist(key, entry);
-    return true;
+  setIfAbsent(key: string, entry: CacheEntry): Promise<boolean> {
+    return this.atomics.setIfAbsent(key, entry);
   }
 
   /** Sets a new expiry on the deciding tier; false when `key` is missing. */
-  async expire(key: string, expiresAt: number): Promise<boolean> {
-    const budget = this.budget();
-    const changed = await this.atomically(
-      'expire',
-      key,
-      (tier) => tier.expire(key, expiresAt),
-      false,
-      budget,
-    );
-    if (changed) {
-      this.channel?.keys([key]);
-      await this.persistCurrent(key, budget);
-    }
-    return changed;
+  expire(key: string, expiresAt: number): Promise<boolean> {
+    return this.atomics.expire(key, expiresAt);
   }
 
   /** Deletes `keys`; returns the ones that held a value. */
-  async delete(keys: readonly string[]): Promise<string[]> {
-    this.listener.removing({ keys });
-    const turn = this.persistence?.turn();
-    const deleted = await inTurn(turn, () =>
-      this.invalidate(
-        'delete',
-        keys.length === 1 ? keys[0] : undefined,
-        () => this.near?.delete(keys) ?? [],
-        (far) => far.delete(keys),
-        (channel) => channel.keys(keys),
-      ),
-    );
-    this.listener.removed(deleted);
-    await turn?.removed({ keys });
-    return deleted;
+  delete(keys: readonly string[]): Promise<string[]> {
+    return this.removals.delete(keys);
   }
 
   /** Deletes every entry carrying any of `tags`; returns their keys. */
-  async deleteByTags(tags: readonly string[]): Promise<string[]> {
-    this.listener.removing({ tags });
-    const turn = this.persistence?.turn();
-    const keys = await inTurn(turn, () =>
-      this.invalidate(
-        'invalidateTags',
-        undefined,
-        () => this.near?.deleteByTags(tags) ?? [],
-        (far) => far.deleteByTags(tags),
-        (channel) => channel.tags(tags),
-      ),
-    );
-    this.listener.removed(keys);
-    await turn?.removed(this.tableRemoval(keys, { tags }));
-    return keys;
+  deleteByTags(tags: readonly string[]): Promise<string[]> {
+    return this.removals.deleteByTags(tags);
   }
 
   /** Deletes every entry whose key matches `glob`; returns their keys. */
-  async deleteMatching(glob: string): Promise<string[]> {
-    this.listener.removing({ glob });
-    const turn = this.persistence?.turn();
-    const keys = await inTurn(turn, () =>
-      this.invalidate(
-        'invalidatePattern',
-        undefined,
-        () => this.near?.deleteMatching(glob) ?? [],
-        (far) => far.deleteMatching(glob),
-        (channel) => channel.pattern(glob),
-      ),
-    );
-    this.listener.removed(keys);
-    const deleted = new Set(keys);
-    await turn?.removed(
-      this.tableRemoval(keys, { glob }),
-      this.far &&
-        ((written) =>
-          missingFrom(
-            this.far,
-            written.filter((key) => deleted.has(key)),
-          )),
-    );
-    return keys;
+  deleteMatching(glob: string): Promise<string[]> {
+    return this.removals.deleteMatching(glob);
   }
 
   /** Deletes every entry of the namespace; returns how many there were. */
-  async clear(): Promise<number> {
-    this.listener.removing({ all: true });
-    // Who listens hears of the keys memory held; a shared tier does not list what it clears.
-    const held = this.near?.liveKeys() ?? [];
-    const turn = this.persistence?.turn();
-    const count = await inTurn(turn, () =>
-      this.invalidate(
-        'clear',
-        undefined,
-        () => this.near?.clear() ?? 0,
-        (far) => far.clear(),
-        (channel) => channel.clear(),
-      ),
-    );
-    this.listener.cleared(count, held);
-    await turn?.removed({ all: true }, this.far && ((written) => missingFrom(this.far, written)));
-    return count;
+  clear(): Promise<number> {
+    return this.removals.clear();
+  }
+
+  /**
+   * Memory dropped `key` on its own (evicted, expired): the entry waiting for a flush goes too,
+   * unless a shared tier still holds it.
+   */
+  dropped(key: string): void {
+    if (!this.far) void this.persistence?.dropped(key);
   }
 
   /**

@@ -1,0 +1,134 @@
+import type { NamespaceChannel } from '../bus/namespace-channel';
+import type { Removal } from '../persistence/persistence-manager';
+import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
+import { inTurn, missingFrom } from './persistence-turn';
+import type { StackTiers } from './stack-tiers';
+
+/**
+ * The removals of a namespace's stack: keys, tags, a glob, everything. Each runs in three steps
+ * (memory, the shared tier, memory again) so that a read in flight cannot put back what it
+ * removes, is told to other instances, and reaches persistence in the turn it took when it began,
+ * with what the table drops (`tableRemoval`).
+ */
+export class StackRemovals {
+  constructor(private readonly tiers: StackTiers) {}
+
+  /** Deletes `keys`; returns the ones that held a value. */
+  async delete(keys: readonly string[]): Promise<string[]> {
+    const { near, persistence, listener } = this.tiers;
+    listener.removing({ keys });
+    const turn = persistence?.turn();
+    const deleted = await inTurn(turn, () =>
+      this.invalidate(
+        'delete',
+        keys.length === 1 ? keys[0] : undefined,
+        () => near?.delete(keys) ?? [],
+        (tier) => tier.delete(keys),
+        (channel) => channel.keys(keys),
+      ),
+    );
+    listener.removed(deleted);
+    await turn?.removed({ keys });
+    return deleted;
+  }
+
+  /** Deletes every entry carrying any of `tags`; returns their keys. */
+  async deleteByTags(tags: readonly string[]): Promise<string[]> {
+    const { near, persistence, listener } = this.tiers;
+    listener.removing({ tags });
+    const turn = persistence?.turn();
+    const keys = await inTurn(turn, () =>
+      this.invalidate(
+        'invalidateTags',
+        undefined,
+        () => near?.deleteByTags(tags) ?? [],
+        (tier) => tier.deleteByTags(tags),
+        (channel) => channel.tags(tags),
+      ),
+    );
+    listener.removed(keys);
+    await turn?.removed(this.tableRemoval(keys, { tags }));
+    return keys;
+  }
+
+  /** Deletes every entry whose key matches `glob`; returns their keys. */
+  async deleteMatching(glob: string): Promise<string[]> {
+    const { near, far, persistence, listener } = this.tiers;
+    listener.removing({ glob });
+    const turn = persistence?.turn();
+    const keys = await inTurn(turn, () =>
+      this.invalidate(
+        'invalidatePattern',
+        undefined,
+        () => near?.deleteMatching(glob) ?? [],
+        (tier) => tier.deleteMatching(glob),
+        (channel) => channel.pattern(glob),
+      ),
+    );
+    listener.removed(keys);
+    const deleted = new Set(keys);
+    await turn?.removed(
+      this.tableRemoval(keys, { glob }),
+      far &&
+        ((written) =>
+          missingFrom(
+            far,
+            written.filter((key) => deleted.has(key)),
+          )),
+    );
+    return keys;
+  }
+
+  /** Deletes every entry of the namespace; returns how many there were. */
+  async clear(): Promise<number> {
+    const { near, far, persistence, listener } = this.tiers;
+    listener.removing({ all: true });
+    // Who listens hears of the keys memory held; a shared tier does not list what it clears.
+    const held = near?.liveKeys() ?? [];
+    const turn = persistence?.turn();
+    const count = await inTurn(turn, () =>
+      this.invalidate(
+        'clear',
+        undefined,
+        () => near?.clear() ?? 0,
+        (tier) => tier.clear(),
+        (channel) => channel.clear(),
+      ),
+    );
+    listener.cleared(count, held);
+    await turn?.removed({ all: true }, far && ((written) => missingFrom(far, written)));
+    return count;
+  }
+
+  /**
+   * Removes from memory, then the shared tier, then memory again, moving the read version on
+   * both sides: a read in flight meanwhile cannot put back what is being removed. Other instances
+   * are told even when the shared tier failed, since the change may have landed.
+   */
+  private async invalidate<T>(
+    operation: string,
+    key: string | undefined,
+    onNear: () => T,
+    onFar: (far: CacheTier) => Awaitable<T>,
+    announce: (channel: NamespaceChannel) => void,
+  ): Promise<T> {
+    const { far, channel, version } = this.tiers;
+    version.move();
+    const nearResult = onNear();
+    if (!far) return nearResult;
+    const result = await far.call(operation, key, onFar, () => nearResult);
+    version.move();
+    onNear();
+    if (channel) announce(channel);
+    return result;
+  }
+
+  /**
+   * What a removal drops from the table. A shared tier never evicts, so the keys it deleted are
+   * exactly the rows to drop (and a row written since, with the same tag, stays). Memory alone
+   * may have evicted entries whose rows remain: those go by tag or glob.
+   */
+  private tableRemoval(keys: readonly string[], byRule: Removal): Removal {
+    return this.tiers.far ? { keys } : { ...byRule, held: keys };
+  }
+}
