@@ -141,6 +141,20 @@ export function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/**
+ * For each case and peer, the record of the process whose ratio is the median: its two rates
+ * come from one process, so they still divide to its ratio.
+ */
+export function medianRecords(runs: ReadonlyArray<readonly BenchRecord[]>): BenchRecord[] {
+  return runs[0].map((first) => {
+    const same = runs
+      .map((records) => records.find((r) => r.name === first.name && r.peer === first.peer))
+      .filter((record): record is BenchRecord => record !== undefined)
+      .sort((a, b) => a.ratio - b.ratio);
+    return same[Math.floor(same.length / 2)];
+  });
+}
+
 /** Seconds since `start` (a `process.hrtime.bigint()` reading). */
 export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readResults, save, type BenchRecord } from '../bench/harness';
+import { medianRecords, readResults, save, type BenchRecord } from '../bench/harness';
 import { BEGIN_MARKER, END_MARKER, renderTable, tableInReadme } from '../bench/table';
 
 /**
@@ -117,9 +117,20 @@ describe('benchmark results and the README table', () => {
       '| memory get-hit | 2.00 M ops/s | await Map | 2.50 M ops/s | 0.8x | >= 0.9x: **not met** |',
       '| memory get-hit | 2.00 M ops/s | BentoCache memory store | 150 k ops/s | 13.33x | >= 10x: met |',
       '| http cached route, Fastify, 10 connections | 6.30 k req/s | the same route doing no work, uncached | 6.80 k req/s | 0.93x | >= 0.9x: met |',
-      '| heap bytes per entry, 1M small entries | 285 bytes/entry | lru-cache holding the same entries | 133 bytes/entry | 2.14x | reported (higher is worse) |',
+      '| heap bytes per entry, 1M small entries | 285 bytes/entry | lru-cache holding the same entries | 133 bytes/entry | 2.14x | <= 1.5x (higher is worse): **not met** |',
     ]);
     expect(table).toContain('Measured 2026-11-26;');
+  });
+
+  it('keeps, of several processes, the record with the median ratio, rates and all', () => {
+    const runs = [0.7, 0.95, 0.8].map((ratio) => [
+      sample({ ratio, opsPerSec: ratio * 1000 }),
+      sample({ name: 'memory set', ratio: 1 / ratio }),
+    ]);
+    expect(medianRecords(runs).map((r) => [r.name, r.ratio, r.opsPerSec])).toEqual([
+      ['memory get-hit', 0.8, 800],
+      ['memory set', 1 / 0.8, 2_000_000],
+    ]);
   });
 
   it('merges a run into the file: the suites that ran replace their records, others stay', () => {
