@@ -1,15 +1,19 @@
 import type { Logger } from '@nestjs/common';
+import { asError } from '../errors/as-error';
 import type { CacheEntry } from '../tiers/cache-entry';
 import { CircuitOpenError, CommandTimeoutError } from '../stack/circuit-breaker';
 import { StoreBusyError, type GuardedStore } from './store-guard';
+import type { StoredRow } from './storage-sql';
 import { toRow } from './stored-entry';
 
 /**
  * Writes one namespace's dirty entries (null: a pending delete) in batches of `batchSize`;
- * returns how many rows it wrote. A batch that fails twice is retried row by row: when some rows
- * go through, or none do but the store still answers a read, the others are data the database
- * refuses (logged and dropped); otherwise (or as soon as a statement goes unanswered) the
- * database is down and the error propagates (the caller keeps the entries dirty).
+ * returns how many rows it wrote. Each batch is encoded while the one before it is being
+ * written, so encoding the values costs no time of its own on a flush. A batch that fails twice
+ * is retried row by row: when some rows go through, or none do but the store still answers a
+ * read, the others are data the database refuses (logged and dropped); otherwise (or as soon as
+ * a statement goes unanswered) the database is down and the error propagates (the caller keeps
+ * the entries dirty).
  */
 export async function writeNamespace(
   store: GuardedStore,
@@ -18,13 +22,53 @@ export async function writeNamespace(
   batchSize: number,
   logger: Logger,
 ): Promise<number> {
-  const rows = [...entries]
-    .filter(([, entry]) => entry !== null)
-    .map(([key, entry]) => toRow(namespace, key, entry as CacheEntry));
-  const gone = [...entries].filter(([, entry]) => entry === null).map(([key]) => key);
+  const gone: string[] = [];
+  const live: Array<readonly [string, CacheEntry]> = [];
+  for (const [key, entry] of entries) {
+    if (entry === null) gone.push(key);
+    else live.push([key, entry]);
+  }
   if (gone.length > 0) await retryOnce(() => store.remove(namespace, { keys: gone }, batchSize));
+  const rowsAt = (start: number): StoredRow[] =>
+    live.slice(start, start + batchSize).map(([key, entry]) => toRow(namespace, key, entry));
+  let written = 0;
+  let rows = rowsAt(0);
+  for (let start = 0; start < live.length; start += batchSize) {
+    const next = start + batchSize;
+    // The next batch is encoded once this one's statement is on its way (sending it takes a few
+    // promise turns), while the database works on it.
+    const [count, nextRows] = await Promise.all([
+      writeBatch(store, namespace, rows, logger),
+      next < live.length ? encodeSoon(() => rowsAt(next)) : [],
+    ]);
+    written += count;
+    rows = nextRows;
+  }
+  return written;
+}
+
+/** `encode()` in a later turn of the event loop, after the promise turns queued now. */
+function encodeSoon(encode: () => StoredRow[]): Promise<StoredRow[]> {
+  return new Promise((done, fail) =>
+    setImmediate(() => {
+      try {
+        done(encode());
+      } catch (error) {
+        fail(asError(error));
+      }
+    }),
+  );
+}
+
+/** One batch of rows in one statement, retried once, then row by row (see `writeNamespace`). */
+async function writeBatch(
+  store: GuardedStore,
+  namespace: string,
+  rows: readonly StoredRow[],
+  logger: Logger,
+): Promise<number> {
   try {
-    await retryOnce(() => store.upsert(rows, batchSize));
+    await retryOnce(() => store.upsert(rows, rows.length));
     return rows.length;
   } catch (error) {
     let written = 0;
