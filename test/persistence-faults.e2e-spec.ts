@@ -1,8 +1,9 @@
 import { PersistenceLevel, type CacheErrorEvent } from 'nest-tiered-cache';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
+import { startDatabaseProxy } from './servers/database-proxy';
 import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';
-import { TcpProxy } from './servers/tcp-proxy';
+import type { TcpProxy } from './servers/tcp-proxy';
 
 /**
  * A durable store that stops answering (frozen: connections accepted, no replies) or goes away
@@ -13,14 +14,15 @@ import { TcpProxy } from './servers/tcp-proxy';
 describe('persistence while PostgreSQL is frozen or gone', () => {
   let database: PostgresDatabase;
   let proxy: TcpProxy;
+  /** The database through `proxy`. */
+  let url: string;
   let app: CacheApp | undefined;
   const codes = (events: CacheErrorEvent[]): string[] =>
     events.map(({ operation, error }) => `${operation}:${(error as { code?: string }).code}`);
 
   beforeEach(async () => {
     database = await PostgresDatabase.create();
-    const direct = new URL(database.url);
-    proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
+    ({ proxy, url } = await startDatabaseProxy(database));
   });
   afterEach(async () => {
     proxy.thaw();
@@ -31,8 +33,6 @@ describe('persistence while PostgreSQL is frozen or gone', () => {
   });
 
   const start = async (): Promise<CacheApp> => {
-    const url = new URL(database.url);
-    url.port = String(proxy.port);
     app = await startCacheApp({
       namespaces: [
         { name: 'a', persistence: PersistenceLevel.ON_CHANGE },
@@ -41,7 +41,7 @@ describe('persistence while PostgreSQL is frozen or gone', () => {
         { name: 'info', persistence: PersistenceLevel.ON_SHUTDOWN },
       ],
       persistence: {
-        dataSource: { type: 'postgres', url: url.toString(), connectTimeoutMS: 500 },
+        dataSource: { type: 'postgres', url, connectTimeoutMS: 500 },
         flushInterval: '100ms',
       },
     });

@@ -4,11 +4,11 @@ import {
   type NamespaceCache,
   type TierKind,
 } from 'nest-tiered-cache';
-import { Client } from 'pg';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';
 import { RedisServer } from './servers/redis-server';
+import { lockRow, waitingForLock } from './servers/row-lock';
 
 /** The table matches the cache: after any race of writes and removals, the rows are what the cache holds. */
 describe('persistence follows the order of the cache', () => {
@@ -116,45 +116,23 @@ describe('persistence follows the order of the cache', () => {
     },
   );
 
-  /** A transaction holding the row lock of `key`: a statement on that row waits for `release`. */
-  const lockRow = async (key: string): Promise<{ release(): Promise<void> }> => {
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    await client.query('BEGIN');
-    await client.query('SELECT 1 FROM cache_storage WHERE key = $1 FOR UPDATE', [key]);
-    return {
-      release: async () => {
-        await client.query('COMMIT');
-        await client.end();
-      },
-    };
-  };
-  /** Resolves once a statement of the cache waits for a row lock. */
-  const waitingForLock = (): Promise<void> =>
-    eventually(async () => {
-      const [{ waiting }] = await database.query<{ waiting: number }>(
-        "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-      );
-      expect(waiting).toBe(1);
-    });
-
   it('writes back no entry a later delete took while an earlier delete of it was running', async () => {
     const app = await start(['memory'], PersistenceLevel.ON_SHUTDOWN);
     const ns = app.ns<number>('ns');
     await ns.set('x', 0);
     await ns.set('k', 1);
     await app.service.flush();
-    const x = await lockRow('x');
-    const k = await lockRow('k');
+    const x = await lockRow(database, 'x');
+    const k = await lockRow(database, 'k');
     // The delete of x waits for its row; the delete of k waits behind it, watching what follows.
     const first = ns.delete('x');
-    await waitingForLock();
+    await waitingForLock(database);
     const earlier = ns.delete('k');
     const written = ns.set('k', 2);
     await x.release();
     // Once x is gone, the delete of k waits for its row: it runs, its write-back still to come.
     await eventually(async () => expect(await rows()).not.toHaveProperty('x'));
-    await waitingForLock();
+    await waitingForLock(database);
     const later = ns.delete('k');
     await k.release();
     await Promise.all([first, earlier, written, later]);
@@ -168,9 +146,9 @@ describe('persistence follows the order of the cache', () => {
     await ns.set('x', 0);
     await ns.set('k', 1, { tags: ['t'] });
     await app.service.flush();
-    const x = await lockRow('x');
+    const x = await lockRow(database, 'x');
     const first = ns.delete('x');
-    await waitingForLock();
+    await waitingForLock(database);
     // Queued before the removal, the flush writes the newer k; the removal then takes its row.
     const flushed = app.service.flush();
     const removed = ns.invalidateTags(['t']);

@@ -1,5 +1,4 @@
 import { PersistenceLevel } from 'nest-tiered-cache';
-import { Client } from 'pg';
 import {
   PersistenceManager,
   type NamespacePersistence,
@@ -8,9 +7,11 @@ import {
 import { storeTimeout } from '../libs/cache/src/persistence/store-guard';
 import { CircuitBreaker } from '../libs/cache/src/stack/circuit-breaker';
 import type { CacheEntry } from '../libs/cache/src/tiers/cache-entry';
-import { eventually } from './servers/eventually';
+import { startDatabaseProxy } from './servers/database-proxy';
+import { manualPersistenceOptions } from './servers/manual-persistence-options';
 import { PostgresDatabase } from './servers/postgres-database';
-import { TcpProxy } from './servers/tcp-proxy';
+import { cancelWaiting, lockRow } from './servers/row-lock';
+import type { TcpProxy } from './servers/tcp-proxy';
 
 /**
  * A removal is final in the table. A write or a flush begun before it that fails after it never
@@ -29,21 +30,12 @@ describe('persistence keeps removed entries removed', () => {
 
   beforeEach(async () => {
     database = await PostgresDatabase.create();
-    const direct = new URL(database.url);
-    proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const url = new URL(database.url);
-    url.port = String(proxy.port);
+    const through = await startDatabaseProxy(database);
+    proxy = through.proxy;
     manager = new PersistenceManager(
-      {
-        dataSource: { type: 'postgres', url: url.toString(), connectTimeoutMS: 500 },
-        flushInterval: 3_600_000,
-        cleanupInterval: 3_600_000,
-        batchSize: 100,
-        pageSize: 100,
-        loadOnStartup: false,
-        migrate: true,
-        configured: true,
-      },
+      manualPersistenceOptions({
+        dataSource: { type: 'postgres', url: through.url, connectTimeoutMS: 500 },
+      }),
       'cache',
       // Never opens: the store is used again as soon as the proxy passes bytes again.
       new CircuitBreaker({
@@ -92,28 +84,6 @@ describe('persistence keeps removed entries removed', () => {
     await proxy.open();
   };
 
-  /** A transaction holding the row lock of `key`: a statement on that row waits for `release`. */
-  const lockRow = async (key: string): Promise<{ release(): Promise<void> }> => {
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    await client.query('BEGIN');
-    await client.query('SELECT 1 FROM cache_storage WHERE key = $1 FOR UPDATE', [key]);
-    return {
-      release: async () => {
-        await client.query('COMMIT');
-        await client.end();
-      },
-    };
-  };
-  /** Cancels the statement of the cache that waits for a row lock, once it does. */
-  const cancelWaiting = (): Promise<void> =>
-    eventually(async () => {
-      const cancelled = await database.query(
-        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-      );
-      expect(cancelled).toHaveLength(1);
-    });
-
   const removals: Array<[string, Removal]> = [
     ['its key', { keys: ['user:1'] }],
     ['its tag', { tags: ['t'] }],
@@ -129,12 +99,12 @@ describe('persistence keeps removed entries removed', () => {
       'does not bring back the row of an ON_CHANGE write removed by %s',
       async (_label, removal) => {
         await ns.written('user:1', entry(0, PersistenceLevel.ON_CHANGE));
-        const lock = await lockRow('user:1');
+        const lock = await lockRow(database, 'user:1');
         const writing = ns.written('user:1', entry(1, PersistenceLevel.ON_CHANGE));
         const removing = ns.removed(removal);
         await handedOver();
         // The write fails once the removal came; the removal itself goes through.
-        await cancelWaiting();
+        await cancelWaiting(database);
         await writing;
         await lock.release();
         await removing;
@@ -148,11 +118,11 @@ describe('persistence keeps removed entries removed', () => {
 
     it('does not write an ON_CHANGE write over a newer one made meanwhile', async () => {
       await ns.written('user:1', entry(0, PersistenceLevel.ON_CHANGE));
-      const lock = await lockRow('user:1');
+      const lock = await lockRow(database, 'user:1');
       const older = ns.written('user:1', entry(1, PersistenceLevel.ON_CHANGE));
       const newer = ns.written('user:1', entry(2, PersistenceLevel.ON_CHANGE));
       await handedOver();
-      await cancelWaiting();
+      await cancelWaiting(database);
       await older;
       await lock.release();
       await newer;

@@ -9,7 +9,8 @@ import { eventually } from './servers/eventually';
 import { PersistenceManager } from '../libs/cache/src/persistence/persistence-manager';
 import type { CacheEntry } from '../libs/cache/src/tiers/cache-entry';
 import { PostgresDatabase } from './servers/postgres-database';
-import { TcpProxy } from './servers/tcp-proxy';
+import { startDatabaseProxy } from './servers/database-proxy';
+import { manualPersistenceOptions } from './servers/manual-persistence-options';
 import { freePort } from './servers/free-port';
 import { RedisServer } from './servers/redis-server';
 
@@ -329,19 +330,13 @@ describe('persistence with an application DataSource', () => {
 describe('persistence while PostgreSQL is unreachable', () => {
   it('keeps serving, keeps entries dirty, and writes them once the database is back', async () => {
     const database = await PostgresDatabase.create();
-    const target = new URL(database.url);
-    const proxy = await TcpProxy.start({
-      host: target.hostname,
-      port: Number(target.port || 5432),
-    });
-    const viaProxy = new URL(database.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const { proxy, url } = await startDatabaseProxy(database);
     const app = await startCacheApp({
       namespaces: [{ name: 'members', persistence: PersistenceLevel.PERIODIC }],
       persistence: {
         dataSource: {
           type: 'postgres',
-          url: viaProxy.toString(),
+          url,
           connectTimeoutMS: 500,
           extra: { max: 2 },
         },
@@ -376,17 +371,11 @@ describe('persistence while PostgreSQL is unreachable', () => {
 describe('persistence health after a failure', () => {
   it('is healthy again once the store answers, the failed removal retried', async () => {
     const database = await PostgresDatabase.create();
-    const target = new URL(database.url);
-    const proxy = await TcpProxy.start({
-      host: target.hostname,
-      port: Number(target.port || 5432),
-    });
-    const viaProxy = new URL(database.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const { proxy, url } = await startDatabaseProxy(database);
     const app = await startCacheApp({
       namespaces: [{ name: 'settings', persistence: PersistenceLevel.ON_CHANGE }],
       persistence: {
-        dataSource: { type: 'postgres', url: viaProxy.toString(), connectTimeoutMS: 500 },
+        dataSource: { type: 'postgres', url, connectTimeoutMS: 500 },
         flushInterval: '50ms',
       },
     });
@@ -539,16 +528,7 @@ describe('persistence under concurrency and failure', () => {
   /** The module's persistence alone, so a test can hand it entries `set` would refuse. */
   const persistenceOn = (): PersistenceManager =>
     new PersistenceManager(
-      {
-        dataSource: { type: 'postgres', url: database.url },
-        flushInterval: 3_600_000,
-        cleanupInterval: 3_600_000,
-        batchSize: 100,
-        pageSize: 100,
-        loadOnStartup: false,
-        migrate: true,
-        configured: true,
-      },
+      manualPersistenceOptions({ dataSource: { type: 'postgres', url: database.url } }),
       'cache',
     );
   /** An entry as a namespace hands it over. A NUL is text PostgreSQL's jsonb refuses. */

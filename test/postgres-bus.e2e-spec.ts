@@ -11,9 +11,9 @@ import type { InvalidationBus } from '../libs/cache/src/bus/invalidation-bus';
 import { NamespaceChannel } from '../libs/cache/src/bus/namespace-channel';
 import { PersistenceLevel } from '../libs/cache/src/options/persistence-level';
 import { MemoryTier } from '../libs/cache/src/tiers/memory.tier';
+import { startDatabaseProxy } from './servers/database-proxy';
 import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';
-import { TcpProxy } from './servers/tcp-proxy';
 
 const entry = (value: unknown) => ({
   value,
@@ -131,15 +131,14 @@ describe('the bus over PostgreSQL LISTEN/NOTIFY', () => {
   });
 
   it('starts while the database is unreachable, says so once, and listens once it is back', async () => {
-    const url = new URL(database.url);
-    const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+    const { proxy, url } = await startDatabaseProxy(database);
     await proxy.cut();
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const { bus } = await start({
       type: 'postgres',
       host: '127.0.0.1',
       port: proxy.port,
-      username: url.username,
+      username: new URL(url).username,
       database: database.name,
     });
     expect(bus.healthy).toBe(false);
@@ -155,12 +154,8 @@ describe('the bus over PostgreSQL LISTEN/NOTIFY', () => {
   });
 
   it('counts a connection that stops answering as lost, and reconnects', async () => {
-    const url = new URL(database.url);
-    const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
-    const { bus } = await start({
-      type: 'postgres',
-      url: `postgres://${url.username}@127.0.0.1:${proxy.port}/${database.name}`,
-    });
+    const { proxy, url } = await startDatabaseProxy(database);
+    const { bus } = await start({ type: 'postgres', url });
     expect(bus.healthy).toBe(true);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     // Every byte held longer than the bus check waits (500 ms): the link is silent, not closed.

@@ -2,9 +2,10 @@ import type { CacheErrorEvent } from 'nest-tiered-cache';
 import { CACHE_DEFAULTS } from '../libs/cache/src/options/cache-options.defaults';
 import { parseDuration } from '../libs/cache/src/options/duration';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
+import { startDatabaseProxy } from './servers/database-proxy';
 import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';
-import { TcpProxy } from './servers/tcp-proxy';
+import type { TcpProxy } from './servers/tcp-proxy';
 
 const deadline = parseDuration(CACHE_DEFAULTS.postgresCommandTimeout, 'postgresCommandTimeout');
 
@@ -15,16 +16,14 @@ describe('PostgreSQL tier behind its guard, with the database frozen', () => {
 
   beforeEach(async () => {
     database = await PostgresDatabase.create();
-    const direct = new URL(database.url);
-    proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const url = new URL(database.url);
-    url.port = String(proxy.port);
+    const through = await startDatabaseProxy(database);
+    proxy = through.proxy;
     app = await startCacheApp({
       namespaces: [
         { name: 'mixed', tiers: ['memory', 'postgres'] },
         { name: 'table', tiers: ['postgres'] },
       ],
-      persistence: { dataSource: { type: 'postgres', url: url.toString() } },
+      persistence: { dataSource: { type: 'postgres', url: through.url } },
     });
   });
 
