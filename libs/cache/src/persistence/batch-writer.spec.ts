@@ -58,4 +58,25 @@ describe('writeNamespace', () => {
     );
     expect(statements.flat()).not.toContain('e');
   });
+
+  it('gives up on a batch it cannot encode only once the statement before it has settled', async () => {
+    let land!: () => void;
+    const landed = new Promise<void>((resolve) => (land = resolve));
+    const store: GuardedStore = {
+      upsert: () => landed,
+      remove: () => Promise.resolve([]),
+      probe: () => Promise.resolve(),
+    };
+    // A BigInt cannot be encoded: never stored by `set`, it stands for any encoding failure.
+    const unencodable = new Map([...entries, ['f', entry({ n: BigInt(1) })]]);
+    let settled = false;
+    const flush = writeNamespace(store, 'ns', unencodable, 5, logger).finally(() => {
+      settled = true;
+    });
+    flush.catch(() => undefined);
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    land();
+    await expect(flush).rejects.toThrow(/BigInt/);
+  });
 });

@@ -36,13 +36,12 @@ export async function writeNamespace(
   for (let start = 0; start < live.length; start += batchSize) {
     const next = start + batchSize;
     // The next batch is encoded once this one's statement is on its way (sending it takes a few
-    // promise turns), while the database works on it.
-    const [count, nextRows] = await Promise.all([
-      writeBatch(store, namespace, rows, logger),
-      next < live.length ? encodeSoon(() => rowsAt(next)) : [],
-    ]);
-    written += count;
-    rows = nextRows;
+    // promise turns), while the database works on it; this statement is always awaited first,
+    // so none is ever left running when the flush gives up.
+    const encoded = next < live.length ? encodeSoon(() => rowsAt(next)) : undefined;
+    encoded?.catch(() => undefined);
+    written += await writeBatch(store, namespace, rows, logger);
+    if (encoded) rows = await encoded;
   }
   return written;
 }
