@@ -59,24 +59,25 @@ describe('writeNamespace', () => {
     expect(statements.flat()).not.toContain('e');
   });
 
-  it('gives up on a batch it cannot encode only once the statement before it has settled', async () => {
-    let land!: () => void;
-    const landed = new Promise<void>((resolve) => (land = resolve));
-    const store: GuardedStore = {
-      upsert: () => landed,
-      remove: () => Promise.resolve([]),
-      probe: () => Promise.resolve(),
-    };
-    // A BigInt cannot be encoded: never stored by `set`, it stands for any encoding failure.
-    const unencodable = new Map([...entries, ['f', entry({ n: BigInt(1) })]]);
-    let settled = false;
-    const flush = writeNamespace(store, 'ns', unencodable, 5, logger).finally(() => {
-      settled = true;
-    });
-    flush.catch(() => undefined);
-    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
-    expect(settled).toBe(false);
-    land();
-    await expect(flush).rejects.toThrow(/BigInt/);
+  it('drops an entry it cannot encode and writes the rest, whichever batch holds it', async () => {
+    const { store, statements } = recordingStore();
+    // A BigInt cannot be encoded: never stored by `set`, it stands for a value written around
+    // the cache (one nested too deeply for the encoder, say).
+    const unencodable = new Map([...entries, ['f', entry({ n: BigInt(1) })], ['g', entry('g')]]);
+    expect(await writeNamespace(store, 'ns', unencodable, 2, logger)).toBe(6);
+    expect(statements).toEqual([['a', 'b'], ['c', 'd'], ['e'], ['g']]);
+    expect(logger.error).toHaveBeenCalledWith(
+      expect.stringContaining('could not encode entry "f"'),
+    );
+  });
+
+  it("flushes under a test's fake timers", async () => {
+    jest.useFakeTimers();
+    try {
+      const { store } = recordingStore();
+      expect(await writeNamespace(store, 'ns', entries, 2, logger)).toBe(5);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

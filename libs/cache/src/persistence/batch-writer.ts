@@ -1,4 +1,7 @@
 import type { Logger } from '@nestjs/common';
+// The module's own reference: a test's fake timers replace the global one, and a flush must not
+// wait for them to be advanced.
+import { setImmediate } from 'node:timers';
 import { asError } from '../errors/as-error';
 import type { CacheEntry } from '../tiers/cache-entry';
 import { CircuitOpenError, CommandTimeoutError } from '../stack/circuit-breaker';
@@ -30,7 +33,7 @@ export async function writeNamespace(
   }
   if (gone.length > 0) await retryOnce(() => store.remove(namespace, { keys: gone }, batchSize));
   const rowsAt = (start: number): StoredRow[] =>
-    live.slice(start, start + batchSize).map(([key, entry]) => toRow(namespace, key, entry));
+    encodeRows(namespace, live.slice(start, start + batchSize), logger);
   let written = 0;
   let rows = rowsAt(0);
   for (let start = 0; start < live.length; start += batchSize) {
@@ -44,6 +47,29 @@ export async function writeNamespace(
     if (encoded) rows = await encoded;
   }
   return written;
+}
+
+/**
+ * The rows of `entries`. An entry that cannot be encoded (only a value written around the cache
+ * can be one: nested too deeply for the encoder, say) is logged and dropped, as a row the
+ * database refuses is: it must not keep the rest of its namespace from the table.
+ */
+function encodeRows(
+  namespace: string,
+  entries: ReadonlyArray<readonly [string, CacheEntry]>,
+  logger: Logger,
+): StoredRow[] {
+  const rows: StoredRow[] = [];
+  for (const [key, entry] of entries) {
+    try {
+      rows.push(toRow(namespace, key, entry));
+    } catch (error) {
+      logger.error(
+        `could not encode entry "${key}" of "${namespace}", dropped: ${asError(error).message}`,
+      );
+    }
+  }
+  return rows;
 }
 
 /** `encode()` in a later turn of the event loop, after the promise turns queued now. */

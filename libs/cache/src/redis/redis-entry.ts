@@ -115,6 +115,8 @@ export function decodeEntry(text: string): CacheEntry {
  */
 function numberAt(text: string, start: number, end: number): number {
   if (end <= start) return NaN;
+  // Past 15 digits a sum of digits is no longer exact.
+  if (end - start > 15) return Number(text.slice(start, end));
   let value = 0;
   for (let i = start; i < end; i++) {
     const digit = text.charCodeAt(i) - 48;

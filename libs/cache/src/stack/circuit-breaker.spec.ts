@@ -85,6 +85,30 @@ describe('CircuitBreaker', () => {
       expect(failed).toHaveBeenCalledTimes(1);
     });
 
+    it('waits for a thenable that is not a native promise', async () => {
+      const { done, failed } = outcomes();
+      const thenable = { then: (resolve: (value: string) => void) => resolve('foreign') };
+      breaker.attempt(Date.now() + 100, () => thenable as PromiseLike<string>, done, failed);
+      await Promise.resolve();
+      expect(done).toHaveBeenCalledWith('foreign');
+      expect(failed).not.toHaveBeenCalled();
+    });
+
+    it('answers once when a synchronous call closes the breaker under it', () => {
+      const { done, failed } = outcomes();
+      breaker.attempt(
+        Date.now() + 100,
+        () => {
+          breaker.close();
+          return 42;
+        },
+        done,
+        failed,
+      );
+      expect(failed).toHaveBeenCalledTimes(1);
+      expect(done).not.toHaveBeenCalled();
+    });
+
     it('refuses a spent deadline without calling', () => {
       const call = jest.fn(() => 'never');
       const { done, failed } = outcomes();

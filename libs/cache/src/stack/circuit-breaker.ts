@@ -97,7 +97,7 @@ export class CircuitBreaker {
    */
   attempt<T>(
     deadline: number,
-    call: () => T | Promise<T>,
+    call: () => T | PromiseLike<T>,
     done: (value: T) => void,
     failed: (error: unknown) => void,
   ): void {
@@ -109,15 +109,16 @@ export class CircuitBreaker {
     const fault = (error: unknown): void => {
       if (this.settle(pending, error)) failed(error);
     };
-    let result: T | Promise<T>;
+    let result: T | PromiseLike<T>;
     try {
       result = call();
     } catch (error) {
       return fault(error);
     }
-    if (!(result instanceof Promise)) {
-      this.settle(pending);
-      return done(result);
+    // Any thenable is waited for (a promise of another library or realm included).
+    if (!isThenable(result)) {
+      if (this.settle(pending)) done(result);
+      return;
     }
     result.then((value) => {
       if (this.settle(pending)) done(value);
@@ -238,4 +239,13 @@ export class CircuitBreaker {
     this.options.onStateChange?.(state);
     for (const watcher of this.watchers) watcher(state);
   }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    value instanceof Promise ||
+    (typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { then?: unknown }).then === 'function')
+  );
 }

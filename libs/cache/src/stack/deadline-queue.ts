@@ -1,4 +1,4 @@
-/** A call waiting for the backend, with the moment it gives up (see `CircuitBreaker.track`). */
+/** A call waiting for the backend, with the moment it gives up (see `CircuitBreaker.attempt`). */
 export interface PendingCall {
   readonly deadline: number;
   readonly reject: (error: Error) => void;

@@ -3,7 +3,11 @@ import type { CacheEntry } from './cache-entry';
 
 /** Expiries are kept relative to this instant, so most fit a small integer (see `PlainEntry`). */
 const EPOCH = Date.now();
-/** The largest small integer (Smi) on every 64-bit V8: about 24.8 days of milliseconds. */
+/**
+ * The largest small integer (Smi) of 64-bit Node's default build: about 24.8 days of
+ * milliseconds. Builds with pointer compression have 31-bit small integers: there, expiries past
+ * about 12.4 days are boxed (correct either way, only larger).
+ */
 const SMALL_INTEGER = 0x7fffffff;
 const LEVELS = PERSISTENCE_LEVELS.length;
 

@@ -1,5 +1,6 @@
+import { InvalidValueError } from '../errors';
 import { decodeValue, encodeValue } from './value-codec';
-import { snapshotValue } from './snapshot-value';
+import { freezeDecoded, MAX_VALUE_DEPTH, snapshotValue } from './snapshot-value';
 
 describe('value codec', () => {
   const roundTrip = (value: unknown): unknown =>
@@ -48,6 +49,22 @@ describe('value codec', () => {
     expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(decoded, '__proto__')?.value).toEqual(new Date(0));
     expect(decoded.list).toEqual([{ $d: 1 }]);
+  });
+
+  it('reads an escaped tag the same whatever else the text holds', () => {
+    // Never written by `encodeValue`: crafted text, read one way with or without another `$`.
+    const tag = '{"\\u0024d":"not a time"}';
+    expect(() => decodeValue(`{"a":"x","b":${tag}}`)).toThrow(InvalidValueError);
+    expect(() => decodeValue(`{"a":"x$","b":${tag}}`)).toThrow(InvalidValueError);
+    expect(decodeValue('{"\\u0024\\u0024d":1}')).toEqual({ $d: 1 });
+    expect(decodeValue('{"k":{"\\u0024\\u0024d":1},"z":"$"}')).toEqual({ k: { $d: 1 }, z: '$' });
+  });
+
+  it('refuses a decoded value nested deeper than a set may store', () => {
+    const nested = (depth: number): unknown => JSON.parse('['.repeat(depth) + ']'.repeat(depth));
+    expect(() => freezeDecoded(nested(MAX_VALUE_DEPTH))).not.toThrow();
+    expect(() => freezeDecoded(nested(MAX_VALUE_DEPTH + 1))).toThrow(InvalidValueError);
+    expect(() => snapshotValue(nested(MAX_VALUE_DEPTH + 1))).toThrow(InvalidValueError);
   });
 
   it('refuses text that is not JSON', () => {
