@@ -29,7 +29,7 @@ describe('Redis entry encoding', () => {
     ['tags and indexes', entry({ tags: ['t1', 't,2'], indexes: { email: 'a@b.c' } })],
     ['a persistence level', entry({ persistence: PersistenceLevel.ON_CHANGE })],
     ['a fractional expiry', entry({ expiresAt: NOW + 1.5, graceUntil: NOW + 2.25 })],
-    ['an expiry of 20 digits', entry({ expiresAt: 1e20 })],
+    ['an expiry of 20 digits', entry({ expiresAt: Number('99999999999999999999') })],
   ])('round-trips an entry with %s', (_label, original) => {
     const decoded = decodeEntry(encodeEntry(original, NOW).text);
     expect(decoded.value).toEqual(original.value);
