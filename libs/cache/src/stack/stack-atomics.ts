@@ -101,21 +101,26 @@ export class StackAtomics {
     if (!far) return run(near as MemoryTier);
     let failed = false;
     version.move();
-    const result = await far.call(
-      operation,
-      key,
-      run,
-      () => {
-        failed = true;
-        return undefined;
-      },
-      budget,
-    );
-    // Memory gets the new state by refetch on next read, everywhere; a read that raced this
-    // operation does not refill it (the version moved).
-    version.move();
-    near?.delete([key]);
-    channel?.keys([key]);
+    let result: T | undefined;
+    try {
+      result = await far.call(
+        operation,
+        key,
+        run,
+        () => {
+          failed = true;
+          return undefined;
+        },
+        budget,
+      );
+    } finally {
+      // Memory gets the new state by refetch on next read, everywhere; a read that raced this
+      // operation does not refill it (the version moved). Strict mode throws above: the change
+      // may have landed all the same.
+      version.move();
+      near?.delete([key]);
+      channel?.keys([key]);
+    }
     if (!failed) return result as T;
     if (near) return run(near);
     if (fallback === UNAVAILABLE) throw new UnavailableError(this.tiers.name, operation);

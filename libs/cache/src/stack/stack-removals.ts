@@ -116,11 +116,14 @@ export class StackRemovals {
     version.move();
     const nearResult = onNear();
     if (!far) return nearResult;
-    const result = await far.call(operation, key, onFar, () => nearResult);
-    version.move();
-    onNear();
-    if (channel) announce(channel);
-    return result;
+    try {
+      return await far.call(operation, key, onFar, () => nearResult);
+    } finally {
+      // Strict mode throws here too: the removal may have landed all the same.
+      version.move();
+      onNear();
+      if (channel) announce(channel);
+    }
   }
 
   /**
