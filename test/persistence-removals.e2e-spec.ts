@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { PersistenceLevel } from 'nest-tiered-cache';
 import {
   PersistenceManager,
@@ -10,7 +11,8 @@ import type { CacheEntry } from '../libs/cache/src/tiers/cache-entry';
 import { startDatabaseProxy } from './servers/database-proxy';
 import { manualPersistenceOptions } from './servers/manual-persistence-options';
 import { PostgresDatabase } from './servers/postgres-database';
-import { cancelWaiting, lockRow } from './servers/row-lock';
+import { eventually } from './servers/eventually';
+import { cancelWaiting, lockRow, waitingForLock } from './servers/row-lock';
 import type { TcpProxy } from './servers/tcp-proxy';
 
 /**
@@ -182,6 +184,38 @@ describe('persistence keeps removed entries removed', () => {
       expect(manager.health()).toMatchObject({ healthy: true, dirty: 0 });
     });
 
+    it('waits as one removal however often it fails, and is applied once back', async () => {
+      for (const key of ['user:1', 'user:2', 'other'])
+        await ns.written(key, entry(0, PersistenceLevel.ON_CHANGE));
+      await cut();
+      // As invalidateTags without Redis: each names the keys memory held, tags in any order.
+      for (let i = 0; i < 50; i++)
+        await ns.removed({ tags: i % 2 ? ['t', 'u'] : ['u', 't'], held: [`held:${i}`] });
+      await ns.removed({ glob: 'user:*', held: ['other'] });
+      expect(manager.health().dirty).toBe(2);
+      await restore();
+      await manager.flush();
+      expect(await rows()).toEqual({});
+      expect(manager.health()).toMatchObject({ healthy: true, dirty: 0 });
+    });
+
+    it('is told, and logged, when the app closes before it could be retried', async () => {
+      const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      try {
+        await ns.written('user:1', entry(0, PersistenceLevel.ON_CHANGE));
+        await cut();
+        await ns.removed({ tags: ['t'] });
+        faults.length = 0;
+        await manager.close();
+        expect(faults).toContain('close');
+        expect(logged).toHaveBeenCalledWith(
+          expect.stringContaining('1 removal(s) of namespace "ns" never reached the table'),
+        );
+      } finally {
+        logged.mockRestore();
+      }
+    });
+
     it.each(wholesale)(
       'is retried before any write made after it (removal by %s)',
       async (_label, removal) => {
@@ -198,5 +232,80 @@ describe('persistence keeps removed entries removed', () => {
         expect(await rows()).toEqual({ 'user:2': 2, 'user:3': 3 });
       },
     );
+  });
+});
+
+/**
+ * A removal by rule over a large namespace may outlast `postgresCommandTimeout` every time, while
+ * the database still carries out each delete the cache gave up on. Once one is carried out, the
+ * removal no longer waits: the namespace's later changes reach the table. Here the delete waits
+ * for a row lock the test holds past a short deadline, and a retry would wait for one again.
+ */
+describe('a removal carried out after its deadline', () => {
+  const deadline = 300;
+  let database: PostgresDatabase;
+  let manager: PersistenceManager;
+  let ns: NamespacePersistence;
+  const faults: string[] = [];
+
+  beforeEach(async () => {
+    database = await PostgresDatabase.create();
+    manager = new PersistenceManager(
+      manualPersistenceOptions({ dataSource: { type: 'postgres', url: database.url } }),
+      'cache',
+      new CircuitBreaker({
+        name: 'PostgreSQL',
+        timeout: deadline,
+        failureThreshold: Number.MAX_SAFE_INTEGER,
+        resetAfter: 1000,
+        maxResetAfter: 1000,
+      }),
+    );
+    await manager.start([], true);
+    faults.length = 0;
+    ns = manager.for('ns', (operation) => faults.push(operation));
+  });
+  afterEach(async () => {
+    await manager.close();
+    await database.drop();
+  });
+
+  const entry = (value: number, tags: string[]): CacheEntry => ({
+    value,
+    size: 1,
+    expiresAt: Infinity,
+    persistence: PersistenceLevel.ON_CHANGE,
+    tags,
+  });
+  const keys = async (): Promise<string[]> => {
+    const found = await database.query<{ key: string }>(
+      "SELECT key FROM cache_storage WHERE namespace = 'ns' ORDER BY key",
+    );
+    return found.map((row) => row.key);
+  };
+
+  it('no longer holds the later writes of its namespace', async () => {
+    await ns.written('user:1', entry(1, ['t']));
+    await ns.written('user:2', entry(2, ['t']));
+    await database.query("CREATE TABLE saved AS SELECT * FROM cache_storage WHERE key = 'user:2'");
+    const first = await lockRow(database, 'user:1');
+    const removing = ns.removed({ tags: ['t'] });
+    await waitingForLock(database);
+    await removing;
+    expect(faults).toEqual(['unpersist']);
+    await first.release();
+    // The database carries out the delete the cache gave up on: the removal no longer waits.
+    await eventually(() => expect(manager.health().dirty).toBe(0));
+    // Another instance writes a row of the tag; a retry of the delete would wait for its lock.
+    await database.query('INSERT INTO cache_storage SELECT * FROM saved');
+    const second = await lockRow(database, 'user:2');
+    try {
+      await ns.written('user:3', entry(3, ['other']));
+      expect(faults).toEqual(['unpersist']);
+      expect(await keys()).toEqual(['user:2', 'user:3']);
+      expect(manager.health().dirty).toBe(0);
+    } finally {
+      await second.release();
+    }
   });
 });

@@ -16,7 +16,7 @@ describe('DirtyEntries', () => {
     const dirty = new DirtyEntries();
     dirty.markEntry('ns', 'k', periodic(1));
     dirty.markEntry('ns', 'k', onShutdown(2));
-    expect(dirty.periodic.get('ns')?.has('k')).toBe(false);
+    expect(dirty.periodic.get('ns')?.has('k') ?? false).toBe(false);
     expect(dirty.onShutdown.get('ns')?.get('k')?.value).toBe(2);
     expect(dirty.count('ns')).toBe(1);
     expect(dirty.count()).toBe(1);
@@ -50,20 +50,46 @@ describe('DirtyEntries', () => {
     expect(dirty.onShutdown.get('ns')?.get('a')?.value).toBe('new a');
   });
 
-  it.each<[string, Removal]>([
+  const removals: Array<[string, Removal]> = [
     ['key', { keys: ['user:1'] }],
     ['tag', { tags: ['t'] }],
     ['glob', { glob: 'user:*' }],
     ['everything', { all: true }],
-  ])('puts back no state a removal by %s took from a failed flight', (_label, removal) => {
+  ];
+
+  it.each(removals)('puts back no state a removal by %s took from a failed flush', (_, removal) => {
     const dirty = new DirtyEntries();
     dirty.markEntry('ns', 'user:1', periodic(1, ['t']));
+    dirty.markEntry('ns', 'other', periodic(2));
     const [flight] = dirty.take(dirty.periodic);
-    const sent = dirty.send('ns', 'user:1', periodic(2, ['t']));
     dirty.forgetCovered('ns', removal);
     dirty.putBack(flight, dirty.periodic);
-    dirty.putBack(sent, dirty.periodic);
-    expect(dirty.count()).toBe(0);
+    expect(dirty.isDirty('ns', 'user:1')).toBe(false);
+    expect(dirty.count()).toBe('all' in removal ? 0 : 1);
+  });
+
+  it.each(removals)(
+    'puts back no state a removal by %s took from a failed flight',
+    (_label, removal) => {
+      const dirty = new DirtyEntries();
+      dirty.markEntry('ns', 'user:1', periodic(1, ['t']));
+      const [flight] = dirty.take(dirty.periodic);
+      const sent = dirty.send('ns', 'user:1', periodic(2, ['t']));
+      dirty.forgetCovered('ns', removal);
+      dirty.putBack(flight, dirty.periodic);
+      dirty.putBack(sent, dirty.periodic);
+      expect(dirty.count()).toBe(0);
+    },
+  );
+
+  it('leaves no namespace to flush once its only entry is dropped or removed', () => {
+    const dirty = new DirtyEntries();
+    dirty.markEntry('ns', 'a', periodic(1));
+    dirty.markEntry('ns', 'b', periodic(2, ['t']));
+    dirty.drop('ns', 'a');
+    dirty.forgetCovered('ns', { tags: ['t'] });
+    expect(dirty.empty).toBe(true);
+    expect(dirty.take(dirty.periodic)).toEqual([]);
   });
 
   it('keeps track of no flight once it landed', () => {
@@ -119,6 +145,32 @@ describe('PendingRemovals', () => {
     pending.add('ns', { all: true });
     pending.add('ns', { glob: 'b*' });
     expect(pending.count()).toBe(1);
+  });
+
+  it('merges the removals of a namespace, whatever keys memory held, into a few statements', async () => {
+    const pending = new PendingRemovals();
+    for (let i = 0; i < 100; i++) {
+      pending.add('ns', { tags: i % 2 ? ['a', 'b'] : ['b', 'a'], held: [`k${i % 3}`] });
+      pending.add('ns', { glob: 'g*', held: [`k${i % 3}`] });
+    }
+    expect(pending.count()).toBe(2);
+    const applied: Removal[] = [];
+    await pending.retry('ns', async (statement) => void applied.push(statement));
+    expect(applied).toEqual([{ tags: ['b', 'a'] }, { glob: 'g*' }, { keys: ['k0', 'k1', 'k2'] }]);
+    expect(pending.count()).toBe(0);
+  });
+
+  it('forgets what a statement carried out late removed, and only that', async () => {
+    const pending = new PendingRemovals();
+    pending.add('ns', { tags: ['a'], held: ['k'] });
+    pending.add('ns', { tags: ['b'] });
+    pending.applied('ns', { tags: ['a'] });
+    const applied: Removal[] = [];
+    await pending.retry('ns', async (statement) => void applied.push(statement));
+    expect(applied).toEqual([{ tags: ['b'] }, { keys: ['k'] }]);
+    pending.add('ns', { all: true });
+    pending.applied('ns', { all: true });
+    expect(pending.namespaces()).toEqual([]);
   });
 });
 

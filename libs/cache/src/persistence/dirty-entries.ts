@@ -71,7 +71,9 @@ export class DirtyEntries {
 
   /** Takes every dirty entry of `level` for a flush, one flight per namespace, leaving it empty. */
   take(level: DirtyLevel): Flight[] {
-    const flights = [...level].map(([namespace, entries]) => this.fly({ namespace, entries }));
+    const flights = [...level]
+      .filter(([, entries]) => entries.size > 0)
+      .map(([namespace, entries]) => this.fly({ namespace, entries }));
     level.clear();
     return flights;
   }
@@ -96,6 +98,7 @@ export class DirtyEntries {
   forget(namespace: string, keys: readonly string[]): void {
     const states = [this.periodic, this.onShutdown, this.flying].map((map) => map.get(namespace));
     for (const entries of states) if (entries) for (const key of keys) entries.delete(key);
+    this.prune(namespace);
   }
 
   /**
@@ -107,6 +110,7 @@ export class DirtyEntries {
       const entries = level.get(namespace);
       if (entries?.get(key)) entries.delete(key);
     }
+    this.prune(namespace);
   }
 
   /** Forgets the states a removal covers, dirty or in flight. */
@@ -123,6 +127,16 @@ export class DirtyEntries {
     const flying = this.flying.get(namespace);
     for (const [key, flight] of flying ?? [])
       if (covers(removal, key, flight.entries.get(key) ?? null)) flying?.delete(key);
+    this.prune(namespace);
+  }
+
+  /**
+   * Forgets the emptied maps of `namespace`: an empty one would make a flush of nothing, which
+   * would tell the status the store answered.
+   */
+  private prune(namespace: string): void {
+    for (const map of [this.periodic, this.onShutdown, this.flying])
+      if (map.get(namespace)?.size === 0) map.delete(namespace);
   }
 
   /** Records `flight` as the carrier of the newest state of each of its keys. */

@@ -118,7 +118,7 @@ export class PersistenceManager {
     if (this.writer.waiting) await this.flush().catch(() => undefined);
     await this.writer.settled();
     this.closed = true;
-    this.writer.mode = 'stopped';
+    this.writer.stop();
     const closing = this.store?.then((store) => store.close());
     this.store = undefined;
     if (closing) await this.guard.within(closing).catch(() => undefined);

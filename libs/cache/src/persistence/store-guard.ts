@@ -3,6 +3,7 @@ import { CacheError } from '../errors/cache.error';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { parseDuration } from '../options/duration';
 import { CircuitBreaker, CommandTimeoutError } from '../stack/circuit-breaker';
+import type { Removal } from './removal';
 import type { StorageStore } from './storage-store';
 
 /** The durable store answered none of an earlier statement yet: a newer one must not overtake it. */
@@ -17,7 +18,18 @@ export class StoreBusyError extends CacheError {
 }
 
 /** The statements of the table the caller changes; each goes through the guard. */
-export type GuardedStore = Pick<StorageStore, 'upsert' | 'remove' | 'probe'>;
+export interface GuardedStore extends Pick<StorageStore, 'upsert' | 'probe'> {
+  /**
+   * `StorageStore.remove`. `lateSuccess` runs if the statement failed its deadline yet the
+   * database carried it out later: the removal did happen, before any later statement ran.
+   */
+  remove(
+    namespace: string,
+    removal: Removal,
+    batchSize: number,
+    lateSuccess?: () => void,
+  ): Promise<string[]>;
+}
 
 /**
  * Every statement persistence sends to the durable store goes through here: under the store's
@@ -38,8 +50,8 @@ export class StoreGuard {
         await this.call((store) => store.upsert(batch, batchSize));
       }
     },
-    remove: (namespace, removal, batchSize) =>
-      this.call((store) => store.remove(namespace, removal, batchSize)),
+    remove: (namespace, removal, batchSize, lateSuccess) =>
+      this.call((store) => store.remove(namespace, removal, batchSize), lateSuccess),
     probe: () => this.call((store) => store.probe()),
   };
 
@@ -50,8 +62,12 @@ export class StoreGuard {
     readonly wait: number = storeTimeout(),
   ) {}
 
-  /** Runs `work` on the store, under the breaker's deadline. */
-  async call<T>(work: (store: StorageStore) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` on the store, under the breaker's deadline. `lateSuccess` runs if `work` passed
+   * its deadline (the caller saw it fail) and then succeeded: as no later statement ran before it
+   * was answered, its effect comes before theirs.
+   */
+  async call<T>(work: (store: StorageStore) => Promise<T>, lateSuccess?: () => void): Promise<T> {
     if (this.abandoned > 0) throw new StoreBusyError();
     let running: Promise<T> | undefined;
     let settled = false;
@@ -68,7 +84,10 @@ export class StoreGuard {
       if (running && !settled) {
         this.abandoned++;
         void running.then(
-          () => this.abandoned--,
+          () => {
+            this.abandoned--;
+            lateSuccess?.();
+          },
           () => this.abandoned--,
         );
       }

@@ -4,7 +4,7 @@ import type { CacheEntry } from '../tiers/cache-entry';
 import { writeNamespace } from './batch-writer';
 import { DirtyEntries, type DirtyLevel } from './dirty-entries';
 import { inOrder } from './hand-off-order';
-import { PendingRemovals } from './pending-removals';
+import { PendingRemovals, RemovalsDiscardedError } from './pending-removals';
 import type { PersistenceStatus } from './persistence-status';
 import { reportOnce, type NamespacePersistence, type Report } from './persistence-types';
 import { covers, type Removal } from './removal';
@@ -90,6 +90,22 @@ export class TableWriter {
       (sum, result) => sum + (result.status === 'fulfilled' ? result.value : 0),
       0,
     );
+  }
+
+  /**
+   * Stops taking changes: the store is closing. Removals still waiting for a retry are
+   * discarded: their rows stay in the table (and `loadOnStartup` would load them again), so each
+   * namespace concerned hears of it and it is logged.
+   */
+  stop(): void {
+    this.mode = 'stopped';
+    for (const namespace of this.pending.namespaces()) {
+      const count = this.pending.count(namespace);
+      const error = new RemovalsDiscardedError(namespace, count);
+      this.status.logger.error(error.message);
+      this.reports.get(namespace)?.('close', error);
+    }
+    this.pending.clear();
   }
 
   /** Writes the PERIODIC entries (every `flushInterval`); returns how many rows. */
@@ -193,6 +209,8 @@ export class TableWriter {
     }
     let written = 0;
     let firstError: Error | undefined;
+    // Every namespace here has a removal waiting or entries to write: each sends a statement, so
+    // the store answered before the status hears it did.
     for (const namespace of namespaces) {
       const flight = flights.get(namespace);
       try {
@@ -222,13 +240,24 @@ export class TableWriter {
 
   /** Deletes the rows `removal` covers, and those of the keys memory alone held. */
   private async removeRows(namespace: string, removal: Removal): Promise<void> {
-    await this.guard.store.remove(namespace, removal, this.batchSize);
+    await this.removeStatement(namespace, removal);
     const held = 'held' in removal ? removal.held : undefined;
-    if (held?.length) await this.guard.store.remove(namespace, { keys: held }, this.batchSize);
+    if (held?.length) await this.removeStatement(namespace, { keys: held });
+  }
+
+  /**
+   * One delete. If it fails its deadline and the database carries it out later, no later
+   * statement ran before it (`StoreGuard`): what it removed no longer waits to be retried, so a
+   * delete that always outlasts the deadline does not hold its namespace's later changes forever.
+   */
+  private async removeStatement(namespace: string, statement: Removal): Promise<void> {
+    await this.guard.store.remove(namespace, statement, this.batchSize, () =>
+      this.pending.applied(namespace, statement),
+    );
   }
 
   /** Applies the failed removals of `namespace`, which go before any later change of it. */
   private retryRemovals(namespace: string): Promise<void> {
-    return this.pending.retry(namespace, (removal) => this.removeRows(namespace, removal));
+    return this.pending.retry(namespace, (statement) => this.removeStatement(namespace, statement));
   }
 }
