@@ -1,3 +1,4 @@
+import { types } from 'pg';
 import { PostgresTier } from '../libs/cache/src/persistence/postgres.tier';
 import { StorageStore } from '../libs/cache/src/persistence/storage-store';
 import { describeTierContract, entryOf } from '../libs/cache/src/tiers/tier.contract';
@@ -36,6 +37,19 @@ describe('PostgreSQL tier', () => {
     );
     expect(new Set(results).size).toBe(25);
     expect((await tier.get('n'))?.value).toBe(25);
+  });
+
+  it('reads expiries back to the millisecond when the app keeps float8 as text', async () => {
+    const original = types.getTypeParser(types.builtins.FLOAT8);
+    types.setTypeParser(types.builtins.FLOAT8, (text: string) => text);
+    try {
+      const tier = tierFor('float-text');
+      const expiresAt = Date.now() + 60_007;
+      await tier.set('k', entryOf(1, { expiresAt }));
+      expect((await tier.get('k'))?.expiresAt).toBe(expiresAt);
+    } finally {
+      types.setTypeParser(types.builtins.FLOAT8, original);
+    }
   });
 
   it('treats LIKE wildcards in globs and keys literally', async () => {

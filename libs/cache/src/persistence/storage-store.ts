@@ -275,11 +275,19 @@ function loaded(result: unknown): LoadedRow[] {
   const loadedRows = new Array<LoadedRow>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const { key, value, metadata, expires_at: end } = rows[i];
-    // Epoch ms from PostgreSQL, ISO text from SQLite (see `StorageSql.expiry`).
-    const expiresAt = end === null || typeof end === 'number' ? end : new Date(end).getTime();
-    loadedRows[i] = { key, value, metadata, expiresAt };
+    loadedRows[i] = { key, value, metadata, expiresAt: expiryOf(end) };
   }
   return loadedRows;
+}
+
+/**
+ * An `expires_at` as read back (see `StorageSql.expiry`): epoch ms from PostgreSQL (a number, or
+ * its text where an app's `pg` type parser keeps float8 as text), ISO text from SQLite.
+ */
+function expiryOf(end: number | string | null): number | null {
+  if (end === null || typeof end === 'number') return end;
+  const ms = Number(end);
+  return Number.isNaN(ms) ? new Date(end).getTime() : ms;
 }
 
 /** TypeORM answers UPDATE and DELETE on PostgreSQL with `[rows, count]`, the rest with rows. */
