@@ -1,5 +1,6 @@
 import type { NamespaceChannel } from '../bus/namespace-channel';
 import type { Removal } from '../persistence/persistence-manager';
+import type { Recheck } from '../persistence/persistence-types';
 import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
 import { inTurn, missingFrom } from './persistence-turn';
 import type { StackTiers } from './stack-tiers';
@@ -14,69 +15,67 @@ export class StackRemovals {
   constructor(private readonly tiers: StackTiers) {}
 
   /** Deletes `keys`; returns the ones that held a value. */
-  async delete(keys: readonly string[]): Promise<string[]> {
-    const { near, persistence, listener } = this.tiers;
-    listener.removing({ keys });
-    const turn = persistence?.turn();
-    const deleted = await inTurn(turn, () =>
-      this.invalidate(
-        'delete',
-        keys.length === 1 ? keys[0] : undefined,
-        () => near?.delete(keys) ?? [],
-        (tier) => tier.delete(keys),
-        (channel) => channel.keys(keys),
-      ),
+  delete(keys: readonly string[]): Promise<string[]> {
+    const { near } = this.tiers;
+    return this.removeKeys(
+      { keys },
+      () =>
+        this.invalidate(
+          'delete',
+          keys.length === 1 ? keys[0] : undefined,
+          () => near?.delete(keys) ?? [],
+          (tier) => tier.delete(keys),
+          (channel) => channel.keys(keys),
+        ),
+      () => [{ keys }],
     );
-    listener.removed(deleted);
-    await turn?.removed({ keys });
-    return deleted;
   }
 
   /** Deletes every entry carrying any of `tags`; returns their keys. */
-  async deleteByTags(tags: readonly string[]): Promise<string[]> {
-    const { near, persistence, listener } = this.tiers;
-    listener.removing({ tags });
-    const turn = persistence?.turn();
-    const keys = await inTurn(turn, () =>
-      this.invalidate(
-        'invalidateTags',
-        undefined,
-        () => near?.deleteByTags(tags) ?? [],
-        (tier) => tier.deleteByTags(tags),
-        (channel) => channel.tags(tags),
-      ),
+  deleteByTags(tags: readonly string[]): Promise<string[]> {
+    const { near } = this.tiers;
+    return this.removeKeys(
+      { tags },
+      () =>
+        this.invalidate(
+          'invalidateTags',
+          undefined,
+          () => near?.deleteByTags(tags) ?? [],
+          (tier) => tier.deleteByTags(tags),
+          (channel) => channel.tags(tags),
+        ),
+      (keys) => [this.tableRemoval(keys, { tags })],
     );
-    listener.removed(keys);
-    await turn?.removed(this.tableRemoval(keys, { tags }));
-    return keys;
   }
 
   /** Deletes every entry whose key matches `glob`; returns their keys. */
-  async deleteMatching(glob: string): Promise<string[]> {
-    const { near, far, persistence, listener } = this.tiers;
-    listener.removing({ glob });
-    const turn = persistence?.turn();
-    const keys = await inTurn(turn, () =>
-      this.invalidate(
-        'invalidatePattern',
-        undefined,
-        () => near?.deleteMatching(glob) ?? [],
-        (tier) => tier.deleteMatching(glob),
-        (channel) => channel.pattern(glob),
-      ),
+  deleteMatching(glob: string): Promise<string[]> {
+    const { near, far } = this.tiers;
+    return this.removeKeys(
+      { glob },
+      () =>
+        this.invalidate(
+          'invalidatePattern',
+          undefined,
+          () => near?.deleteMatching(glob) ?? [],
+          (tier) => tier.deleteMatching(glob),
+          (channel) => channel.pattern(glob),
+        ),
+      (keys) => {
+        // The shared tier deletes in several steps (SCAN, then delete): a write that raced it
+        // and is gone again must leave the table too.
+        const deleted = new Set(keys);
+        return [
+          this.tableRemoval(keys, { glob }),
+          far &&
+            ((written) =>
+              missingFrom(
+                far,
+                written.filter((key) => deleted.has(key)),
+              )),
+        ];
+      },
     );
-    listener.removed(keys);
-    const deleted = new Set(keys);
-    await turn?.removed(
-      this.tableRemoval(keys, { glob }),
-      far &&
-        ((written) =>
-          missingFrom(
-            far,
-            written.filter((key) => deleted.has(key)),
-          )),
-    );
-    return keys;
   }
 
   /** Deletes every entry of the namespace; returns how many there were. */
@@ -98,6 +97,25 @@ export class StackRemovals {
     listener.cleared(count, held);
     await turn?.removed({ all: true }, far && ((written) => missingFrom(far, written)));
     return count;
+  }
+
+  /**
+   * A removal of keys in the order every one takes: loads it covers are told first, it runs in
+   * the persistence turn taken as it begins, listeners hear of the keys it deleted, and the
+   * table drops what `toTable` says (with a recheck of the writes that raced it, if any).
+   */
+  private async removeKeys(
+    rule: Removal,
+    run: () => Promise<string[]>,
+    toTable: (keys: string[]) => [Removal, Recheck?],
+  ): Promise<string[]> {
+    const { persistence, listener } = this.tiers;
+    listener.removing(rule);
+    const turn = persistence?.turn();
+    const keys = await inTurn(turn, run);
+    listener.removed(keys);
+    await turn?.removed(...toTable(keys));
+    return keys;
   }
 
   /**
