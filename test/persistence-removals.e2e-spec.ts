@@ -16,6 +16,32 @@ import { cancelWaiting, lockRow, waitingForLock } from './servers/row-lock';
 import type { TcpProxy } from './servers/tcp-proxy';
 
 /**
+ * A started manager on `dataSource` whose statements time out after `timeout` ms and whose
+ * circuit never opens (every failure a test sees is a statement's own), and its namespace `ns`,
+ * whose faults go to `faults` (emptied first).
+ */
+async function startManager(
+  dataSource: { type: 'postgres'; url: string; connectTimeoutMS?: number },
+  timeout: number,
+  faults: string[],
+): Promise<{ manager: PersistenceManager; ns: NamespacePersistence }> {
+  const manager = new PersistenceManager(
+    manualPersistenceOptions({ dataSource }),
+    'cache',
+    new CircuitBreaker({
+      name: 'PostgreSQL',
+      timeout,
+      failureThreshold: Number.MAX_SAFE_INTEGER,
+      resetAfter: 1000,
+      maxResetAfter: 1000,
+    }),
+  );
+  await manager.start([], true);
+  faults.length = 0;
+  return { manager, ns: manager.for('ns', (operation) => faults.push(operation)) };
+}
+
+/**
  * A removal is final in the table. A write or a flush begun before it that fails after it never
  * writes the entry back (nor one a newer write replaced), and a removal that fails is retried
  * before any later change of its namespace reaches the table. The database fails for real: a
@@ -34,23 +60,12 @@ describe('persistence keeps removed entries removed', () => {
     database = await PostgresDatabase.create();
     const through = await startDatabaseProxy(database);
     proxy = through.proxy;
-    manager = new PersistenceManager(
-      manualPersistenceOptions({
-        dataSource: { type: 'postgres', url: through.url, connectTimeoutMS: 500 },
-      }),
-      'cache',
-      // Never opens: the store is used again as soon as the proxy passes bytes again.
-      new CircuitBreaker({
-        name: 'PostgreSQL',
-        timeout: storeTimeout(),
-        failureThreshold: Number.MAX_SAFE_INTEGER,
-        resetAfter: 1000,
-        maxResetAfter: 1000,
-      }),
-    );
-    await manager.start([], true);
-    faults.length = 0;
-    ns = manager.for('ns', (operation) => faults.push(operation));
+    // The store is used again as soon as the proxy passes bytes again.
+    ({ manager, ns } = await startManager(
+      { type: 'postgres', url: through.url, connectTimeoutMS: 500 },
+      storeTimeout(),
+      faults,
+    ));
   });
   afterEach(async () => {
     if (cutOff) await restore();
@@ -250,20 +265,11 @@ describe('a removal carried out after its deadline', () => {
 
   beforeEach(async () => {
     database = await PostgresDatabase.create();
-    manager = new PersistenceManager(
-      manualPersistenceOptions({ dataSource: { type: 'postgres', url: database.url } }),
-      'cache',
-      new CircuitBreaker({
-        name: 'PostgreSQL',
-        timeout: deadline,
-        failureThreshold: Number.MAX_SAFE_INTEGER,
-        resetAfter: 1000,
-        maxResetAfter: 1000,
-      }),
-    );
-    await manager.start([], true);
-    faults.length = 0;
-    ns = manager.for('ns', (operation) => faults.push(operation));
+    ({ manager, ns } = await startManager(
+      { type: 'postgres', url: database.url },
+      deadline,
+      faults,
+    ));
   });
   afterEach(async () => {
     await manager.close();
