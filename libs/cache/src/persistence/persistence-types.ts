@@ -59,7 +59,10 @@ export interface PersistenceTurn {
 export interface PersistenceHealth {
   /** Whether the store answered (`health()`: a read now; `info()`: its last call). */
   readonly healthy: boolean;
-  /** Entries, and removals that failed, waiting for a flush (the queue depth). */
+  /**
+   * Entries waiting for a flush, plus one per namespace part of a failed removal waiting to be
+   * applied again; not the writes on their way to the table right now.
+   */
   readonly dirty: number;
   readonly lastError?: string;
   /** The store's circuit, once a store is in use. */
