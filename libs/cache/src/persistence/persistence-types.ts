@@ -60,8 +60,8 @@ export interface PersistenceHealth {
   /** Whether the store answered (`health()`: a read now; `info()`: its last call). */
   readonly healthy: boolean;
   /**
-   * Entries waiting for a flush, plus one per namespace part of a failed removal waiting to be
-   * applied again; not the writes on their way to the table right now.
+   * Entries waiting for a flush, plus the failed removals waiting to be applied again (merged per
+   * namespace: a clear, or the tags together and each glob); not writes on their way right now.
    */
   readonly dirty: number;
   readonly lastError?: string;
