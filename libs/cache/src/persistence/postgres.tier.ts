@@ -6,7 +6,8 @@ import { addToCounter, freshEntry, mergeEntry, withExpiry } from '../tiers/entry
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { PersistenceLevel } from '../options/persistence-level';
 import type { Removal } from './removal';
-import type { LoadedRow, StorageStore } from './storage-store';
+import type { LoadedRow } from './storage-rows';
+import type { StorageStore } from './storage-store';
 import { fromRow, toRow } from './stored-entry';
 
 /** Told about a row that could not be decoded (it reads as a miss). */

@@ -1,21 +1,12 @@
-import type { DataSource, DataSourceOptions } from 'typeorm';
-import { loadStoragePeers } from '../optional-peer';
-import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CACHE_STORAGE_TABLE, type StorageDialect } from './cache-storage.entity';
-import { CreateCacheStorage1763700000000 } from './create-cache-storage.migration';
-import { ScopeCacheStorageByPrefix1795600000000 } from './scope-cache-storage.migration';
+import type { DataSource } from 'typeorm';
+import type { StorageDialect } from './cache-storage.entity';
 import { compileGlob } from '../values/glob';
 import type { Removal } from './removal';
+import { connectStorage, migrateStorage, type StorageSource } from './storage-connection';
+import { resultRows, toLoadedRows, type LoadedRow } from './storage-rows';
 import { StorageSql, type Statement, type StoredRow } from './storage-sql';
 
 export type { StoredRow } from './storage-sql';
-
-/** Where persisted entries go: a DataSource of the app's, its options, or the embedded store. */
-export type StorageSource = DataSource | DataSourceOptions | undefined;
-
-/** The file of the embedded store, under the working directory. */
-export const EMBEDDED_STORE_FILE = '.cache-storage.sqlite';
 
 /**
  * The `cache_storage` table through TypeORM: batched, parameterized multi-row upserts, deletes,
@@ -38,68 +29,24 @@ export class StorageStore {
 
   /**
    * Connects as the application of `prefix`, and when `migrate` allows creates the table if it
-   * is missing or upgrades it if it predates prefixes.
+   * is missing or upgrades it if it predates prefixes (see `migrateStorage`).
    */
   static async open(
     source: StorageSource,
     prefix: string,
     migrate: boolean,
   ): Promise<StorageStore> {
-    const store = await StorageStore.connect(source, prefix);
+    const connection = await connectStorage(source);
+    const { dataSource, dialect, opened } = connection;
+    const store = new StorageStore(dataSource, dialect, opened, prefix);
     try {
-      if (migrate) await store.migrate();
+      if (migrate) await migrateStorage(connection, prefix);
     } catch (error) {
       // A connection opened here is closed here, or each retry would leak a pool.
       await store.close();
       throw error;
     }
     return store;
-  }
-
-  private static async connect(source: StorageSource, prefix: string): Promise<StorageStore> {
-    const { DataSource } = loadStoragePeers(source);
-    const given = source instanceof DataSource ? source : undefined;
-    const dataSource =
-      given ??
-      new DataSource(
-        withAtomicSave(
-          (source as DataSourceOptions | undefined) ?? {
-            type: 'sqljs',
-            location: join(process.cwd(), EMBEDDED_STORE_FILE),
-            autoSave: true,
-          },
-        ),
-      );
-    const opened = !dataSource.isInitialized;
-    if (opened) await dataSource.initialize();
-    const dialect: StorageDialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
-    return new StorageStore(dataSource, dialect, opened, prefix);
-  }
-
-  /**
-   * Brings the table to the current shape, as `npm run migration:run` does: creates it when it
-   * is missing, scopes it by prefix when it predates prefixes (its rows go to this prefix). In
-   * one transaction, under an advisory lock on PostgreSQL, so instances starting together
-   * neither race nor see half a change.
-   */
-  async migrate(): Promise<void> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      await runner.startTransaction();
-      if (this.dialect === 'postgres') {
-        await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [CACHE_STORAGE_TABLE]);
-      }
-      if (!(await runner.hasTable(CACHE_STORAGE_TABLE))) {
-        await new CreateCacheStorage1763700000000().up(runner);
-      }
-      await new ScopeCacheStorageByPrefix1795600000000(this.prefix).up(runner);
-      await runner.commitTransaction();
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
-      throw error;
-    } finally {
-      await runner.release();
-    }
   }
 
   /** Inserts or replaces rows, one statement per batch. */
@@ -198,7 +145,7 @@ export class StorageStore {
           `${this.prefix}:${namespace}:${key}`,
         ]);
       }
-      const [row] = loaded(await run(this.sql.read(namespace, [key])));
+      const [row] = toLoadedRows(await run(this.sql.read(namespace, [key])));
       const { result, write } = change(row);
       if (write) await run(this.sql.upsert([write]));
       return result;
@@ -249,81 +196,10 @@ export class StorageStore {
   }
 
   private async rows(statement: Statement): Promise<LoadedRow[]> {
-    return loaded(await this.dataSource.query(statement.sql, statement.params));
+    return toLoadedRows(await this.dataSource.query(statement.sql, statement.params));
   }
 
   private async run<T>(statement: Statement): Promise<T[]> {
-    return rowsOf<T>(await this.dataSource.query(statement.sql, statement.params));
+    return resultRows<T>(await this.dataSource.query(statement.sql, statement.params));
   }
-}
-
-/** A row as read back: value and metadata as JSON text, the expiry in epoch ms. */
-export interface LoadedRow {
-  readonly key: string;
-  readonly value: string;
-  readonly metadata: string;
-  readonly expiresAt: number | null;
-}
-
-function loaded(result: unknown): LoadedRow[] {
-  const rows = rowsOf<{
-    key: string;
-    value: string;
-    metadata: string;
-    expires_at: number | string | null;
-  }>(result);
-  const loadedRows = new Array<LoadedRow>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const { key, value, metadata, expires_at: end } = rows[i];
-    loadedRows[i] = { key, value, metadata, expiresAt: expiryOf(end) };
-  }
-  return loadedRows;
-}
-
-/**
- * An `expires_at` as read back (see `StorageSql.expiry`): epoch ms from PostgreSQL (a number, or
- * its text where an app's `pg` type parser keeps float8 as text), ISO text from SQLite.
- */
-function expiryOf(end: number | string | null): number | null {
-  if (end === null || typeof end === 'number') return end;
-  const ms = Number(end);
-  return Number.isNaN(ms) ? new Date(end).getTime() : ms;
-}
-
-/** TypeORM answers UPDATE and DELETE on PostgreSQL with `[rows, count]`, the rest with rows. */
-function rowsOf<T>(result: unknown): T[] {
-  if (
-    Array.isArray(result) &&
-    result.length === 2 &&
-    Array.isArray(result[0]) &&
-    typeof result[1] === 'number'
-  ) {
-    return result[0] as T[];
-  }
-  return (Array.isArray(result) ? result : []) as T[];
-}
-
-/**
- * sql.js keeps the database in memory and rewrites its file after each change: written in place,
- * a crash or a reader mid-write meets half a file. Written to a temporary file and renamed over
- * the old one, the file is always whole.
- */
-function withAtomicSave(options: DataSourceOptions): DataSourceOptions {
-  if (
-    options.type !== 'sqljs' ||
-    !options.autoSave ||
-    options.autoSaveCallback ||
-    !options.location
-  ) {
-    return options;
-  }
-  const location = options.location;
-  return {
-    ...options,
-    autoSaveCallback: (data: Uint8Array) => {
-      const temporary = `${location}.${process.pid}.tmp`;
-      writeFileSync(temporary, data);
-      renameSync(temporary, location);
-    },
-  };
 }
