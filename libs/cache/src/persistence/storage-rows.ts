@@ -36,8 +36,8 @@ export function resultRows<T>(result: unknown): T[] {
 }
 
 /**
- * An `expires_at` as read back (see `StorageSql.expiry`): epoch ms from PostgreSQL (a number, or
- * its text where an app's `pg` type parser keeps float8 as text), ISO text from SQLite.
+ * An `expires_at` as read back (see `StorageSqlParts.expiry`): epoch ms from PostgreSQL (a
+ * number, or its text where an app's `pg` type parser keeps float8 as text), ISO text from SQLite.
  */
 function expiryOf(end: number | string | null): number | null {
   if (end === null || typeof end === 'number') return end;

@@ -1,5 +1,6 @@
-import { CACHE_STORAGE_TABLE as TABLE, type StorageDialect } from './cache-storage.entity';
+import { CACHE_STORAGE_TABLE as TABLE } from './cache-storage.entity';
 import { globToLike } from './like-pattern';
+import { SQLITE_NOW, StorageSqlParts } from './storage-sql-parts';
 
 /** One entry as the store writes it: value and metadata already encoded as JSON text. */
 export interface StoredRow {
@@ -17,7 +18,6 @@ export interface Statement {
 }
 
 const COLUMNS = 'prefix, namespace, key, value, expires_at, metadata, created_at, updated_at';
-const SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const REPLACE = `value = excluded.value, expires_at = excluded.expires_at,
   metadata = excluded.metadata, updated_at = excluded.updated_at`;
 
@@ -26,12 +26,7 @@ const REPLACE = `value = excluded.value, expires_at = excluded.expires_at,
  * application's `prefix` (always parameter 1 of a scoped statement, the namespace parameter 2).
  * Only `StorageStore` runs them: it is the one owner of the table's SQL.
  */
-export class StorageSql {
-  constructor(
-    readonly dialect: StorageDialect,
-    readonly prefix: string,
-  ) {}
-
+export class StorageSql extends StorageSqlParts {
   /**
    * Inserts or replaces rows in one statement. `ifAbsent`: a live row stays (only a missing or
    * expired one is written) and the statement returns the keys it wrote.
@@ -178,12 +173,6 @@ export class StorageSql {
     };
   }
 
-  /** A time as the dialect stores it. */
-  time(ms: number | null): Date | string | null {
-    if (ms === null || ms === Infinity) return null;
-    return this.dialect === 'postgres' ? new Date(ms) : new Date(ms).toISOString();
-  }
-
   /** Deletes the rows matching `where` (from parameter 4), returning `key` and `live`. */
   private deleteWhere(where: string, params: [string, ...unknown[]]): Statement {
     const [namespace, ...rest] = params;
@@ -191,55 +180,5 @@ export class StorageSql {
       sql: `DELETE FROM ${TABLE} WHERE ${this.scope()}${where} RETURNING key, ${this.live(3)} AS live`,
       params: [this.prefix, namespace, this.time(Date.now()), ...rest],
     };
-  }
-
-  /** `(expires_at IS NULL OR expires_at > <n>)`: the row is live at the time in parameter n. */
-  private live(n: number): string {
-    return `(expires_at IS NULL OR expires_at > ${this.p(n)})`;
-  }
-
-  private scope(): string {
-    return `prefix = ${this.p(1)} AND namespace = ${this.p(2)}`;
-  }
-
-  /** Value and metadata as JSON text. */
-  private text(): string {
-    return this.dialect === 'postgres'
-      ? 'value::text AS value, metadata::text AS metadata'
-      : 'value, metadata';
-  }
-
-  /**
-   * `expires_at` as read back: epoch ms on PostgreSQL (a number the driver reads with
-   * `parseFloat`, where a timestamp is parsed by a regular expression into a Date; rounded, as
-   * older servers extract the epoch as a double), the stored ISO text on SQLite.
-   */
-  private expiry(): string {
-    return this.dialect === 'postgres'
-      ? 'round(extract(epoch from expires_at) * 1000)::float8 AS expires_at'
-      : 'expires_at';
-  }
-
-  /** `key` is one of the keys from parameter `from` (one array on PostgreSQL, else `count`). */
-  private among(from: number, count: number): string {
-    return this.dialect === 'postgres'
-      ? `key = ANY($${from}::text[])`
-      : `key IN (${this.marks(from, count)})`;
-  }
-
-  /** Keys as the parameters of `among`. */
-  private list(keys: readonly string[]): unknown[] {
-    return this.dialect === 'postgres' ? [keys] : [...keys];
-  }
-
-  /** `count` placeholders from parameter `from`. */
-  private marks(from: number, count: number): string {
-    return Array.from({ length: count }, (_unused, i) => this.p(from + i)).join(', ');
-  }
-
-  /** The placeholder of parameter `n` (1-based). */
-  private p(n: number): string {
-    // SQLite numbers its parameters as PostgreSQL does, so one text fits the order of both.
-    return this.dialect === 'postgres' ? `$${n}` : `?${n}`;
   }
 }
