@@ -1,8 +1,6 @@
 import { InvalidOptionError } from '../errors/cache.error';
 import { isUserError } from '../errors/fault';
-import { diagnostics } from '../metrics/diagnostics';
 import type { NamespaceSignals } from '../namespace/namespace-signals';
-import { createEntry } from '../namespace/create-entry';
 import {
   parseGetOrSetOptions,
   type ParsedGetOrSetOptions,
@@ -11,29 +9,26 @@ import {
 import type { GetOrSetOptions } from '../options/cache-options.interface';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { Removal } from '../persistence/persistence-manager';
-import type { FarBudget } from '../stack/far-budget';
 import type { TierStack } from '../stack/tier-stack';
 import { isStale, type CacheEntry } from '../tiers/cache-entry';
-import type { LoadTicket } from '../tiers/cache-tier.interface';
 import { assertKey, assertKeys } from '../values/validate-key';
 import { compileGlob } from '../values/glob';
+import { readBatch } from './batch-read';
 import { LoaderTimeoutError, withDeadlines } from './deadlines';
-import { loadUnderLock } from './locked-load';
+import { LoaderCalls, type BatchLoader, type CacheLoader } from './loader-calls';
 import { SingleFlight } from './single-flight';
 
-/** A loader for `getOrSet`: computes the value of a missing key. */
-export type CacheLoader<V> = () => V | Promise<V>;
-
-/** What `getOrSetMany` calls with the missing keys. */
-export type BatchLoader<V> = (missing: string[]) => Promise<Map<string, V> | Record<string, V>>;
+export type { BatchLoader, CacheLoader } from './loader-calls';
 
 /**
  * Loading over a namespace's stack: `getOrSet` (single-flight, lock, grace, deadlines),
  * `getOrSetMany` and refresh-ahead. A write or removal of a key while it loads supersedes the
- * load (`supersede`), so a slow loader never brings back data older than the write.
+ * load (`supersede`), so a slow loader never brings back data older than the write. The
+ * loaders themselves are called, and what they return stored, through `LoaderCalls`.
  */
 export class NamespaceLoader<V> {
   private readonly flights = new SingleFlight<V>();
+  private readonly calls: LoaderCalls<V>;
   /** Stale values (within grace) of keys being loaded, for loaders that fail or are slow. */
   private readonly staleOf = new Map<string, CacheEntry>();
 
@@ -41,7 +36,9 @@ export class NamespaceLoader<V> {
     private readonly settings: NamespaceSettings,
     private readonly stack: TierStack,
     private readonly signals: NamespaceSignals,
-  ) {}
+  ) {
+    this.calls = new LoaderCalls(settings, stack, signals);
+  }
 
   /** See `NamespaceCache.getOrSet`. */
   getOrSet(key: string, loader: CacheLoader<V>, options?: GetOrSetOptions): Promise<V> {
@@ -103,7 +100,7 @@ export class NamespaceLoader<V> {
     assertKeys(keys);
     // One budget for every shared-tier call of this batch: its read and its stores.
     const budget = this.stack.budget();
-    const { values, tickets } = await this.readBatch(keys, budget);
+    const { values, tickets } = await readBatch<V>(this.stack, this.signals, keys, budget);
     const missing = [...new Set(keys.filter((_key, i) => values[i] === undefined))];
     if (missing.length === 0) return values;
     const loads = new Map<string, Promise<V>>();
@@ -114,14 +111,14 @@ export class NamespaceLoader<V> {
     });
     let batch: Promise<Map<string, V>> | undefined;
     const loadBatch = (): Promise<Map<string, V>> =>
-      (batch ??= this.loadBatch(unclaimed, loadMissing));
+      (batch ??= this.calls.loadBatch(unclaimed, loadMissing));
     for (const key of unclaimed) {
       const load = this.flights.run(
         key,
         async (isCurrent) => {
           const loaded = (await loadBatch()).get(key);
           if (loaded === undefined) return loaded as V;
-          return this.store(key, loaded, parsed, isCurrent, budget, tickets.get(key));
+          return this.calls.store(key, loaded, parsed, isCurrent, budget, tickets.get(key));
         },
         parsed.tags,
       );
@@ -131,41 +128,6 @@ export class NamespaceLoader<V> {
     await Promise.all([...loads].map(async ([key, load]) => loaded.set(key, await load)));
     // `null` is a value held, not a miss: only `undefined` takes the loaded one.
     return keys.map((key, i) => (values[i] !== undefined ? values[i] : loaded.get(key)));
-  }
-
-  /**
-   * A batch's first read, counted like `getMany`: memory, then the rest in one read of the
-   * shared tier that also takes their tickets, so a store undoes nothing any instance writes or
-   * deletes while the batch loads. Memory hits are not loaded and need none.
-   */
-  private async readBatch(
-    keys: readonly string[],
-    budget: FarBudget | undefined,
-  ): Promise<{ values: Array<V | undefined>; tickets: Map<string, LoadTicket> }> {
-    const values = new Array<V | undefined>(keys.length);
-    const tickets = new Map<string, LoadTicket>();
-    const below: number[] = [];
-    keys.forEach((key, i) => {
-      const near = this.stack.freshNear(key);
-      if (near !== undefined) values[i] = this.signals.hit(key, near) as V;
-      else below.push(i);
-    });
-    if (below.length === 0) return { values, tickets };
-    const reads = await this.stack.readManyForLoad(
-      below.map((i) => keys[i]),
-      budget,
-    );
-    const now = Date.now();
-    below.forEach((index, j) => {
-      const key = keys[index];
-      const { entry, ticket } = reads[j];
-      if (ticket !== undefined) tickets.set(key, ticket);
-      values[index] =
-        entry === undefined || isStale(entry, now)
-          ? this.signals.miss(key)
-          : (this.signals.hit(key, entry) as V);
-    });
-    return { values, tickets };
   }
 
   /** Loads in progress that `removal` (or a write of its keys) makes out of date store nothing. */
@@ -186,17 +148,6 @@ export class NamespaceLoader<V> {
   /** A write of `key` supersedes its load. */
   written(key: string): void {
     this.flights.supersede(key);
-  }
-
-  private async loadBatch(keys: string[], loadMissing: BatchLoader<V>): Promise<Map<string, V>> {
-    this.signals.counters.loaderCalls++;
-    try {
-      const result = await loadMissing(keys);
-      return result instanceof Map ? result : new Map(Object.entries(result ?? {}));
-    } catch (error) {
-      this.signals.counters.loaderFailures++;
-      throw error;
-    }
   }
 
   /**
@@ -225,8 +176,8 @@ export class NamespaceLoader<V> {
     if (stale !== undefined) this.staleOf.set(key, stale);
     try {
       return await (options.lock && this.stack.locks
-        ? this.loadLocked(key, loader, options, isCurrent, budget, ticket)
-        : this.load(key, loader, options, isCurrent, budget, ticket));
+        ? this.calls.loadLocked(key, loader, options, isCurrent, budget, ticket)
+        : this.calls.load(key, loader, options, isCurrent, budget, ticket));
     } catch (error) {
       if (stale === undefined || isUserError(error)) throw error;
       this.signals.counters.staleServes++;
@@ -234,60 +185,6 @@ export class NamespaceLoader<V> {
     } finally {
       if (this.staleOf.get(key) === stale) this.staleOf.delete(key);
     }
-  }
-
-  /** Calls the loader and stores what it returns (unless `unless` says not to). */
-  private async load(
-    key: string,
-    loader: CacheLoader<V>,
-    options: ParsedGetOrSetOptions,
-    isCurrent: () => boolean,
-    budget?: FarBudget,
-    ticket?: LoadTicket,
-  ): Promise<V> {
-    const { counters, metrics } = this.signals;
-    counters.loaderCalls++;
-    const traced = diagnostics.loader.hasSubscribers;
-    const started = metrics || traced ? performance.now() : 0;
-    let loaded: V;
-    let failure: unknown;
-    try {
-      loaded = await loader();
-    } catch (error) {
-      counters.loaderFailures++;
-      failure = error;
-      throw error;
-    } finally {
-      const elapsed = metrics || traced ? performance.now() - started : 0;
-      metrics?.loader(elapsed / 1000);
-      if (traced) {
-        diagnostics.loader.publish({
-          namespace: this.settings.name,
-          key,
-          durationMs: elapsed,
-          ...(failure !== undefined && { error: failure }),
-        });
-      }
-    }
-    if (loaded === undefined || options.unless?.(loaded as never)) return loaded;
-    return this.store(key, loaded, options, isCurrent, budget, ticket);
-  }
-
-  /**
-   * Stores a loaded value unless the load was superseded here or, with a ticket, the key changed
-   * on any instance since the load began; returns the frozen copy.
-   */
-  private async store(
-    key: string,
-    loaded: V,
-    options: ParsedGetOrSetOptions,
-    isCurrent: () => boolean,
-    budget?: FarBudget,
-    ticket?: LoadTicket,
-  ): Promise<V> {
-    const entry = createEntry(this.settings, loaded, options);
-    if (isCurrent()) await this.stack.writeLoaded(key, entry, ticket, budget);
-    return entry.value as V;
   }
 
   /** A hit with little of its TTL left starts one background reload. */
@@ -310,25 +207,10 @@ export class NamespaceLoader<V> {
           const ticket = this.stack.tickets
             ? (await this.stack.readForLoad(key, budget)).ticket
             : undefined;
-          return this.load(key, loader, options, isCurrent, budget, ticket);
+          return this.calls.load(key, loader, options, isCurrent, budget, ticket);
         },
         options.tags,
       )
       .catch((error: unknown) => this.signals.failed('refresh', error, key));
-  }
-
-  /** A load that takes the shared tier's lock first (see `loadUnderLock`). */
-  private loadLocked(
-    key: string,
-    loader: CacheLoader<V>,
-    options: ParsedGetOrSetOptions,
-    isCurrent: () => boolean,
-    budget: FarBudget | undefined,
-    ticket: LoadTicket | undefined,
-  ): Promise<V> {
-    const { ttl, wait } = options.lock as { ttl: number; wait: number };
-    return loadUnderLock<V>(this.stack.lockOn(key, ttl, budget), wait, () =>
-      this.load(key, loader, options, isCurrent, budget, ticket),
-    );
   }
 }

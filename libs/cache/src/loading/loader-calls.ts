@@ -1,0 +1,110 @@
+import { diagnostics } from '../metrics/diagnostics';
+import type { NamespaceSignals } from '../namespace/namespace-signals';
+import { createEntry } from '../namespace/create-entry';
+import type { ParsedGetOrSetOptions } from '../options/call-options';
+import type { NamespaceSettings } from '../options/resolved-options';
+import type { FarBudget } from '../stack/far-budget';
+import type { TierStack } from '../stack/tier-stack';
+import type { LoadTicket } from '../tiers/cache-tier.interface';
+import { loadUnderLock } from './locked-load';
+
+/** A loader for `getOrSet`: computes the value of a missing key. */
+export type CacheLoader<V> = () => V | Promise<V>;
+
+/** What `getOrSetMany` calls with the missing keys. */
+export type BatchLoader<V> = (missing: string[]) => Promise<Map<string, V> | Record<string, V>>;
+
+/**
+ * The calls of a namespace's loaders, for `NamespaceLoader`: each counted (`loaderCalls`,
+ * `loaderFailures`), a single key's also timed and traced, and what a load returns stored
+ * unless its load was superseded meanwhile. Which call runs when, and once per key, is
+ * `NamespaceLoader`'s to decide.
+ */
+export class LoaderCalls<V> {
+  constructor(
+    private readonly settings: NamespaceSettings,
+    private readonly stack: TierStack,
+    private readonly signals: NamespaceSignals,
+  ) {}
+
+  /** Calls the loader and stores what it returns (unless `unless` says not to). */
+  async load(
+    key: string,
+    loader: CacheLoader<V>,
+    options: ParsedGetOrSetOptions,
+    isCurrent: () => boolean,
+    budget?: FarBudget,
+    ticket?: LoadTicket,
+  ): Promise<V> {
+    const { counters, metrics } = this.signals;
+    counters.loaderCalls++;
+    const traced = diagnostics.loader.hasSubscribers;
+    const started = metrics || traced ? performance.now() : 0;
+    let loaded: V;
+    let failure: unknown;
+    try {
+      loaded = await loader();
+    } catch (error) {
+      counters.loaderFailures++;
+      failure = error;
+      throw error;
+    } finally {
+      const elapsed = metrics || traced ? performance.now() - started : 0;
+      metrics?.loader(elapsed / 1000);
+      if (traced) {
+        diagnostics.loader.publish({
+          namespace: this.settings.name,
+          key,
+          durationMs: elapsed,
+          ...(failure !== undefined && { error: failure }),
+        });
+      }
+    }
+    if (loaded === undefined || options.unless?.(loaded as never)) return loaded;
+    return this.store(key, loaded, options, isCurrent, budget, ticket);
+  }
+
+  /**
+   * Stores a loaded value unless the load was superseded here or, with a ticket, the key changed
+   * on any instance since the load began; returns the frozen copy.
+   */
+  async store(
+    key: string,
+    loaded: V,
+    options: ParsedGetOrSetOptions,
+    isCurrent: () => boolean,
+    budget?: FarBudget,
+    ticket?: LoadTicket,
+  ): Promise<V> {
+    const entry = createEntry(this.settings, loaded, options);
+    if (isCurrent()) await this.stack.writeLoaded(key, entry, ticket, budget);
+    return entry.value as V;
+  }
+
+  /** A load that takes the shared tier's lock first (see `loadUnderLock`). */
+  loadLocked(
+    key: string,
+    loader: CacheLoader<V>,
+    options: ParsedGetOrSetOptions,
+    isCurrent: () => boolean,
+    budget: FarBudget | undefined,
+    ticket: LoadTicket | undefined,
+  ): Promise<V> {
+    const { ttl, wait } = options.lock as { ttl: number; wait: number };
+    return loadUnderLock<V>(this.stack.lockOn(key, ttl, budget), wait, () =>
+      this.load(key, loader, options, isCurrent, budget, ticket),
+    );
+  }
+
+  /** Calls a batch loader with `keys`; what it returns, as a Map. */
+  async loadBatch(keys: string[], loadMissing: BatchLoader<V>): Promise<Map<string, V>> {
+    this.signals.counters.loaderCalls++;
+    try {
+      const result = await loadMissing(keys);
+      return result instanceof Map ? result : new Map(Object.entries(result ?? {}));
+    } catch (error) {
+      this.signals.counters.loaderFailures++;
+      throw error;
+    }
+  }
+}
