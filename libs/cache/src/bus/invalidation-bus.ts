@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { fitAnnouncement, parseMessage, type Announcement, type BusMessage } from './bus-message';
+import { parseMessage, type BusMessage } from './bus-message';
+import { BusPublisher } from './bus-publisher';
 import type { BusTransport, BusTransportKind } from './bus-transport';
 import { SenderTracker } from './sender-tracker';
 
@@ -24,8 +25,9 @@ const GAP_BURST = 10_000;
 
 /**
  * Cross-instance invalidation, over any transport (Redis pub/sub, PostgreSQL LISTEN/NOTIFY).
- * Writes of one instance tell every other to drop those keys from memory; keys written in the
- * same tick travel together, in as many messages as the transport's payload limit needs.
+ * Writes of one instance tell every other to drop those keys from memory: they are announced
+ * through `publisher` (`BusPublisher`), and the messages of the others routed here to their
+ * namespace's handler.
  *
  * Every message carries its sender's id and sequence number. A receiver that sees a sender skip
  * numbers, or first hears one mid-stream that it should have heard earlier, clears the memory of
@@ -37,29 +39,24 @@ export class InvalidationBus {
   private static readonly logger = new Logger('CacheBus');
   /** This instance's id on the bus. */
   readonly id = randomUUID();
+  /** Announces this instance's writes and removals to the others. */
+  readonly publisher: BusPublisher;
   private connected = false;
   private readonly handlers = new Map<string, BusHandler>();
   private readonly healthListeners = new Set<(up: boolean) => void>();
-  private readonly pendingKeys = new Map<string, Set<string>>();
   private readonly tracker = new SenderTracker();
-  private readonly inFlight = new Set<Promise<void>>();
-  private flushScheduled = false;
   private closed = false;
   private everConnected = false;
-  private seq = 0;
-  /** When this instance sent its last message, on the transport server's clock. */
-  private lastSentAt: number | undefined;
-  /** Transport server's clock minus this process's, measured when listening started. */
-  private clockOffset = 0;
   private gapCount = 0;
-  private publishFailing = false;
   private lastGap: Date | undefined;
 
   constructor(
     /** What carries the messages. */
     readonly transport: BusTransport,
-    private readonly onPublishError: (error: Error) => void,
-  ) {}
+    onPublishError: (error: Error) => void,
+  ) {
+    this.publisher = new BusPublisher(this.id, transport, onPublishError);
+  }
 
   /** True while messages flow both ways. */
   get healthy(): boolean {
@@ -105,83 +102,19 @@ export class InvalidationBus {
     return () => this.healthListeners.delete(listener);
   }
 
-  /** Announces written or deleted keys; keys of one tick travel together per namespace. */
-  announceKeys(namespace: string, keys: readonly string[]): void {
-    if (keys.length === 0 || this.closed) return;
-    let pending = this.pendingKeys.get(namespace);
-    if (!pending) this.pendingKeys.set(namespace, (pending = new Set()));
-    for (const key of keys) pending.add(key);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  /** Announces a tag, pattern or clear invalidation at once. */
-  announce(announcement: Announcement): void {
-    if (this.closed) return;
-    // Keys of this tick go first, so every instance sees this instance's changes in order.
-    this.flush();
-    this.send(announcement);
-  }
-
   /**
    * Sends what is pending, waits up to `ms` for what is on its way (a frozen server never
    * answers), then stops listening.
    */
   async close(ms = Infinity): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    const draining = this.publisher.close(ms);
     this.closed = true;
-    await settledWithin(ms, Promise.all(this.inFlight));
+    await draining;
     this.setConnected(false);
     this.healthListeners.clear();
     this.handlers.clear();
     await this.transport.close();
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const pending = [...this.pendingKeys];
-    this.pendingKeys.clear();
-    for (const [namespace, keys] of pending) this.send({ n: namespace, k: [...keys] });
-  }
-
-  private send(announcement: Announcement): void {
-    const parts = fitAnnouncement(announcement, this.transport.maxPayloadBytes);
-    if (parts.length === 0) {
-      // Cannot be said on this transport: the skipped number tells the others something is lost.
-      this.seq++;
-      InvalidationBus.logger.warn(
-        `namespace "${announcement.n}" is too long for a ${this.transport.kind} bus message; ` +
-          'other instances clear their memory instead',
-      );
-      return;
-    }
-    for (const part of parts) this.publish(part);
-  }
-
-  private publish(announcement: Announcement): void {
-    const now = Date.now() + this.clockOffset;
-    const message: BusMessage = {
-      s: this.id,
-      q: ++this.seq,
-      ...(this.lastSentAt !== undefined && { b: this.lastSentAt }),
-      ...announcement,
-    };
-    this.lastSentAt = now;
-    const sending = this.transport.publish(JSON.stringify(message)).then(
-      () => {
-        this.publishFailing = false;
-      },
-      (error: Error) => {
-        // One report per outage; receivers notice the lost message by its number.
-        if (!this.publishFailing) this.onPublishError(error);
-        this.publishFailing = true;
-      },
-    );
-    this.inFlight.add(sending);
-    void sending.finally(() => this.inFlight.delete(sending));
   }
 
   private receive(text: string): void {
@@ -213,7 +146,7 @@ export class InvalidationBus {
   private setConnected(up: boolean, serverTime?: number): void {
     if (up) {
       const since = serverTime ?? Date.now();
-      this.clockOffset = since - Date.now();
+      this.publisher.clockOffset = since - Date.now();
       this.tracker.listening(since);
     }
     if (this.connected === up || (up && this.closed)) return;
@@ -227,20 +160,5 @@ export class InvalidationBus {
       InvalidationBus.logger.warn('disconnected; shared namespaces bypass memory until it is back');
     this.everConnected ||= up;
     for (const listener of this.healthListeners) listener(up);
-  }
-}
-
-/** Waits for `work` (its failure ignored) at most `ms`; the timer goes as soon as either ends. */
-async function settledWithin(ms: number, work: Promise<unknown>): Promise<void> {
-  if (ms === Infinity) {
-    await work.catch(() => undefined);
-    return;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  try {
-    await Promise.race([work.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -60,19 +60,19 @@ export class NamespaceChannel {
   }
 
   keys(keys: readonly string[]): void {
-    this.bus.announceKeys(this.namespace, keys);
+    this.bus.publisher.announceKeys(this.namespace, keys);
   }
 
   tags(tags: readonly string[]): void {
-    this.bus.announce({ n: this.namespace, t: tags });
+    this.bus.publisher.announce({ n: this.namespace, t: tags });
   }
 
   pattern(glob: string): void {
-    this.bus.announce({ n: this.namespace, p: glob });
+    this.bus.publisher.announce({ n: this.namespace, p: glob });
   }
 
   clear(): void {
-    this.bus.announce({ n: this.namespace, c: true });
+    this.bus.publisher.announce({ n: this.namespace, c: true });
   }
 
   private healthChanged(): void {
