@@ -115,9 +115,10 @@ function freezeObject(value: object, depth: number): void {
   } else if (value instanceof Date) {
     Object.setPrototypeOf(value, READONLY_DATE_PROTOTYPE);
   } else {
-    const keys = Object.keys(value);
-    for (let i = 0; i < keys.length; i++) {
-      const child = (value as Record<string, unknown>)[keys[i]];
+    // for-in walks the object's cached key list where Object.keys would allocate one per object.
+    for (const key in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+      const child = (value as Record<string, unknown>)[key];
       if (typeof child === 'object' && child !== null) freezeObject(child, depth + 1);
     }
   }
