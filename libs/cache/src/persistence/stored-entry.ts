@@ -3,7 +3,7 @@ import { PERSISTENCE_LEVELS, type PersistenceLevel } from '../options/persistenc
 import { endOf, type CacheEntry } from '../tiers/cache-entry';
 import { entryOf } from '../tiers/plain-entry';
 import { isPlainRecord } from '../values/plain-record';
-import { freezeDecoded } from '../values/snapshot-value';
+import { freezeDecoded } from '../values/freeze-decoded';
 import { decodeValue, encodeValue } from '../values/value-codec';
 import type { CacheStorageMetadata } from './cache-storage.entity';
 import type { StoredRow } from './storage-store';

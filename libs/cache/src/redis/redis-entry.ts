@@ -3,7 +3,7 @@ import { PERSISTENCE_LEVELS, type PersistenceLevel } from '../options/persistenc
 import { endOf, type CacheEntry, type EntryTemplate } from '../tiers/cache-entry';
 import { plainEntry } from '../tiers/plain-entry';
 import { decodeValue, encodeValue } from '../values/value-codec';
-import { freezeDecoded } from '../values/snapshot-value';
+import { freezeDecoded } from '../values/freeze-decoded';
 
 /** How an entry travels to Redis: its text, its PX in ms (-1 = none) and its reference sets. */
 export interface EncodedEntry {

@@ -1,4 +1,5 @@
 export * from './check-patch';
+export * from './freeze-decoded';
 export * from './glob';
 export * from './snapshot-value';
 export * from './storable-text';

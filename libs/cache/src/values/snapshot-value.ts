@@ -4,6 +4,7 @@ import {
   UndefinedValueError,
   ValueTooLargeError,
 } from '../errors/cache.error';
+import { readonlyDate } from './readonly-date';
 import { textProblem } from './storable-text';
 
 /** A value as the cache keeps it: a deeply frozen copy, and its approximate JSON size. */
@@ -30,21 +31,6 @@ const UNSUPPORTED: ReadonlyArray<[abstract new (...args: never[]) => unknown, st
   [Error, 'an Error'],
   [ArrayBuffer, 'an ArrayBuffer'],
 ];
-
-/**
- * Freezing does not protect a Date's internal time slot, so stored Dates get a prototype, between
- * them and `Date.prototype`, whose setters throw. They stay `instanceof Date`, with
- * `constructor === Date`; JSON and structuredClone see plain Dates.
- */
-const READONLY_DATE_PROTOTYPE: Date = Object.create(Date.prototype) as Date;
-for (const name of Object.getOwnPropertyNames(Date.prototype)) {
-  if (name.startsWith('set')) {
-    Object.defineProperty(READONLY_DATE_PROTOTYPE, name, {
-      value: rejectDateChange,
-      enumerable: false,
-    });
-  }
-}
 
 /**
  * Copies `value` into the form the cache stores and returns: JSON data plus `Date`s, deeply
@@ -86,43 +72,6 @@ function messageOf(error: unknown): string {
   } catch {
     return 'an error that cannot be printed';
   }
-}
-
-/**
- * Deep-freezes, in place, a value freshly decoded from a tier (JSON data and Dates nobody else
- * holds), giving its Dates the read-only prototype: what `snapshotValue` returns, without a copy.
- * A value nested deeper than `MAX_VALUE_DEPTH` (no `set` stores one: it was written around the
- * cache) is refused with an `InvalidValueError`, as `snapshotValue` would refuse it.
- */
-export function freezeDecoded<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) freezeObject(value, 1);
-  return value;
-}
-
-/** `freezeDecoded` of an object at `depth`: children that are objects first (a read's hot path). */
-function freezeObject(value: object, depth: number): void {
-  if (depth > MAX_VALUE_DEPTH) {
-    throw new InvalidValueError(
-      `a stored value is nested more than ${MAX_VALUE_DEPTH} levels deep`,
-      'the entry was not written by this cache',
-    );
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const child: unknown = value[i];
-      if (typeof child === 'object' && child !== null) freezeObject(child, depth + 1);
-    }
-  } else if (value instanceof Date) {
-    Object.setPrototypeOf(value, READONLY_DATE_PROTOTYPE);
-  } else {
-    // for-in walks the object's cached key list where Object.keys would allocate one per object.
-    for (const key in value) {
-      if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-      const child = (value as Record<string, unknown>)[key];
-      if (typeof child === 'object' && child !== null) freezeObject(child, depth + 1);
-    }
-  }
-  Object.freeze(value);
 }
 
 let idleWalker: SnapshotWalker | undefined;
@@ -250,9 +199,7 @@ class SnapshotWalker {
     const time = value.getTime();
     if (Number.isNaN(time)) this.fail('is an invalid Date');
     this.grow(26);
-    const copy = new Date(time);
-    Object.setPrototypeOf(copy, READONLY_DATE_PROTOTYPE);
-    return Object.freeze(copy);
+    return Object.freeze(readonlyDate(new Date(time)));
   }
 
   /** Throws an `InvalidValueError` naming where in the value the walk is. */
@@ -264,8 +211,4 @@ class SnapshotWalker {
     );
     throw new InvalidValueError(`${path} ${problem}`, hint);
   }
-}
-
-function rejectDateChange(): never {
-  throw new TypeError('Cannot change a Date returned by the cache; copy it first (new Date(date))');
 }

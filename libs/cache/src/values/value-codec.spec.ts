@@ -1,6 +1,7 @@
 import { InvalidValueError } from '../errors';
 import { decodeValue, encodeValue } from './value-codec';
-import { freezeDecoded, MAX_VALUE_DEPTH, snapshotValue } from './snapshot-value';
+import { freezeDecoded } from './freeze-decoded';
+import { MAX_VALUE_DEPTH, snapshotValue } from './snapshot-value';
 
 describe('value codec', () => {
   const roundTrip = (value: unknown): unknown =>
