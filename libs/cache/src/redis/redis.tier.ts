@@ -10,7 +10,7 @@ import { CircuitOpenError } from '../stack/circuit-breaker';
 import { mastersOf, type ScriptCommands, type ScriptedClient } from './redis-connection';
 import { decodeEntry, encodeEntry, encodeHead, indexRef } from './redis-entry';
 import { escapeRedisGlob, toRedisGlob } from './redis-glob';
-import { LOAD_WINDOW_MS } from './redis-scripts';
+import { LOAD_WINDOW_MS } from './redis-removal-scripts';
 
 /** The namespace's write counter when a load began, and the text it read then. */
 interface RedisTicket extends LoadTicket {

@@ -1,0 +1,76 @@
+import { scriptWithHelpers } from './redis-script-helpers';
+
+/**
+ * Scripts that remove entries, and the marks they leave so that loads in flight do not put a
+ * removed value back: each deleted key gets a delete mark, a tag, pattern or clear removal moves
+ * the namespace epoch, and a load's store (`SET_UNLESS_CHANGED_SCRIPT`) checks both against the
+ * write counter it read when it began.
+ */
+
+/**
+ * How long a load may run and still store its value: longer ones return it without storing, since
+ * the delete marks that would stop them from undoing a delete are gone by then.
+ */
+export const LOAD_WINDOW_MS = 300_000;
+/** How long a delete mark stays: beyond any load allowed to store. */
+const DELETE_MARK_MS = 2 * LOAD_WINDOW_MS;
+
+/**
+ * KEYS[1] any key of the namespace (routing); ARGV base, keys... Returns the keys that existed.
+ * Each key, held or not, gets a delete mark (see `SET_UNLESS_CHANGED_SCRIPT`).
+ */
+export const DELETE_SCRIPT = scriptWithHelpers(`
+local deleted = {}
+local n = redis.call('INCR', ARGV[1] .. ':n')
+for i = 2, #ARGV do
+  if forget(ARGV[1], ARGV[i], ARGV[1] .. ':v:' .. ARGV[i]) then table.insert(deleted, ARGV[i]) end
+  redis.call('SET', ARGV[1] .. ':w:' .. ARGV[i], n, 'PX', ${DELETE_MARK_MS})
+end
+return deleted
+`);
+
+/** KEYS[1] any key of the namespace; ARGV base. Loads started before now store nothing. */
+export const MARK_EPOCH_SCRIPT = scriptWithHelpers(`
+redis.call('SET', ARGV[1] .. ':e', redis.call('INCR', ARGV[1] .. ':n'))
+return 1
+`);
+
+/**
+ * A load's store. KEYS[1] value key; ARGV base, key, entry, ttl, refs JSON, the write counter
+ * read when the load started, the SHA-1 of the text it read then ('' for none). Stores only if
+ * nothing happened to the key since: no delete mark or namespace epoch (tag, pattern, clear)
+ * newer than that counter, and the same text (no write, update, increment or expiry change).
+ * 1 when stored.
+ */
+export const SET_UNLESS_CHANGED_SCRIPT = scriptWithHelpers(`
+local seen = tonumber(ARGV[6])
+local epoch = tonumber(redis.call('GET', ARGV[1] .. ':e') or '0') or 0
+local mark = tonumber(redis.call('GET', ARGV[1] .. ':w:' .. ARGV[2]) or '0') or 0
+if epoch > seen or mark > seen then return 0 end
+local current = redis.call('GET', KEYS[1])
+local digest = ''
+if current then digest = redis.sha1hex(current) end
+if digest ~= ARGV[7] then return 0 end
+store(ARGV[1], ARGV[2], KEYS[1], ARGV[3], tonumber(ARGV[4]), cjson.decode(ARGV[5]))
+return 1
+`);
+
+/**
+ * KEYS[1] any key of the namespace; ARGV base, tags... Deletes tagged entries; returns their keys.
+ * Moves the namespace epoch: a load in flight may carry one of the tags.
+ */
+export const DELETE_BY_TAGS_SCRIPT = scriptWithHelpers(`
+redis.call('SET', ARGV[1] .. ':e', redis.call('INCR', ARGV[1] .. ':n'))
+local deleted = {}
+for i = 2, #ARGV do
+  local ref = 't:' .. ARGV[i]
+  local set = ARGV[1] .. ':' .. ref
+  for _, key in ipairs(redis.call('SMEMBERS', set)) do
+    if current_member(ARGV[1], key, ref) and forget(ARGV[1], key, ARGV[1] .. ':v:' .. key) then
+      table.insert(deleted, key)
+    end
+  end
+  redis.call('UNLINK', set)
+end
+return deleted
+`);

@@ -1,0 +1,102 @@
+/**
+ * The Lua every script of the Redis tier shares. Every key of a namespace shares the hash tag
+ * `{prefix:ns}`, so one script may touch the value and its tag and index sets on a Redis Cluster
+ * too.
+ *
+ * An entry is stored as one string, `<expiresAt>\n<meta JSON>\n<value JSON>` (`expiresAt` empty
+ * when it never expires), so scripts can rewrite the expiry or a counter without decoding or
+ * re-encoding JSON. `meta.r` lists the sets (`t:<tag>`, `i:<index>`) the key belongs to.
+ */
+
+const HELPERS = `
+-- Nil for text that is not an entry (written by someone else, or corrupt).
+local function split(entry)
+  local a = string.find(entry, '\\n', 1, true)
+  if not a then return nil end
+  local b = string.find(entry, '\\n', a + 1, true)
+  if not b then return nil end
+  return string.sub(entry, 1, a - 1), string.sub(entry, a + 1, b - 1), string.sub(entry, b + 1)
+end
+
+local function refs_of(meta)
+  local ok, decoded = pcall(cjson.decode, meta)
+  if ok and type(decoded) == 'table' and type(decoded.r) == 'table' then return decoded.r end
+  return {}
+end
+
+local function unlink_refs(base, key, refs)
+  for _, ref in ipairs(refs) do redis.call('SREM', base .. ':' .. ref, key) end
+end
+
+-- A reference set lives at least as long as its longest-lived member.
+local function link_refs(base, key, refs, ttl)
+  for _, ref in ipairs(refs) do
+    local set = base .. ':' .. ref
+    local current = redis.call('PTTL', set)
+    redis.call('SADD', set, key)
+    if ttl < 0 then
+      if current >= 0 then redis.call('PERSIST', set) end
+    elseif current == -2 or (current >= 0 and current < ttl) then
+      redis.call('PEXPIRE', set, ttl)
+    end
+  end
+end
+
+local function has_ref(refs, ref)
+  for _, each in ipairs(refs) do if each == ref then return true end end
+  return false
+end
+
+-- Set members can outlive their entry (expiry, or a plain SET of an untagged value): a member
+-- counts only while its current entry still lists the set.
+local function current_member(base, key, ref)
+  local current = redis.call('GET', base .. ':v:' .. key)
+  if not current then return false end
+  local expires, meta = split(current)
+  return expires ~= nil and has_ref(refs_of(meta), ref)
+end
+
+local function forget(base, key, vkey)
+  local current = redis.call('GET', vkey)
+  if not current then return false end
+  local expires, meta = split(current)
+  if expires ~= nil then unlink_refs(base, key, refs_of(meta)) end
+  redis.call('UNLINK', vkey)
+  return true
+end
+
+local function store(base, key, vkey, entry, ttl, refs)
+  forget(base, key, vkey)
+  if ttl < 0 then redis.call('SET', vkey, entry) else redis.call('SET', vkey, entry, 'PX', ttl) end
+  link_refs(base, key, refs, ttl)
+end
+
+-- The TTL end and grace end of an expiry line ("", "<expiresAt>" or "<expiresAt>,<graceUntil>").
+local function expiry_of(line)
+  local at, grace = string.match(line, '^([^,]*),?(.*)$')
+  return tonumber(at), tonumber(grace)
+end
+
+-- Past its TTL (maybe within grace): absent for everything but getOrSet's grace fallback.
+local function stale(line, now)
+  local at = expiry_of(line)
+  return at ~= nil and at <= now
+end
+
+local function format_number(n)
+  if n == math.floor(n) and math.abs(n) < 9007199254740992 then return string.format('%d', n) end
+  return string.format('%.17g', n)
+end
+`;
+
+/** A script and the number of KEYS it takes. */
+export interface RedisScript {
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+/** A script of one KEY whose body may call the shared helpers (`split`, `store`, `forget`...). */
+export const scriptWithHelpers = (body: string): RedisScript => ({
+  numberOfKeys: 1,
+  lua: HELPERS + body,
+});
