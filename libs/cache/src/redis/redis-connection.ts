@@ -68,6 +68,12 @@ export interface ScriptCommands {
 /** A client with the cache's scripts. */
 export type ScriptedClient = RedisClient & ScriptCommands;
 
+/** A pipeline of the client, with the cache's scripts queued on it. */
+export interface ScriptedPipeline {
+  cacheSetIfAbsent(...args: Parameters<ScriptCommands['cacheSetIfAbsent']>): ScriptedPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
 /** Defines the cache's scripts on `client` (EVALSHA, falling back to EVAL). */
 export function defineScripts(client: RedisClient): ScriptedClient {
   for (const [name, script] of Object.entries(REDIS_SCRIPTS)) {

@@ -1,28 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { CacheError, InvalidValueError } from '../errors/cache.error';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import { isExpired } from '../tiers/cache-entry';
 import type { CacheTier, LoadTicket, TicketedRead, TierUsage } from '../tiers/cache-tier.interface';
 import { counterError, mergeEntry } from '../tiers/entry-rules';
-import { compileGlob } from '../values/glob';
 import { encodeValue } from '../values/value-codec';
-import { CircuitOpenError } from '../stack/circuit-breaker';
-import { mastersOf, type ScriptCommands, type ScriptedClient } from './redis-connection';
+import type { ScriptedClient, ScriptedPipeline } from './redis-connection';
 import { decodeEntry, encodeEntry, encodeHead, indexRef } from './redis-entry';
-import { escapeRedisGlob, toRedisGlob } from './redis-glob';
-import { LOAD_WINDOW_MS } from './redis-removal-scripts';
-
-/** The namespace's write counter when a load began, and the text it read then. */
-interface RedisTicket extends LoadTicket {
-  readonly counter: string;
-  readonly text: string | null;
-}
-
-/** A pipeline of the client, with the cache's scripts queued on it. */
-interface ScriptedPipeline {
-  cacheSetIfAbsent(...args: Parameters<ScriptCommands['cacheSetIfAbsent']>): ScriptedPipeline;
-  exec(): Promise<Array<[Error | null, unknown]> | null>;
-}
+import { issueTicket, storeUnlessChanged, writeCounterKey } from './redis-load-tickets';
+import { countEntries, keysMatching, unlinkNamespace } from './redis-scan';
 
 /** Told about an entry that could not be decoded (it is deleted and read as a miss). */
 export type CorruptEntryListener = (key: string, error: Error) => void;
@@ -34,8 +20,10 @@ const UPDATE_ATTEMPTS = 16;
  * One namespace on Redis (standalone, Sentinel or Cluster). Keys live under the base
  * `{prefix:namespace}`: values at `base:v:<key>`, tag sets at `base:t:<tag>`, index sets at
  * `base:i:<index>`; the hash tag keeps them on one Cluster slot so scripts can keep values,
- * tags and indexes in step atomically. The namespace's `FarGuard` bounds each call in time and
- * applies the connection's circuit breaker.
+ * tags and indexes in step atomically. A load's read and store go by ticket
+ * (`redis-load-tickets.ts`); clearing, counting and pattern deletes walk the namespace with SCAN
+ * (`redis-scan.ts`). The namespace's `FarGuard` bounds each call in time and applies the
+ * connection's circuit breaker.
  */
 export class RedisTier implements CacheTier {
   readonly kind = 'redis' as const;
@@ -75,8 +63,8 @@ export class RedisTier implements CacheTier {
   /** One MGET: the value and the namespace's write counter (see `SET_UNLESS_CHANGED_SCRIPT`). */
   async readForLoad(key: string): Promise<TicketedRead> {
     const issuedAt = Date.now();
-    const [text, counter] = await this.client.mget(this.valueKey(key), `${this.base}:n`);
-    const ticket: RedisTicket = { issuedAt, counter: counter ?? '0', text };
+    const [text, counter] = await this.client.mget(this.valueKey(key), writeCounterKey(this.base));
+    const ticket = issueTicket(issuedAt, counter, text);
     return { entry: text === null ? undefined : this.decode(key, text), ticket };
   }
 
@@ -86,32 +74,17 @@ export class RedisTier implements CacheTier {
     const issuedAt = Date.now();
     const texts = await this.client.mget([
       ...keys.map((key) => this.valueKey(key)),
-      `${this.base}:n`,
+      writeCounterKey(this.base),
     ]);
-    const counter = texts.pop() ?? '0';
+    const counter = texts.pop();
     return texts.map((text, i) => {
-      const ticket: RedisTicket = { issuedAt, counter, text };
+      const ticket = issueTicket(issuedAt, counter, text);
       return { entry: text === null ? undefined : this.decode(keys[i], text), ticket };
     });
   }
 
-  async setUnlessChanged(key: string, entry: CacheEntry, ticket: LoadTicket): Promise<boolean> {
-    const { counter, text: seen } = ticket as RedisTicket;
-    // Delete marks outlive the load window, not longer loads: those store nothing.
-    if (Date.now() - ticket.issuedAt > LOAD_WINDOW_MS) return false;
-    const digest = seen === null ? '' : createHash('sha1').update(seen).digest('hex');
-    const { text, ttl, refs } = encodeEntry(entry, Date.now());
-    const stored = await this.client.cacheSetUnlessChanged(
-      this.valueKey(key),
-      this.base,
-      key,
-      text,
-      ttl,
-      refs,
-      counter,
-      digest,
-    );
-    return stored === 1;
+  setUnlessChanged(key: string, entry: CacheEntry, ticket: LoadTicket): Promise<boolean> {
+    return storeUnlessChanged(this.client, this.valueKey(key), this.base, key, entry, ticket);
   }
 
   set(key: string, entry: CacheEntry): Promise<void> {
@@ -245,17 +218,7 @@ export class RedisTier implements CacheTier {
   async deleteMatching(glob: string): Promise<string[]> {
     // Loads in flight whose key the glob matches must not store: the whole namespace's do not.
     await this.client.cacheMarkEpoch(this.valueKey(''), this.base);
-    const prefix = `${this.base}:v:`;
-    const pattern = compileGlob(glob);
-    const keys: string[] = [];
-    await this.scan(escapeRedisGlob(prefix) + toRedisGlob(glob), (found) => {
-      for (const redisKey of found) {
-        const key = redisKey.slice(prefix.length);
-        // The MATCH already scoped it; the check keeps a server-side surprise from widening it.
-        if (redisKey.startsWith(prefix) && pattern.test(key)) keys.push(key);
-      }
-    });
-    return this.delete(keys);
+    return this.delete(await keysMatching(this.client, this.base, glob));
   }
 
   async keysByIndex(name: string, value: string): Promise<string[]> {
@@ -264,27 +227,13 @@ export class RedisTier implements CacheTier {
   }
 
   async clear(): Promise<number> {
-    const valuePrefix = `${this.base}:v:`;
-    // Locks stay: another instance may be loading under one right now.
-    const lockPrefix = `${this.base}:l:`;
-    // The write counter and epoch stay too: loads begun before the clear store nothing after it.
-    const kept = new Set([`${this.base}:n`, `${this.base}:e`]);
+    // Loads in flight, of any key, must not store: the epoch moves before the keys go.
     await this.client.cacheMarkEpoch(this.valueKey(''), this.base);
-    let count = 0;
-    await this.scan(`${escapeRedisGlob(this.base)}:*`, async (found, node) => {
-      const doomed = found.filter((key) => !key.startsWith(lockPrefix) && !kept.has(key));
-      count += doomed.filter((key) => key.startsWith(valuePrefix)).length;
-      if (doomed.length > 0) await node.unlink(...doomed);
-    });
-    return count;
+    return unlinkNamespace(this.client, this.base);
   }
 
   async usage(): Promise<TierUsage> {
-    let entries = 0;
-    await this.scan(`${escapeRedisGlob(this.base)}:v:*`, (found) => {
-      entries += found.length;
-    });
-    return { entries, bytes: 0, persistent: 0 };
+    return { entries: await countEntries(this.client, this.base), bytes: 0, persistent: 0 };
   }
 
   async acquireLock(key: string, ttl: number): Promise<string | undefined> {
@@ -307,26 +256,6 @@ export class RedisTier implements CacheTier {
 
   private valueKey(key: string): string {
     return `${this.base}:v:${key}`;
-  }
-
-  /** SCAN + MATCH over every master (keys of one namespace sit on one of them). */
-  private async scan(
-    match: string,
-    visit: (keys: string[], node: ScriptedClient) => void | Promise<void>,
-  ): Promise<void> {
-    const masters = mastersOf(this.client);
-    if (masters.length === 0) {
-      // A Cluster that lost every node lists none: walking nothing would report a false success.
-      throw new CircuitOpenError('Redis Cluster');
-    }
-    for (const node of masters) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-        cursor = next;
-        await visit(keys, node as ScriptedClient);
-      } while (cursor !== '0');
-    }
   }
 
   private decode(key: string, text: string, now = Date.now()): CacheEntry | undefined {

@@ -1,0 +1,75 @@
+import { CircuitOpenError } from '../stack/circuit-breaker';
+import { compileGlob } from '../values/glob';
+import { mastersOf, type ScriptedClient } from './redis-connection';
+import { escapeRedisGlob, toRedisGlob } from './redis-glob';
+
+/**
+ * SCAN + MATCH over every master (keys of one namespace sit on one of them), handing each page of
+ * keys to `visit` with the node that holds them.
+ */
+export async function scanMasters(
+  client: ScriptedClient,
+  match: string,
+  visit: (keys: string[], node: ScriptedClient) => void | Promise<void>,
+): Promise<void> {
+  const masters = mastersOf(client);
+  if (masters.length === 0) {
+    // A Cluster that lost every node lists none: walking nothing would report a false success.
+    throw new CircuitOpenError('Redis Cluster');
+  }
+  for (const node of masters) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      await visit(keys, node as ScriptedClient);
+    } while (cursor !== '0');
+  }
+}
+
+/** The keys of the namespace at `base` that `glob` matches (the caller's keys, not Redis'). */
+export async function keysMatching(
+  client: ScriptedClient,
+  base: string,
+  glob: string,
+): Promise<string[]> {
+  const prefix = `${base}:v:`;
+  const pattern = compileGlob(glob);
+  const keys: string[] = [];
+  await scanMasters(client, escapeRedisGlob(prefix) + toRedisGlob(glob), (found) => {
+    for (const redisKey of found) {
+      const key = redisKey.slice(prefix.length);
+      // The MATCH already scoped it; the check keeps a server-side surprise from widening it.
+      if (redisKey.startsWith(prefix) && pattern.test(key)) keys.push(key);
+    }
+  });
+  return keys;
+}
+
+/**
+ * Unlinks every key of the namespace at `base` but its locks, its write counter and its epoch;
+ * returns how many entries it held.
+ */
+export async function unlinkNamespace(client: ScriptedClient, base: string): Promise<number> {
+  const valuePrefix = `${base}:v:`;
+  // Locks stay: another instance may be loading under one right now.
+  const lockPrefix = `${base}:l:`;
+  // The write counter and epoch stay too: loads begun before the clear store nothing after it.
+  const kept = new Set([`${base}:n`, `${base}:e`]);
+  let count = 0;
+  await scanMasters(client, `${escapeRedisGlob(base)}:*`, async (found, node) => {
+    const doomed = found.filter((key) => !key.startsWith(lockPrefix) && !kept.has(key));
+    count += doomed.filter((key) => key.startsWith(valuePrefix)).length;
+    if (doomed.length > 0) await node.unlink(...doomed);
+  });
+  return count;
+}
+
+/** How many entries the namespace at `base` holds. */
+export async function countEntries(client: ScriptedClient, base: string): Promise<number> {
+  let entries = 0;
+  await scanMasters(client, `${escapeRedisGlob(base)}:v:*`, (found) => {
+    entries += found.length;
+  });
+  return entries;
+}
