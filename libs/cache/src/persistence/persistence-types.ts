@@ -1,4 +1,4 @@
-import type { CircuitState } from '../stack/circuit-breaker';
+import type { CircuitState } from '../stack/circuit-state';
 import type { CacheEntry } from '../tiers/cache-entry';
 import type { Removal } from './removal';
 

@@ -6,7 +6,8 @@ import type { ResolvedRedisOptions } from '../options/resolved-options';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { looksLikeRedisClient } from '../options/redis-settings';
 import { parseDuration } from '../options/duration';
-import { CircuitBreaker, type CircuitState } from '../stack/circuit-breaker';
+import { CircuitBreaker } from '../stack/circuit-breaker';
+import type { CircuitState } from '../stack/circuit-state';
 import {
   defineScripts,
   ioredis,

@@ -1,9 +1,5 @@
-import {
-  CircuitBreaker,
-  CircuitOpenError,
-  CommandTimeoutError,
-  type CircuitState,
-} from './circuit-breaker';
+import { CircuitBreaker, CircuitOpenError, CommandTimeoutError } from './circuit-breaker';
+import type { CircuitState } from './circuit-state';
 
 class AnsweredError extends Error {}
 

@@ -2,6 +2,7 @@ import { asError } from '../errors/as-error';
 import { DeadlineQueue, type PendingCall } from './deadline-queue';
 import { CacheError } from '../errors/cache.error';
 import { isUserError } from '../errors/fault';
+import { CircuitStateMachine, type CircuitStateOptions } from './circuit-state';
 
 /** The breaker refused a call because the backend failed repeatedly; it retries on its own. */
 export class CircuitOpenError extends CacheError {
@@ -21,23 +22,17 @@ export class CommandTimeoutError extends CacheError {
   }
 }
 
-/** State of a circuit breaker. */
-export type CircuitState = 'closed' | 'open' | 'half-open';
-
-/** Settings of a circuit breaker. */
-export interface CircuitBreakerOptions {
+/**
+ * Settings of a circuit breaker: how its calls are bounded and judged, and when its circuit opens
+ * (`CircuitStateOptions`).
+ */
+export interface CircuitBreakerOptions extends CircuitStateOptions {
   /** Names the backend in errors. */
   readonly name: string;
   /** Each call fails after this many ms. */
   readonly timeout: number;
   /** The hint of a timeout error (by default, Redis'). */
   readonly timeoutHint?: string;
-  /** Consecutive failures that open the circuit. */
-  readonly failureThreshold: number;
-  /** First pause before a trial call; doubles on each failed trial up to `maxResetAfter`. */
-  readonly resetAfter: number;
-  readonly maxResetAfter: number;
-  readonly onStateChange?: (state: CircuitState) => void;
   /**
    * Whether an error says the backend is unwell. Errors the backend answered with (a script's
    * error reply) prove it is up: they must not open the circuit.
@@ -49,28 +44,18 @@ export interface CircuitBreakerOptions {
 /**
  * Bounds every call to a backend in time and stops calling a backend that keeps failing: after
  * `failureThreshold` consecutive failures calls fail at once for `resetAfter` ms; then one trial
- * call goes through, and its success closes the circuit.
+ * call goes through, and its success closes the circuit (the states: `CircuitStateMachine`).
  */
-export class CircuitBreaker {
-  private state: CircuitState = 'closed';
-  private failures = 0;
-  private pause: number;
-  private retryAt = 0;
+export class CircuitBreaker extends CircuitStateMachine {
   // One timer for all calls in flight, set for the earliest deadline, instead of a timer per
   // call: calls are frequent, and setTimeout + clearTimeout per call costs more than queueing.
   // Deadlines mostly come in order, so the timer is rarely moved.
   private readonly inFlight = new DeadlineQueue();
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
-  private readonly watchers = new Set<(state: CircuitState) => void>();
 
   constructor(private readonly options: CircuitBreakerOptions) {
-    this.pause = options.resetAfter;
-  }
-
-  /** The current state. */
-  get current(): CircuitState {
-    return this.state;
+    super(options);
   }
 
   /** How long one call may take, in ms. */
@@ -162,26 +147,13 @@ export class CircuitBreaker {
     return true;
   }
 
-  /** Calls `listener` on every change of state; returns a function that stops it. */
-  watch(listener: (state: CircuitState) => void): () => void {
-    this.watchers.add(listener);
-    return () => this.watchers.delete(listener);
-  }
-
-  /** Closes the circuit now, e.g. when the connection reports it is ready again. */
-  reset(): void {
-    this.failures = 0;
-    this.pause = this.options.resetAfter;
-    this.transition('closed');
-  }
-
   /** Stops the timer; calls still in flight fail. */
   close(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
     this.expire(Infinity);
-    this.watchers.clear();
+    this.forgetWatchers();
   }
 
   /** Sets the one timer for `at`: a call fails at its deadline, not a fraction of a timeout later. */
@@ -211,33 +183,6 @@ export class CircuitBreaker {
       );
     }
     return next;
-  }
-
-  private succeeded(): void {
-    this.failures = 0;
-    if (this.state !== 'closed') this.reset();
-  }
-
-  private failed(): void {
-    this.failures++;
-    if (this.state === 'half-open') {
-      this.pause = Math.min(this.pause * 2, this.options.maxResetAfter);
-      this.open();
-    } else if (this.failures >= this.options.failureThreshold) {
-      this.open();
-    }
-  }
-
-  private open(): void {
-    this.retryAt = Date.now() + this.pause;
-    this.transition('open');
-  }
-
-  private transition(state: CircuitState): void {
-    if (this.state === state) return;
-    this.state = state;
-    this.options.onStateChange?.(state);
-    for (const watcher of this.watchers) watcher(state);
   }
 }
 

@@ -1,4 +1,5 @@
 export * from './circuit-breaker';
+export * from './circuit-state';
 export * from './far-budget';
 export * from './far-guard';
 export * from './stack-types';

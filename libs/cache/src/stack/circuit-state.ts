@@ -1,0 +1,83 @@
+/** State of a circuit breaker. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** When a circuit opens, how long it stays open, and who hears of its changes. */
+export interface CircuitStateOptions {
+  /** Consecutive failures that open the circuit. */
+  readonly failureThreshold: number;
+  /** First pause before a trial call; doubles on each failed trial up to `maxResetAfter`. */
+  readonly resetAfter: number;
+  readonly maxResetAfter: number;
+  readonly onStateChange?: (state: CircuitState) => void;
+}
+
+/**
+ * The states of a circuit and the moves between them, told the outcome of each call: closed
+ * until `failureThreshold` consecutive failures open it; open for a pause, after which one trial
+ * call finds it half-open; a failed trial opens it again for twice the pause (up to
+ * `maxResetAfter`), a success closes it. `CircuitBreaker` extends it with the calls themselves.
+ */
+export class CircuitStateMachine {
+  protected state: CircuitState = 'closed';
+  /** When an open circuit lets a trial call through (epoch ms). */
+  protected retryAt = 0;
+  private failures = 0;
+  private pause: number;
+  private readonly watchers = new Set<(state: CircuitState) => void>();
+
+  constructor(private readonly stateOptions: CircuitStateOptions) {
+    this.pause = stateOptions.resetAfter;
+  }
+
+  /** The current state. */
+  get current(): CircuitState {
+    return this.state;
+  }
+
+  /** Calls `listener` on every change of state; returns a function that stops it. */
+  watch(listener: (state: CircuitState) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  /** Closes the circuit now, e.g. when the connection reports it is ready again. */
+  reset(): void {
+    this.failures = 0;
+    this.pause = this.stateOptions.resetAfter;
+    this.transition('closed');
+  }
+
+  /** A call succeeded: a trial's success closes the circuit. */
+  protected succeeded(): void {
+    this.failures = 0;
+    if (this.state !== 'closed') this.reset();
+  }
+
+  /** A call failed for the backend's sake: counted toward opening, or a failed trial. */
+  protected failed(): void {
+    this.failures++;
+    if (this.state === 'half-open') {
+      this.pause = Math.min(this.pause * 2, this.stateOptions.maxResetAfter);
+      this.open();
+    } else if (this.failures >= this.stateOptions.failureThreshold) {
+      this.open();
+    }
+  }
+
+  protected transition(state: CircuitState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.stateOptions.onStateChange?.(state);
+    for (const watcher of this.watchers) watcher(state);
+  }
+
+  /** Drops every watcher (the breaker is closing). */
+  protected forgetWatchers(): void {
+    this.watchers.clear();
+  }
+
+  private open(): void {
+    this.retryAt = Date.now() + this.pause;
+    this.transition('open');
+  }
+}
