@@ -7,7 +7,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { lastValueFrom, of, throwError, type Observable } from 'rxjs';
+import { of, type Observable } from 'rxjs';
 import { CacheService } from '../cache.service';
 import { CACHE_KEY_METADATA, CACHE_TTL_METADATA } from '../compat/cache-manager.compat';
 import { CACHE_ROUTE_OPTIONS, type RouteCacheOptions } from '../decorators/cache-options.decorator';
@@ -16,6 +16,7 @@ import type { NamespaceCache } from '../namespace/namespace-cache';
 import type { GetOrSetOptions } from '../options/cache-options.interface';
 import { isCachedResponse, type CachedResponse } from './cached-response';
 import { sendStoredJson } from './stored-json';
+import { cacheHandlerValue, runHandler, settleFailedLoad, Uncacheable } from './handler-load';
 import {
   carriesUnvariedCredentials,
   explicitCacheKey,
@@ -49,20 +50,6 @@ interface RoutePlan {
   readonly vary: readonly string[];
   readonly status: number;
   readonly load: GetOrSetOptions;
-}
-
-/** The handler's response could not be cached; carries it so the leading request still gets it. */
-class Uncacheable extends Error {
-  constructor(readonly body: unknown) {
-    super('response not cacheable');
-  }
-}
-
-/** The handler itself failed: the error belongs to the request, not to the cache. */
-class HandlerFailed extends Error {
-  constructor(readonly error: unknown) {
-    super('handler failed');
-  }
 }
 
 /**
@@ -110,7 +97,7 @@ export class CacheInterceptor implements NestInterceptor {
     }
     return context.getType() === 'http'
       ? this.cacheHttp(context, next, namespace, key, plan)
-      : this.cacheValue(next, namespace, key, plan);
+      : cacheHandlerValue(next, namespace, key, plan.load, this.logger);
   }
 
   /** What never changes for a route: its options and whether it can be cached; kept per route. */
@@ -210,7 +197,7 @@ export class CacheInterceptor implements NestInterceptor {
         key,
         async () => {
           missed = true;
-          const body = await this.run(next);
+          const body = await runHandler(next);
           produced = { body };
           if (!this.isCacheable(plan.status, response, body)) throw new Uncacheable(body);
           return this.toCached(plan.status, response, body);
@@ -225,7 +212,7 @@ export class CacheInterceptor implements NestInterceptor {
       if (this.onExpress) sendStoredJson(response, cached.body);
       return of(cached.body);
     } catch (outcome) {
-      return this.settle(outcome, missed, produced, next, key);
+      return settleFailedLoad(outcome, missed, produced, next, key, this.logger);
     }
   }
 
@@ -239,68 +226,10 @@ export class CacheInterceptor implements NestInterceptor {
     };
   }
 
-  /** Non-HTTP handlers with an explicit key: the value itself is cached. */
-  private async cacheValue(
-    next: CallHandler,
-    namespace: NamespaceCache<unknown>,
-    key: string,
-    plan: RoutePlan,
-  ): Promise<Observable<unknown>> {
-    let produced: { body: unknown } | undefined;
-    let missed = false;
-    try {
-      const value = await namespace.getOrSet(
-        key,
-        async () => {
-          missed = true;
-          const body = await this.run(next);
-          produced = { body };
-          return body;
-        },
-        plan.load,
-      );
-      return of(value);
-    } catch (outcome) {
-      return this.settle(outcome, missed, produced, next, key);
-    }
-  }
-
   /** The getOrSet options a route's `@CacheOptions` carry. */
   protected loadOptions(options: RouteCacheOptions): GetOrSetOptions {
     const { ttl, tags, grace, timeout, hardTimeout, refreshAhead } = options;
     return defined({ ttl, tags, grace, timeout, hardTimeout, refreshAhead });
-  }
-
-  /** Runs the handler to its last value, marking its own failures apart from cache faults. */
-  private async run(next: CallHandler): Promise<unknown> {
-    try {
-      return await lastValueFrom(next.handle(), { defaultValue: undefined });
-    } catch (error) {
-      throw new HandlerFailed(error);
-    }
-  }
-
-  /**
-   * After a failed getOrSet. The handler's own error belongs to the request that ran it; requests
-   * that only shared the load run the handler themselves, as they do for a response that could
-   * not be cached. Anything else is a cache fault: logged, and the response served uncached.
-   */
-  private settle(
-    outcome: unknown,
-    ran: boolean,
-    produced: { body: unknown } | undefined,
-    next: CallHandler,
-    key: string,
-  ): Observable<unknown> {
-    if (outcome instanceof HandlerFailed) {
-      if (ran) return throwError(() => outcome.error);
-      return next.handle();
-    }
-    if (outcome instanceof Uncacheable) return ran ? of(outcome.body) : next.handle();
-    this.logger.warn(
-      `cache fault on ${key}; serving uncached: ${(outcome as Error)?.message ?? String(outcome)}`,
-    );
-    return produced ? of(produced.body) : next.handle();
   }
 
   /** Only 2xx responses with a storable body and no cookie being set are kept. */
