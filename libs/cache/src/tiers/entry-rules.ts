@@ -7,7 +7,7 @@ import { entryOf } from './plain-entry';
 /**
  * The rules of the read-modify-write operations, written once for every tier: memory applies
  * them in place, PostgreSQL under a row lock, Redis in an optimistic compare-and-set (`update`)
- * or in Lua (`increment`, whose script keeps these rules and reasons, see `redis-scripts.ts`).
+ * or in Lua (`increment`, whose script keeps these rules and reasons, see `redis-write-scripts.ts`).
  */
 
 /** Why `increment` refuses an entry: its value is not a number. */
