@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { PersistenceLevel, type CacheModuleOptions } from 'nest-tiered-cache';
+import { InvalidKeyError, PersistenceLevel, type CacheModuleOptions } from 'nest-tiered-cache';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
 import { PersistenceManager } from '../libs/cache/src/persistence/persistence-manager';
@@ -233,6 +233,22 @@ describe.each([
     for (const key of ['expiry', 'date', 'tags', 'grace', 'never'])
       expect(await settings.get(key)).toBeUndefined();
     expect(settings.stats().errors).toBe(5);
+  });
+
+  it('skips and counts a row whose key no write accepts, on warm load (a hit checks no key)', async () => {
+    const first = await start();
+    await first.ns('settings').set('sound', 1);
+    await first.ns('settings').set('long', 2);
+    await first.close();
+    // One byte over the longest key a write accepts (1024 bytes).
+    const long = 'k'.repeat(1025);
+    await backing.exec(`UPDATE cache_storage SET key = '${long}' WHERE key = 'long'`);
+    const second = await start();
+    const settings = second.ns('settings');
+    expect(await settings.get('sound')).toBe(1);
+    await expect(settings.get(long)).rejects.toThrow(InvalidKeyError);
+    await expect(settings.getOrSet(long, () => 3)).rejects.toThrow(InvalidKeyError);
+    expect(settings.stats().errors).toBe(1);
   });
 
   it('keeps the rows of two prefixes apart: warm load, removals and cleanup', async () => {

@@ -44,11 +44,14 @@ export class NamespaceLoader<V> {
   getOrSet(key: string, loader: CacheLoader<V>, options?: GetOrSetOptions): Promise<V> {
     // Not async: a memory hit (the hot path) builds one settled promise and no async frame.
     try {
-      assertKey(key);
       const metrics = this.signals.metrics;
       const started = metrics ? metrics.readStart() : 0;
       const near = this.stack.freshNear(key);
-      if (near === undefined) return this.loadOnMiss(key, loader, options);
+      if (near === undefined) {
+        // Checked past memory, as `NamespaceCache.get` does: memory holds no key that fails it.
+        assertKey(key);
+        return this.loadOnMiss(key, loader, options);
+      }
       if (options?.refreshAhead !== undefined) {
         this.refreshAhead(key, near, loader, parseGetOrSetOptions(options));
       }

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { CacheEntry } from '../tiers/cache-entry';
+import { assertKey } from '../values/validate-key';
 import type { StorageStore } from './storage-store';
 import { fromRow } from './stored-entry';
 
@@ -36,6 +37,9 @@ export async function loadNamespace(
     const entries: Array<readonly [string, CacheEntry]> = [];
     for (const row of rows) {
       try {
+        // Memory holds no key that fails the check (a hit does not check it): a row written
+        // around the cache with such a key stays in the table, unloaded.
+        assertKey(row.key);
         entries.push([row.key, fromRow(row)]);
       } catch (error) {
         skip(row.key, error as Error);
