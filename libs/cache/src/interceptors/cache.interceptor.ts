@@ -15,6 +15,7 @@ import { defined } from '../decorators/cacheable.decorator';
 import type { NamespaceCache } from '../namespace/namespace-cache';
 import type { GetOrSetOptions } from '../options/cache-options.interface';
 import { isCachedResponse, type CachedResponse } from './cached-response';
+import { serializeStoredJsonOnFastify } from './fastify-stored-json';
 import { sendStoredJson } from './stored-json';
 import { cacheHandlerValue, runHandler, settleFailedLoad, Uncacheable } from './handler-load';
 import {
@@ -66,8 +67,8 @@ export class CacheInterceptor implements NestInterceptor {
   private readonly plans = new WeakMap<object, WeakMap<object, RoutePlan>>();
   /** The route planned last: most requests in a row go to one route. */
   private last?: { controller: object; handler: object; plan: RoutePlan };
-  /** Whether the app runs on Express, once known. */
-  private express?: boolean;
+  /** The HTTP adapter's type (`express`, `fastify`), once known. */
+  private platform?: string;
 
   constructor(
     protected readonly cache: CacheService,
@@ -75,10 +76,9 @@ export class CacheInterceptor implements NestInterceptor {
     protected readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  /** True on Express, where a hit can send JSON written once (see `sendStoredJson`). */
-  private get onExpress(): boolean {
-    const adapter = this.adapterHost.httpAdapter;
-    return adapter !== undefined && (this.express ??= adapter.getType() === 'express');
+  /** The HTTP adapter's type, which says how a hit can send JSON written once. */
+  private get onPlatform(): string | undefined {
+    return (this.platform ??= this.adapterHost.httpAdapter?.getType());
   }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -209,7 +209,9 @@ export class CacheInterceptor implements NestInterceptor {
       // The request that ran the handler sends its own body; the others the stored one, the same
       // data (an object stays an object for interceptors further out).
       if (missed && produced) return of(produced.body);
-      if (this.onExpress) sendStoredJson(response, cached.body);
+      const platform = this.onPlatform;
+      if (platform === 'express') sendStoredJson(response, cached.body);
+      else if (platform === 'fastify') serializeStoredJsonOnFastify(response, cached.body);
       return of(cached.body);
     } catch (outcome) {
       return settleFailedLoad(outcome, missed, produced, next, key, this.logger);

@@ -1,3 +1,5 @@
+import { storedJsonOf, type EtagFunction } from './stored-json-text';
+
 /** The part of an Express response a hit's reply touches. */
 interface ExpressResponse {
   json: (this: ExpressResponse, ...args: unknown[]) => unknown;
@@ -6,20 +8,6 @@ interface ExpressResponse {
   set(field: string, value: string): unknown;
   readonly app?: { get(setting: string): unknown };
 }
-
-/** A body's JSON, and its ETag as the app's `etag fn` computed it. */
-interface StoredJson {
-  readonly text: string;
-  etag?: { readonly by: EtagFunction; readonly value: string | undefined };
-}
-
-type EtagFunction = (body: string, encoding: string) => string | undefined;
-
-/**
- * The JSON of bodies the cache handed out, by body. Stored bodies are deeply frozen, so the text
- * of one never changes; an entry goes with its body once the cache lets go of it.
- */
-const TEXTS = new WeakMap<object, StoredJson>();
 
 /**
  * Lets Express send a hit's body as JSON written once for that body, rather than serializing the
@@ -47,11 +35,7 @@ export function sendStoredJson(response: unknown, body: unknown): void {
   const json = express.json;
   express.json = function (this: ExpressResponse, ...args: unknown[]): unknown {
     if (args.length !== 1 || args[0] !== body) return json.apply(this, args);
-    let stored = TEXTS.get(body);
-    if (stored === undefined) {
-      stored = { text: JSON.stringify(body) };
-      TEXTS.set(body, stored);
-    }
+    const stored = storedJsonOf(body);
     if (!this.get('Content-Type')) this.set('Content-Type', 'application/json');
     // `send` hashes the body for its ETag unless one is set: the same hash, kept with the text.
     // Express's own functions (setting `etag` true, 'weak' or 'strong') hash text and bytes alike.
