@@ -2,7 +2,8 @@ import { storedJsonOf } from './stored-json-text';
 
 /** The part of a Fastify reply a hit's reply touches. */
 interface FastifyReply {
-  serializer(serialize: (payload: unknown) => string): unknown;
+  send: (this: FastifyReply, payload?: unknown) => unknown;
+  serializer(serialize: ((payload: unknown) => string) | null): unknown;
   getHeader(name: string): unknown;
   header(name: string, value: string): unknown;
   readonly request?: unknown;
@@ -17,9 +18,9 @@ interface RouteContext {
 }
 
 /**
- * Fastify keeps a request's route and a reply's serializers under symbols of its own; they are
- * found by description on the first reply seen, and the route's looked for again when a request
- * lacks it (another copy of Fastify in the process).
+ * Fastify keeps a request's route and a reply's serializer under symbols of its own, found by
+ * description and looked for again on an object that lacks the one found (another copy of
+ * Fastify in the process).
  */
 const keys: { context?: symbol; serializer?: symbol; defaultSerializer?: symbol } = {};
 
@@ -28,33 +29,42 @@ const PLAIN_ROUTES = new WeakMap<object, boolean>();
 
 /**
  * Lets Fastify send a hit's body as the JSON written once for that body, rather than serializing
- * the stored object on every hit, where that changes nothing Fastify would send: only on a route
- * Fastify serializes with plain `JSON.stringify` (no response schema, no reply serializer of the
- * app's or of this reply), read from Fastify's own route context, and for a reply whose type the
- * app has not set. Where that context cannot be read as expected, the reply is left alone. The
- * serializer given to this one reply runs after the `preSerialization` hooks, as Fastify's own
- * does, and sends the kept text only for the very object the cache returned; anything else (a
- * hook or an interceptor further out replaced the body, an error is sent instead) gets
- * `JSON.stringify`, what Fastify would have used. `onSend` hooks see the same text either way.
+ * the stored object on every hit, where that changes nothing Fastify would send. `send` of this
+ * one reply is wrapped; when the very object the cache returned reaches it (nothing further out
+ * replaced it), on a route Fastify serializes with plain `JSON.stringify` (no response schema, no
+ * reply serializer of the app's), with no content type and no serializer given to the reply by
+ * then, it types the reply as Fastify would before its `preSerialization` hooks run, and gives
+ * the reply a serializer that writes the kept text for that object and `JSON.stringify` for
+ * anything a hook made of it, as Fastify would. Anything else is Fastify's own `send`. Where
+ * Fastify's route context cannot be read as expected, the reply is left alone.
  */
 export function serializeStoredJsonOnFastify(reply: unknown, body: unknown): void {
   if (typeof body !== 'object' || body === null || !Object.isFrozen(body)) return;
   const fastify = reply as FastifyReply & Record<symbol, unknown>;
-  if (typeof fastify.serializer !== 'function' || typeof fastify.header !== 'function') return;
-  // A reply of a type set by the app is left to Fastify, which checks the type against the body.
-  if (fastify.getHeader('content-type') !== undefined) return;
+  const send = fastify.send;
+  if (typeof send !== 'function' || typeof fastify.serializer !== 'function') return;
   const context = routeContextOf(fastify);
   if (context === undefined || !plainlySerialized(context)) return;
-  const serializer = (keys.serializer ??= symbolNamed(fastify, 'fastify.reply.serializer'));
-  // A hook before this one may have given the reply a serializer of its own.
-  if (serializer === undefined || fastify[serializer] !== null) return;
-  fastify.serializer((payload) => {
-    // Text reaches a serializer only in a reply whose type was set since: Fastify sends it as is.
-    if (typeof payload === 'string') return payload;
-    // Fastify types a reply it serializes itself, but not one a serializer was given for.
-    if (fastify.getHeader('content-type') === undefined) fastify.header('content-type', JSON_TYPE);
-    return payload === body ? storedJsonOf(body).text : JSON.stringify(payload);
-  });
+  fastify.send = function (this: FastifyReply, payload?: unknown): unknown {
+    // Once: a later send (an error's) is Fastify's own.
+    delete (fastify as Partial<FastifyReply>).send;
+    if (payload === body && this.getHeader('content-type') === undefined && unserialized(fastify)) {
+      this.header('content-type', JSON_TYPE);
+      this.serializer((made) => (made === body ? storedJsonOf(body).text : JSON.stringify(made)));
+    }
+    return send.call(this, payload);
+  };
+}
+
+/** True when nothing gave the reply a serializer of its own (a hook may have). */
+function unserialized(reply: Record<symbol, unknown>): boolean {
+  if (
+    keys.serializer === undefined ||
+    !Object.prototype.hasOwnProperty.call(reply, keys.serializer)
+  ) {
+    keys.serializer = symbolNamed(reply, 'fastify.reply.serializer');
+  }
+  return keys.serializer !== undefined && reply[keys.serializer] === null;
 }
 
 /** The route context Fastify keeps on the reply's request (the reply reads it from there). */
