@@ -133,6 +133,14 @@ class ProblemFilter implements ExceptionFilter {
   }
 }
 
+/** A class that writes itself as text in JSON. */
+class Money {
+  constructor(private readonly cents: number) {}
+  toJSON(): string {
+    return `${(this.cents / 100).toFixed(2)} EUR`;
+  }
+}
+
 @Controller('p')
 @CacheOptions({ namespace: 'routes', ttl: '1m' })
 class ProbeController {
@@ -143,6 +151,12 @@ class ProbeController {
   plain(): unknown {
     this.runs++;
     return body();
+  }
+
+  @Get('to-json')
+  @UseInterceptors(CacheInterceptor)
+  toJson(): unknown {
+    return { price: new Money(1234), list: [new Money(5)] };
   }
 
   @Get('uncached')
@@ -446,6 +460,13 @@ describe('Fastify hits send what Fastify itself would send', () => {
       expect(seen(hit)).toEqual(seen(uncached));
       expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(JSON.parse(utf8(hit))).toMatchObject({ at: AT });
+    });
+
+    it('sends what toJSON wrote on the miss (the stored value is what toJSON returned)', async () => {
+      const { miss, hit } = await missThenHit(app, '/p/to-json');
+      expect(hit.headers['x-cache']).toBe('HIT');
+      expect(JSON.parse(utf8(miss))).toEqual({ price: '12.34 EUR', list: ['0.05 EUR'] });
+      expect(seen(hit)).toEqual(seen(miss));
     });
 
     it('sends the same bytes to every one of many concurrent hits on one key', async () => {

@@ -29,6 +29,59 @@ describe('snapshotValue', () => {
     expect(size).toBeLessThanOrEqual(json * 2);
   });
 
+  it('stores what toJSON returns for a class instance, called once with the key, as JSON does', () => {
+    class Money {
+      constructor(private readonly cents: number) {}
+      toJSON(key: string): string {
+        return `${key}: ${(this.cents / 100).toFixed(2)} EUR`;
+      }
+    }
+    class Self {
+      readonly n = 1;
+      toJSON(): this {
+        return this;
+      }
+    }
+    class Nested {
+      toJSON(): unknown {
+        return { inner: new Money(5), again: new Nested2() };
+      }
+    }
+    class Nested2 {
+      readonly m = 2;
+      toJSON(): Nested2 {
+        return new Nested2();
+      }
+    }
+    const input = {
+      price: new Money(1234),
+      list: [new Money(1)],
+      self: new Self(),
+      n: new Nested(),
+    };
+    const { value } = snapshotValue(input);
+    expect(value).toEqual(JSON.parse(JSON.stringify(input)));
+    expect(value).toEqual({
+      price: 'price: 12.34 EUR',
+      list: ['0: 0.01 EUR'],
+      self: { n: 1 },
+      n: { inner: 'inner: 0.05 EUR', again: { m: 2 } },
+    });
+    expect(snapshotValue(new Money(7)).value).toBe(': 0.07 EUR');
+  });
+
+  it('refuses a toJSON that returns undefined, and a Buffer (whose toJSON would hide its type)', () => {
+    class Nothing {
+      toJSON(): undefined {
+        return undefined;
+      }
+    }
+    expect(() => snapshotValue({ a: new Nothing() })).toThrow(
+      /value\.a has a toJSON method that returned undefined/,
+    );
+    expect(() => snapshotValue({ b: Buffer.from('x') })).toThrow(/value\.b is a binary buffer/);
+  });
+
   it('refuses own __proto__ keys', () => {
     expect(() => snapshotValue(JSON.parse('{"__proto__": {"x": 1}}'))).toThrow(InvalidValueError);
   });

@@ -39,8 +39,10 @@ const UNSUPPORTED: ReadonlyArray<[abstract new (...args: never[]) => unknown, st
  * symbols, BigInt, NaN, Map/Set, circular references, `undefined` in arrays) with an error that
  * names where in the value the problem is, and refuses what some tier cannot hold: strings
  * (and property names) with a NUL or a lone surrogate, nesting deeper than `MAX_VALUE_DEPTH`.
- * Class instances are kept as their own enumerable data, as JSON would; object properties whose
- * value is `undefined` are dropped, as JSON would; `-0` is stored as `0`, as JSON would.
+ * A class instance with a `toJSON` method is stored as what `toJSON` returns (called once, with
+ * the property name, as JSON calls it); other class instances are kept as their own enumerable
+ * data, as JSON would; object properties whose value is `undefined` are dropped, as JSON would;
+ * `-0` is stored as `0`, as JSON would. So a route's hit sends what its miss sent.
  * Reading the value cannot fail with anything but a `CacheError`: a getter or Proxy trap that
  * throws is reported as an `InvalidValueError` naming where.
  */
@@ -135,11 +137,17 @@ class SnapshotWalker {
     }
   }
 
-  private copyObject(value: object): unknown {
+  /** `replaced`: `value` is what a `toJSON` returned, which JSON does not call `toJSON` on. */
+  private copyObject(value: object, replaced = false): unknown {
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
       if (value instanceof Date) return this.copyDate(value);
+      // Refused first: a Buffer's toJSON would turn it into a plain object, silently.
       this.rejectUnsupported(value);
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (!replaced && typeof toJSON === 'function') {
+        return this.copyJsonOf(value, toJSON as (this: unknown, key: string) => unknown);
+      }
     }
     if (this.ancestors.includes(value)) this.fail('is a circular reference');
     if (this.ancestors.length >= MAX_VALUE_DEPTH) {
@@ -193,6 +201,18 @@ class SnapshotWalker {
     }
     this.segments.pop();
     return copy;
+  }
+
+  /** What JSON writes for a class instance with a `toJSON` method: its result, copied. */
+  private copyJsonOf(value: object, toJSON: (this: unknown, key: string) => unknown): unknown {
+    const at = this.segments.length;
+    const json = toJSON.call(value, at === 0 ? '' : String(this.segments[at - 1]));
+    if (json === undefined) {
+      this.fail('has a toJSON method that returned undefined', 'return the data to store');
+    }
+    return typeof json === 'object' && json !== null
+      ? this.copyObject(json, true)
+      : this.copy(json);
   }
 
   private copyDate(value: Date): Date {
