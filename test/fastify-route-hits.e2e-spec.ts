@@ -54,7 +54,7 @@ type Hook = (request: FastifyRequest, reply: Reply, payload: unknown) => Promise
 
 /** The part of the Fastify instance the tests configure. */
 interface FastifyInstance {
-  addHook(name: 'preSerialization' | 'onSend', hook: Hook): void;
+  addHook(name: 'preSerialization' | 'onSend' | 'onRequest', hook: Hook): void;
   setReplySerializer(serialize: (payload: unknown) => string): void;
   setSerializerCompiler(compiler: (route: { schema: unknown }) => (data: unknown) => string): void;
 }
@@ -352,6 +352,10 @@ function hooks(fastify: FastifyInstance): void {
   );
   fastify.addHook(
     'preSerialization',
+    named('pre-fails', () => Promise.reject(new Error('refused by a preSerialization hook'))),
+  );
+  fastify.addHook(
+    'preSerialization',
     named('sets-type', (_request, reply, payload) => {
       reply.type('application/problem+json');
       return Promise.resolve(payload);
@@ -524,6 +528,12 @@ describe('Fastify hits send what Fastify itself would send', () => {
       expect(seen(hit)).toEqual(seen(miss));
     });
 
+    it('sends the error a failing preSerialization hook causes (before any serializer ran), as the miss', async () => {
+      const { miss, hit } = await missThenHit(app, '/p/hook/pre-fails');
+      expect(hit.status).toBe(500);
+      expect(seen(hit)).toEqual(seen(miss));
+    });
+
     it('sends the kept text when a preSerialization hook returns the very payload', async () => {
       const { miss, hit } = await missThenHit(app, '/p/hook/same');
       expect(seen(hit)).toEqual(seen(miss));
@@ -667,6 +677,33 @@ describe('Fastify hits in apps configured otherwise', () => {
   const apps: INestApplication[] = [];
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  it('keeps a send another plugin put on the reply, for every send of a hit (an error after it)', async () => {
+    const sends: string[] = [];
+    const app = await startApp((fastify) => {
+      fastify.addHook('onRequest', (_request, reply) => {
+        const send = reply.send;
+        reply.send = function (this: Reply, payload: unknown): Reply {
+          sends.push(typeof payload);
+          return send.call(this, payload);
+        };
+        return Promise.resolve();
+      });
+      fastify.addHook('onSend', (_request, _reply, payload) =>
+        typeof payload === 'string' && payload.includes('"at"')
+          ? Promise.reject(new Error('refused by an onSend hook'))
+          : Promise.resolve(payload),
+      );
+    });
+    apps.push(app);
+    const { miss, hit } = await missThenHit(app, '/p/plain');
+    expect(miss.status).toBe(500);
+    expect(seen(hit)).toEqual(seen(miss));
+    // Each request sends twice through the plugin's send: the body, then the error body its
+    // onSend hook caused.
+    expect(sends).toHaveLength(4);
+    expect(sends.slice(2)).toEqual(sends.slice(0, 2));
   });
 
   it("keeps the app's serializerCompiler for schema routes and plain JSON elsewhere", async () => {

@@ -45,12 +45,27 @@ export function serializeStoredJsonOnFastify(reply: unknown, body: unknown): voi
   if (typeof send !== 'function' || typeof fastify.serializer !== 'function') return;
   const context = routeContextOf(fastify);
   if (context === undefined || !plainlySerialized(context)) return;
+  let first = true;
+  let serialize: ((payload: unknown) => string) | undefined;
   fastify.send = function (this: FastifyReply, payload?: unknown): unknown {
-    // Once: a later send (an error's) is Fastify's own.
-    delete (fastify as Partial<FastifyReply>).send;
-    if (payload === body && this.getHeader('content-type') === undefined && unserialized(fastify)) {
-      this.header('content-type', JSON_TYPE);
-      this.serializer((made) => (made === body ? storedJsonOf(body).text : JSON.stringify(made)));
+    if (first) {
+      first = false;
+      if (
+        payload === body &&
+        this.getHeader('content-type') === undefined &&
+        unserialized(fastify)
+      ) {
+        this.header('content-type', JSON_TYPE);
+        serialize = (made) => (made === body ? storedJsonOf(body).text : JSON.stringify(made));
+        this.serializer(serialize);
+      }
+    } else if (
+      serialize !== undefined &&
+      keys.serializer &&
+      fastify[keys.serializer] === serialize
+    ) {
+      // A later send (an error's, after a hook failed) is typed and serialized by Fastify.
+      this.serializer(null);
     }
     return send.call(this, payload);
   };
