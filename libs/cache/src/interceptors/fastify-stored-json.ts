@@ -35,8 +35,9 @@ const PLAIN_ROUTES = new WeakMap<object, boolean>();
  * reply serializer of the app's), with no content type and no serializer given to the reply by
  * then, it types the reply as Fastify would before its `preSerialization` hooks run, and gives
  * the reply a serializer that writes the kept text for that object and `JSON.stringify` for
- * anything a hook made of it, as Fastify would. Anything else is Fastify's own `send`. Where
- * Fastify's route context cannot be read as expected, the reply is left alone.
+ * anything a hook made of it, as Fastify would. Anything else, and any later send of the reply
+ * (an error's, after a hook failed), is Fastify's own `send`. Where Fastify's route context
+ * cannot be read as expected, the reply is left alone.
  */
 export function serializeStoredJsonOnFastify(reply: unknown, body: unknown): void {
   if (typeof body !== 'object' || body === null || !Object.isFrozen(body)) return;
@@ -96,17 +97,20 @@ function routeContextOf(reply: FastifyReply): RouteContext | undefined {
 
 /**
  * True when Fastify writes this route's replies with plain `JSON.stringify`. A route's schema and
- * the app's serializer can no longer change once Fastify serves requests: kept per route. Every field
- * read must be there as Fastify 4 and 5 keep it; anything else answers false.
+ * the app's serializer can no longer change once Fastify serves requests: kept per route. Every
+ * field read must be there as Fastify 5 keeps it; anything else answers false.
  */
 function plainlySerialized(context: RouteContext): boolean {
   let plain = PLAIN_ROUTES.get(context);
   if (plain === undefined) {
     const fields = context as RouteContext & Record<symbol, unknown>;
-    const defaultSerializer = (keys.defaultSerializer ??= symbolNamed(
-      fields,
-      'fastify.replySerializerDefault',
-    ));
+    if (
+      keys.defaultSerializer === undefined ||
+      !Object.prototype.hasOwnProperty.call(fields, keys.defaultSerializer)
+    ) {
+      keys.defaultSerializer = symbolNamed(fields, 'fastify.replySerializerDefault');
+    }
+    const defaultSerializer = keys.defaultSerializer;
     plain =
       context.schema?.response === undefined &&
       defaultSerializer !== undefined &&
