@@ -17,7 +17,7 @@ import type { GetOrSetOptions } from '../options/cache-options.interface';
 import { isCachedResponse, type CachedResponse } from './cached-response';
 import { serializeStoredJsonOnFastify } from './fastify-stored-json';
 import { sendStoredJson } from './stored-json';
-import { cacheHandlerValue, runHandler, settleFailedLoad, Uncacheable } from './handler-load';
+import { cacheHandlerValue, HandlerLoad, Uncacheable } from './handler-load';
 import {
   carriesUnvariedCredentials,
   explicitCacheKey,
@@ -190,31 +190,27 @@ export class CacheInterceptor implements NestInterceptor {
     plan: RoutePlan,
   ): Promise<Observable<unknown>> {
     const response = context.getArgByIndex<HttpResponse>(1);
-    let produced: { body: unknown } | undefined;
-    let missed = false;
+    const handler = new HandlerLoad(next);
     try {
       const cached = await namespace.getOrSet(
         key,
-        async () => {
-          missed = true;
-          const body = await runHandler(next);
-          produced = { body };
+        handler.loader((body) => {
           if (!this.isCacheable(plan.status, response, body)) throw new Uncacheable(body);
           return this.toCached(plan.status, response, body);
-        },
+        }),
         plan.load,
       );
       if (!isCachedResponse(cached)) return next.handle();
-      this.reply(response, missed ? 'MISS' : 'HIT', cached, plan.options);
+      this.reply(response, handler.ran ? 'MISS' : 'HIT', cached, plan.options);
       // The request that ran the handler sends its own body; the others the stored one, the same
       // data (an object stays an object for interceptors further out).
-      if (missed && produced) return of(produced.body);
+      if (handler.produced) return of(handler.produced.body);
       const platform = this.onPlatform;
       if (platform === 'express') sendStoredJson(response, cached.body);
       else if (platform === 'fastify') serializeStoredJsonOnFastify(response, cached.body);
       return of(cached.body);
     } catch (outcome) {
-      return settleFailedLoad(outcome, missed, produced, next, key, this.logger);
+      return handler.settle(outcome, key, this.logger);
     }
   }
 

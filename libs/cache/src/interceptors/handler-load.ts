@@ -18,7 +18,7 @@ class HandlerFailed extends Error {
 }
 
 /** Runs the handler to its last value, marking its own failures apart from cache faults. */
-export async function runHandler(next: CallHandler): Promise<unknown> {
+async function runHandler(next: CallHandler): Promise<unknown> {
   try {
     return await lastValueFrom(next.handle(), { defaultValue: undefined });
   } catch (error) {
@@ -27,27 +27,43 @@ export async function runHandler(next: CallHandler): Promise<unknown> {
 }
 
 /**
- * After a failed getOrSet. The handler's own error belongs to the request that ran it; requests
- * that only shared the load run the handler themselves, as they do for a response that could
- * not be cached. Anything else is a cache fault: logged, and the response served uncached.
+ * One request's load through its handler: the loader `getOrSet` calls (it runs the handler and
+ * keeps what it produced), and how a failed `getOrSet` is settled for this request. The handler's
+ * own error belongs to the request that ran it; requests that only shared the load run the
+ * handler themselves, as they do for a response that could not be cached. Anything else is a
+ * cache fault: logged, and the response served uncached.
  */
-export function settleFailedLoad(
-  outcome: unknown,
-  ran: boolean,
-  produced: { body: unknown } | undefined,
-  next: CallHandler,
-  key: string,
-  logger: Logger,
-): Observable<unknown> {
-  if (outcome instanceof HandlerFailed) {
-    if (ran) return throwError(() => outcome.error);
-    return next.handle();
+export class HandlerLoad {
+  /** True once this request ran the handler (a miss it led). */
+  ran = false;
+  /** What the handler produced, once it did. */
+  produced?: { readonly body: unknown };
+
+  constructor(private readonly next: CallHandler) {}
+
+  /** The loader for `getOrSet`: runs the handler and stores what `store` makes of its body. */
+  loader<T>(store: (body: unknown) => T): () => Promise<T> {
+    return async () => {
+      this.ran = true;
+      const body = await runHandler(this.next);
+      this.produced = { body };
+      return store(body);
+    };
   }
-  if (outcome instanceof Uncacheable) return ran ? of(outcome.body) : next.handle();
-  logger.warn(
-    `cache fault on ${key}; serving uncached: ${(outcome as Error)?.message ?? String(outcome)}`,
-  );
-  return produced ? of(produced.body) : next.handle();
+
+  /** The response after a failed `getOrSet` of `key`. */
+  settle(outcome: unknown, key: string, logger: Logger): Observable<unknown> {
+    const { next, ran, produced } = this;
+    if (outcome instanceof HandlerFailed) {
+      if (ran) return throwError(() => outcome.error);
+      return next.handle();
+    }
+    if (outcome instanceof Uncacheable) return ran ? of(outcome.body) : next.handle();
+    logger.warn(
+      `cache fault on ${key}; serving uncached: ${(outcome as Error)?.message ?? String(outcome)}`,
+    );
+    return produced ? of(produced.body) : next.handle();
+  }
 }
 
 /**
@@ -61,21 +77,16 @@ export async function cacheHandlerValue(
   load: GetOrSetOptions,
   logger: Logger,
 ): Promise<Observable<unknown>> {
-  let produced: { body: unknown } | undefined;
-  let missed = false;
+  const handler = new HandlerLoad(next);
   try {
-    const value = await namespace.getOrSet(
-      key,
-      async () => {
-        missed = true;
-        const body = await runHandler(next);
-        produced = { body };
-        return body;
-      },
-      load,
+    return of(
+      await namespace.getOrSet(
+        key,
+        handler.loader((body) => body),
+        load,
+      ),
     );
-    return of(value);
   } catch (outcome) {
-    return settleFailedLoad(outcome, missed, produced, next, key, logger);
+    return handler.settle(outcome, key, logger);
   }
 }
