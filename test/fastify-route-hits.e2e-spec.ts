@@ -434,6 +434,20 @@ function seen(sent: Sent): { status: number; bytes: string; headers: Record<stri
 }
 
 /** A miss then a hit of `path`; fails unless the second is a hit. */
+/**
+ * How many times `JSON.stringify` wrote a stored (frozen) body while `run` ran: a hit that takes
+ * the written-once JSON writes none, one that Fastify serializes writes one.
+ */
+async function storedBodiesSerialized(run: () => Promise<unknown>): Promise<number> {
+  const stringify = jest.spyOn(JSON, 'stringify');
+  try {
+    await run();
+    return stringify.mock.calls.filter(([value]) => Object.isFrozen(value)).length;
+  } finally {
+    stringify.mockRestore();
+  }
+}
+
 async function missThenHit(
   app: INestApplication,
   path: string,
@@ -471,6 +485,15 @@ describe('Fastify hits send what Fastify itself would send', () => {
       expect(hit.headers['x-cache']).toBe('HIT');
       expect(JSON.parse(utf8(miss))).toEqual({ price: '12.34 EUR', list: ['0.05 EUR'] });
       expect(seen(hit)).toEqual(seen(miss));
+    });
+
+    it('writes a stored body as JSON once, however many hits send it', async () => {
+      const { hit } = await missThenHit(app, '/p/plain?once=1');
+      const again = async (): Promise<void> => {
+        for (let i = 0; i < 3; i++)
+          expect(seen(await send(app, '/p/plain?once=1'))).toEqual(seen(hit));
+      };
+      expect(await storedBodiesSerialized(again)).toBe(0);
     });
 
     it('sends the same bytes to every one of many concurrent hits on one key', async () => {
@@ -764,5 +787,8 @@ describe('Fastify hits in apps configured otherwise', () => {
     ] as const) {
       expect(seen(hit)).toEqual(seen(miss));
     }
+    // The copy's plain routes take the written-once JSON too (its own symbols are found).
+    expect(await storedBodiesSerialized(() => send(onCopyPlain, '/p/plain'))).toBe(0);
+    expect(await storedBodiesSerialized(() => send(main, '/p/plain'))).toBe(0);
   });
 });
