@@ -18,11 +18,21 @@ interface RouteContext {
 }
 
 /**
- * Fastify keeps a request's route and a reply's serializer under symbols of its own, found by
- * description and looked for again on an object that lacks the one found (another copy of
- * Fastify in the process).
+ * Symbols Fastify keeps a request's route, a route's app serializer and a reply's serializer
+ * under, by description: found on the first object that has them, and looked for again on an
+ * object that lacks the one found (another copy of Fastify in the process).
  */
-const keys: { context?: symbol; serializer?: symbol; defaultSerializer?: symbol } = {};
+const SYMBOLS = new Map<string, symbol | undefined>();
+
+/** The own symbol `description` names on `target` (see `SYMBOLS`), or undefined. */
+function ownSymbol(target: object, description: string): symbol | undefined {
+  let key = SYMBOLS.get(description);
+  if (key === undefined || !Object.prototype.hasOwnProperty.call(target, key)) {
+    key = Object.getOwnPropertySymbols(target).find((own) => own.description === description);
+    SYMBOLS.set(description, key);
+  }
+  return key;
+}
 
 /** Per route: true when Fastify writes its replies with plain `JSON.stringify`. */
 const PLAIN_ROUTES = new WeakMap<object, boolean>();
@@ -48,23 +58,20 @@ export function serializeStoredJsonOnFastify(reply: unknown, body: unknown): voi
   if (context === undefined || !plainlySerialized(context)) return;
   let first = true;
   let serialize: ((payload: unknown) => string) | undefined;
+  // Where this reply keeps its serializer, once known.
+  let slot: symbol | undefined;
   fastify.send = function (this: FastifyReply, payload?: unknown): unknown {
     if (first) {
       first = false;
-      if (
-        payload === body &&
-        this.getHeader('content-type') === undefined &&
-        unserialized(fastify)
-      ) {
+      slot = ownSymbol(fastify, 'fastify.reply.serializer');
+      // Unless something gave the reply a serializer of its own (a hook may have).
+      const unserialized = slot !== undefined && fastify[slot] === null;
+      if (payload === body && this.getHeader('content-type') === undefined && unserialized) {
         this.header('content-type', JSON_TYPE);
         serialize = (made) => (made === body ? storedJsonOf(body).text : JSON.stringify(made));
         this.serializer(serialize);
       }
-    } else if (
-      serialize !== undefined &&
-      keys.serializer &&
-      fastify[keys.serializer] === serialize
-    ) {
+    } else if (serialize !== undefined && fastify[slot as symbol] === serialize) {
       // A later send (an error's, after a hook failed) is typed and serialized by Fastify.
       this.serializer(null);
     }
@@ -72,26 +79,12 @@ export function serializeStoredJsonOnFastify(reply: unknown, body: unknown): voi
   };
 }
 
-/** True when nothing gave the reply a serializer of its own (a hook may have). */
-function unserialized(reply: Record<symbol, unknown>): boolean {
-  if (
-    keys.serializer === undefined ||
-    !Object.prototype.hasOwnProperty.call(reply, keys.serializer)
-  ) {
-    keys.serializer = symbolNamed(reply, 'fastify.reply.serializer');
-  }
-  return keys.serializer !== undefined && reply[keys.serializer] === null;
-}
-
 /** The route context Fastify keeps on the reply's request (the reply reads it from there). */
 function routeContextOf(reply: FastifyReply): RouteContext | undefined {
   const request = reply.request as Record<symbol, unknown> | undefined;
   if (typeof request !== 'object' || request === null) return undefined;
-  let context = keys.context === undefined ? undefined : request[keys.context];
-  if (typeof context !== 'object' || context === null) {
-    keys.context = symbolNamed(request, 'fastify.context');
-    context = keys.context === undefined ? undefined : request[keys.context];
-  }
+  const key = ownSymbol(request, 'fastify.context');
+  const context = key === undefined ? undefined : request[key];
   return typeof context === 'object' && context !== null ? context : undefined;
 }
 
@@ -104,23 +97,12 @@ function plainlySerialized(context: RouteContext): boolean {
   let plain = PLAIN_ROUTES.get(context);
   if (plain === undefined) {
     const fields = context as RouteContext & Record<symbol, unknown>;
-    if (
-      keys.defaultSerializer === undefined ||
-      !Object.prototype.hasOwnProperty.call(fields, keys.defaultSerializer)
-    ) {
-      keys.defaultSerializer = symbolNamed(fields, 'fastify.replySerializerDefault');
-    }
-    const defaultSerializer = keys.defaultSerializer;
+    const defaultSerializer = ownSymbol(fields, 'fastify.replySerializerDefault');
     plain =
       context.schema?.response === undefined &&
       defaultSerializer !== undefined &&
-      Object.prototype.hasOwnProperty.call(fields, defaultSerializer) &&
       (fields[defaultSerializer] === null || fields[defaultSerializer] === undefined);
     PLAIN_ROUTES.set(context, plain);
   }
   return plain;
-}
-
-function symbolNamed(target: object, description: string): symbol | undefined {
-  return Object.getOwnPropertySymbols(target).find((key) => key.description === description);
 }
