@@ -2,12 +2,13 @@ import { CircuitOpenError } from '../stack/circuit-breaker';
 import { compileGlob } from '../values/glob';
 import { mastersOf, type ScriptedClient } from './redis-connection';
 import { escapeRedisGlob, toRedisGlob } from './redis-glob';
+import { writeCounterKey } from './redis-load-tickets';
 
 /**
  * SCAN + MATCH over every master (keys of one namespace sit on one of them), handing each page of
  * keys to `visit` with the node that holds them.
  */
-export async function scanMasters(
+async function scanMasters(
   client: ScriptedClient,
   match: string,
   visit: (keys: string[], node: ScriptedClient) => void | Promise<void>,
@@ -55,7 +56,7 @@ export async function unlinkNamespace(client: ScriptedClient, base: string): Pro
   // Locks stay: another instance may be loading under one right now.
   const lockPrefix = `${base}:l:`;
   // The write counter and epoch stay too: loads begun before the clear store nothing after it.
-  const kept = new Set([`${base}:n`, `${base}:e`]);
+  const kept = new Set([writeCounterKey(base), `${base}:e`]);
   let count = 0;
   await scanMasters(client, `${escapeRedisGlob(base)}:*`, async (found, node) => {
     const doomed = found.filter((key) => !key.startsWith(lockPrefix) && !kept.has(key));

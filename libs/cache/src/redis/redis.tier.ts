@@ -49,15 +49,7 @@ export class RedisTier implements CacheTier {
     if (keys.length === 0) return Promise.resolve([]);
     const valueKeys = new Array<string>(keys.length);
     for (let i = 0; i < keys.length; i++) valueKeys[i] = this.valueKey(keys[i]);
-    return this.client.mget(valueKeys).then((texts) => {
-      const now = Date.now();
-      const entries = new Array<CacheEntry | undefined>(texts.length);
-      for (let i = 0; i < texts.length; i++) {
-        const text = texts[i];
-        entries[i] = text === null ? undefined : this.decode(keys[i], text, now);
-      }
-      return entries;
-    });
+    return this.client.mget(valueKeys).then((texts) => this.decodeAll(keys, texts));
   }
 
   /** One MGET: the value and the namespace's write counter (see `SET_UNLESS_CHANGED_SCRIPT`). */
@@ -77,10 +69,11 @@ export class RedisTier implements CacheTier {
       writeCounterKey(this.base),
     ]);
     const counter = texts.pop();
-    return texts.map((text, i) => {
-      const ticket = issueTicket(issuedAt, counter, text);
-      return { entry: text === null ? undefined : this.decode(keys[i], text), ticket };
-    });
+    const entries = this.decodeAll(keys, texts);
+    return texts.map((text, i) => ({
+      entry: entries[i],
+      ticket: issueTicket(issuedAt, counter, text),
+    }));
   }
 
   setUnlessChanged(key: string, entry: CacheEntry, ticket: LoadTicket): Promise<boolean> {
@@ -256,6 +249,20 @@ export class RedisTier implements CacheTier {
 
   private valueKey(key: string): string {
     return `${this.base}:v:${key}`;
+  }
+
+  /** The entries of `texts` (the values of `keys`, null when missing), read at one instant. */
+  private decodeAll(
+    keys: readonly string[],
+    texts: ReadonlyArray<string | null>,
+  ): Array<CacheEntry | undefined> {
+    const now = Date.now();
+    const entries = new Array<CacheEntry | undefined>(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i];
+      entries[i] = text === null ? undefined : this.decode(keys[i], text, now);
+    }
+    return entries;
   }
 
   private decode(key: string, text: string, now = Date.now()): CacheEntry | undefined {
