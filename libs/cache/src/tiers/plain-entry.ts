@@ -16,8 +16,9 @@ const LEVELS = PERSISTENCE_LEVELS.length;
  * object literal of `CacheEntry` takes 72: with four fields, an absolute expiry is a double,
  * boxed in a heap number of its own. Here the size and the persistence level share one small
  * integer, and the expiry, kept relative to `EPOCH`, is a small integer stored in place for an
- * entry that expires within about 24 days of the process start (a later one is boxed, as before).
- * The fields of `CacheEntry` are read through the prototype.
+ * entry that expires within about 24 days of the process start (a later one is boxed, as before:
+ * after about 24 days of uptime, every new entry's expiry is). `size`, `persistence` and
+ * `expiresAt` are getters on the prototype; `graceUntil`, `tags` and `indexes` are absent.
  */
 class PlainEntry implements CacheEntry {
   readonly value: unknown;
@@ -44,7 +45,7 @@ class PlainEntry implements CacheEntry {
     return this.until === undefined ? Infinity : this.until + EPOCH;
   }
 
-  // Absent by definition: read from the prototype, held by no instance.
+  // Absent by definition: held by no instance, so they read as undefined.
   declare readonly graceUntil: undefined;
   declare readonly tags: undefined;
   declare readonly indexes: undefined;
