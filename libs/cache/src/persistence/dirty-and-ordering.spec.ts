@@ -118,7 +118,7 @@ describe('DirtyEntries', () => {
 });
 
 describe('PendingRemovals', () => {
-  it('applies the removals of a namespace oldest first, keeping those after a failure', async () => {
+  it('applies the removals of a namespace, a clear first, then tags, globs and held keys, keeping those after a failure', async () => {
     const pending = new PendingRemovals();
     pending.add('ns', { tags: ['a'] });
     pending.add('other', { all: true });

@@ -130,10 +130,7 @@ export class DirtyEntries {
     this.prune(namespace);
   }
 
-  /**
-   * Forgets the emptied maps of `namespace`: an empty one would make a flush of nothing, which
-   * would tell the status the store answered.
-   */
+  /** Forgets the emptied maps of `namespace`, so `empty` and `count` stay exact. */
   private prune(namespace: string): void {
     for (const map of [this.periodic, this.onShutdown, this.flying])
       if (map.get(namespace)?.size === 0) map.delete(namespace);

@@ -46,7 +46,10 @@ export class TableWriter {
     /** Rows per statement. */
     private readonly batchSize: number,
     private readonly status: PersistenceStatus,
-    /** Whether a store was opened (or is opening): a store never opened holds no row of ours. */
+    /**
+     * Whether a store was opened (or is opening): one never opened holds no row this process
+     * wrote or loaded.
+     */
     private readonly storeOpened: () => boolean,
   ) {}
 
@@ -209,8 +212,9 @@ export class TableWriter {
     }
     let written = 0;
     let firstError: Error | undefined;
-    // Every namespace here has a removal waiting or entries to write: each sends a statement, so
-    // the store answered before the status hears it did.
+    // Every namespace here has a removal waiting or entries to write: each sends a statement
+    // (unless none of its entries could be encoded, or a late success already applied its
+    // removal), so the store has answered, or a flush failed, before the status hears of it.
     for (const namespace of namespaces) {
       const flight = flights.get(namespace);
       try {
