@@ -43,7 +43,11 @@ describe('writeNamespace', () => {
     const { store, statements } = recordingStore((row) =>
       row.key === 'c' ? new Error('value too long') : undefined,
     );
-    expect(await writeNamespace(store, 'ns', entries, 2, logger)).toBe(4);
+    const dropped: string[] = [];
+    expect(
+      await writeNamespace(store, 'ns', entries, 2, logger, (keys) => dropped.push(...keys)),
+    ).toBe(4);
+    expect(dropped).toEqual(['c']);
     // The batch failed twice, then went row by row; the next batch still went.
     expect(statements).toEqual([['a', 'b'], ['c', 'd'], ['c', 'd'], ['c'], ['d'], ['e']]);
     expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('refused 1 entries'));
@@ -64,7 +68,11 @@ describe('writeNamespace', () => {
     // A BigInt cannot be encoded: never stored by `set`, it stands for a value written around
     // the cache (one nested too deeply for the encoder, say).
     const unencodable = new Map([...entries, ['f', entry({ n: BigInt(1) })], ['g', entry('g')]]);
-    expect(await writeNamespace(store, 'ns', unencodable, 2, logger)).toBe(6);
+    const dropped: string[] = [];
+    expect(
+      await writeNamespace(store, 'ns', unencodable, 2, logger, (keys) => dropped.push(...keys)),
+    ).toBe(6);
+    expect(dropped).toEqual(['f']);
     expect(statements).toEqual([['a', 'b'], ['c', 'd'], ['e'], ['g']]);
     expect(logger.error).toHaveBeenCalledWith(
       expect.stringContaining('could not encode entry "f"'),

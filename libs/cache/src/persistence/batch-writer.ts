@@ -16,7 +16,8 @@ import { toRow } from './stored-entry';
  * is retried row by row: when some rows go through, or none do but the store still answers a
  * read, the others are data the database refuses (logged and dropped); otherwise (or as soon as
  * a statement goes unanswered) the database is down and the error propagates (the caller keeps
- * the entries dirty).
+ * the entries dirty). `dropped` hears the keys of the rows dropped, so a later failure keeps them
+ * dropped.
  */
 export async function writeNamespace(
   store: GuardedStore,
@@ -24,6 +25,7 @@ export async function writeNamespace(
   entries: ReadonlyMap<string, CacheEntry | null>,
   batchSize: number,
   logger: Logger,
+  dropped: (keys: readonly string[]) => void = () => undefined,
 ): Promise<number> {
   const gone: string[] = [];
   const live: Array<readonly [string, CacheEntry]> = [];
@@ -33,7 +35,7 @@ export async function writeNamespace(
   }
   if (gone.length > 0) await retryOnce(() => store.remove(namespace, { keys: gone }, batchSize));
   const rowsAt = (start: number): StoredRow[] =>
-    encodeRows(namespace, live.slice(start, start + batchSize), logger);
+    encodeRows(namespace, live.slice(start, start + batchSize), logger, dropped);
   let written = 0;
   let rows = rowsAt(0);
   for (let start = 0; start < live.length; start += batchSize) {
@@ -43,7 +45,7 @@ export async function writeNamespace(
     // so none is ever left running when the flush gives up.
     const encoded = next < live.length ? encodeSoon(() => rowsAt(next)) : undefined;
     encoded?.catch(() => undefined);
-    written += await writeBatch(store, namespace, rows, logger);
+    written += await writeBatch(store, namespace, rows, logger, dropped);
     if (encoded) rows = await encoded;
   }
   return written;
@@ -58,6 +60,7 @@ function encodeRows(
   namespace: string,
   entries: ReadonlyArray<readonly [string, CacheEntry]>,
   logger: Logger,
+  dropped: (keys: readonly string[]) => void,
 ): StoredRow[] {
   const rows: StoredRow[] = [];
   for (const [key, entry] of entries) {
@@ -67,6 +70,7 @@ function encodeRows(
       logger.error(
         `could not encode entry "${key}" of "${namespace}", dropped: ${asError(error).message}`,
       );
+      dropped([key]);
     }
   }
   return rows;
@@ -91,6 +95,7 @@ async function writeBatch(
   namespace: string,
   rows: readonly StoredRow[],
   logger: Logger,
+  dropped: (keys: readonly string[]) => void,
 ): Promise<number> {
   try {
     await retryOnce(() => store.upsert(rows, rows.length));
@@ -109,6 +114,7 @@ async function writeBatch(
       }
     }
     if (written === 0 && !(await answers(store))) throw error;
+    dropped(refused);
     logger.error(
       `the database refused ${refused.length} entries of "${namespace}" (${refused.slice(0, 5).join(', ')}): ${(error as Error).message}`,
     );

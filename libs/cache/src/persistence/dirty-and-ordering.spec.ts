@@ -35,6 +35,17 @@ describe('DirtyEntries', () => {
     expect(dirty.periodic.get('ns')?.get('b')?.value).toBe('old b');
   });
 
+  it('puts back no key dropped from a failed flight (a row the database refused)', () => {
+    const dirty = new DirtyEntries();
+    dirty.markEntry('ns', 'a', periodic('refused a'));
+    dirty.markEntry('ns', 'b', periodic('b'));
+    const [flight] = dirty.take(dirty.periodic);
+    dirty.dropped(flight, ['a']);
+    dirty.putBack(flight, dirty.periodic);
+    expect(dirty.isDirty('ns', 'a')).toBe(false);
+    expect(dirty.isDirty('ns', 'b')).toBe(true);
+  });
+
   it('puts back no state a newer write took from a failed flight, whatever its level', () => {
     const dirty = new DirtyEntries();
     dirty.markEntry('ns', 'a', periodic('old a'));

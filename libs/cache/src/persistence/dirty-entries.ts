@@ -89,6 +89,17 @@ export class DirtyEntries {
     this.ground(flight, () => undefined);
   }
 
+  /**
+   * Ends the flight of `keys` alone: rows the database refused or entries that could not be
+   * encoded, dropped for good (a later failure of the same flight does not put them back).
+   */
+  dropped(flight: Flight, keys: readonly string[]): void {
+    const flying = this.flying.get(flight.namespace);
+    if (!flying) return;
+    for (const key of keys) if (flying.get(key) === flight) flying.delete(key);
+    if (flying.size === 0) this.flying.delete(flight.namespace);
+  }
+
   /** `flight` failed: what it still carries is dirty again in `level`, for the next flush. */
   putBack(flight: Flight, level: DirtyLevel): void {
     this.ground(flight, (key, entry) => this.mark(level, flight.namespace, key, entry));

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { PersistenceLevel } from '../options/persistence-level';
 import { entryOf } from '../tiers/tier.contract';
 import { PersistenceStatus } from './persistence-status';
-import type { StoreGuard } from './store-guard';
+import { StoreBusyError, type StoreGuard } from './store-guard';
 import { TableWriter } from './table-writer';
 
 /** A writer over a store that fails every statement while `down`, recording each one. */
@@ -43,6 +43,28 @@ describe('TableWriter', () => {
     await writer.flushPeriodic();
     expect(status.lastError).toBe('down');
     expect(status.lastFlushAt).toBeUndefined();
+  });
+
+  it('keeps a row the database refused dropped when a later batch of its flush fails', async () => {
+    const refusing = {
+      store: {
+        upsert: (rows: Array<{ key: string }>) =>
+          Promise.reject(
+            rows[0].key === 'refused' ? new Error('value too long') : new StoreBusyError(),
+          ),
+        remove: () => Promise.resolve([]),
+        probe: () => Promise.resolve(),
+      },
+      within: <T>(promise: Promise<T>) => promise,
+    } as unknown as StoreGuard;
+    // One row per statement: the refused row's batch comes first, the unanswered one after.
+    const writer = new TableWriter(refusing, 1, new PersistenceStatus(), () => true);
+    const ns = writer.for('ns', () => undefined);
+    await ns.written('refused', entryOf(1, { persistence: PersistenceLevel.PERIODIC }));
+    await ns.written('later', entryOf(2, { persistence: PersistenceLevel.PERIODIC }));
+    await expect(writer.flushPeriodic()).rejects.toBeInstanceOf(StoreBusyError);
+    // Only the unanswered row waits for the next flush.
+    expect(writer.backlog).toBe(1);
   });
 
   it('keeps one removal of a namespace whose invalidations keep failing', async () => {

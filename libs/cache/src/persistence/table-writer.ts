@@ -226,6 +226,7 @@ export class TableWriter {
             flight.entries,
             this.batchSize,
             this.status.logger,
+            (keys) => this.dirty.dropped(flight, keys),
           );
           this.dirty.landed(flight);
         }
