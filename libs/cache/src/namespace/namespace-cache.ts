@@ -10,7 +10,7 @@ import type { NamespaceSettings } from '../options/resolved-options';
 import type { NamespaceTiers } from '../stack/stack-types';
 import { TierStack } from '../stack/tier-stack';
 import type { NamespaceStats } from '../stats';
-import { isStale, remainingTtl, type CacheEntry } from '../tiers/cache-entry';
+import { remainingTtl, type CacheEntry } from '../tiers/cache-entry';
 import { assertGlob } from '../values/glob';
 import { assertKey, assertKeys } from '../values/validate-key';
 import { checkPatch } from '../values/check-patch';
@@ -18,6 +18,7 @@ import { expectStorableText } from '../values/storable-text';
 import { createEntry } from './create-entry';
 import type { InvalidationCallback } from './invalidation-listeners';
 import { bindInternals } from './namespace-internals';
+import { keysAt, readMemoryFirst } from './memory-first';
 import { NamespaceSignals } from './namespace-signals';
 
 export type { CacheLoader } from '../loading/namespace-loader';
@@ -171,17 +172,14 @@ export class NamespaceCache<V = unknown> {
   /** Values of `keys`, in order; undefined where missing. */
   async getMany(keys: readonly string[]): Promise<Array<V | undefined>> {
     assertKeys(keys);
-    const values = new Array<V | undefined>(keys.length);
-    const missing: number[] = [];
-    keys.forEach((key, i) => {
-      const near = this.#stack.freshNear(key);
-      if (near !== undefined) values[i] = this.#signals.hit(key, near) as V;
-      else missing.push(i);
-    });
-    if (missing.length === 0) return values;
-    const below = await this.#stack.readMany(missing.map((i) => keys[i]));
+    const { values, below } = readMemoryFirst<V>(this.#stack, this.#signals, keys);
+    if (below.length === 0) return values;
+    const entries = await this.#stack.readMany(keysAt(keys, below));
     const now = Date.now();
-    missing.forEach((index, j) => (values[index] = this.#found(keys[index], below[j], now)));
+    for (let j = 0; j < below.length; j++) {
+      const index = below[j];
+      values[index] = this.#signals.found(keys[index], entries[j], now) as V | undefined;
+    }
     return values;
   }
 
@@ -341,8 +339,7 @@ export class NamespaceCache<V = unknown> {
   }
 
   /** A read below memory, counted as a hit when fresh and a miss otherwise. */
-  #found(key: string, entry: CacheEntry | undefined, now = Date.now()): V | undefined {
-    if (entry === undefined || isStale(entry, now)) return this.#signals.miss(key);
-    return this.#signals.hit(key, entry) as V;
+  #found(key: string, entry: CacheEntry | undefined): V | undefined {
+    return this.#signals.found(key, entry, Date.now()) as V | undefined;
   }
 }

@@ -2,7 +2,7 @@ import { asError } from '../errors/as-error';
 import { NamespaceEvents, type NamespaceCacheEvent, type NamespaceCacheListener } from '../events';
 import type { NamespaceMetrics } from '../metrics/cache-metrics';
 import { NamespaceCounters, type NamespaceStats } from '../stats';
-import type { CacheEntry } from '../tiers/cache-entry';
+import { isStale, type CacheEntry } from '../tiers/cache-entry';
 import type { RemovalReason, TierUsage } from '../tiers/cache-tier.interface';
 import { InvalidationListeners, type InvalidationCallback } from './invalidation-listeners';
 
@@ -27,6 +27,14 @@ export class NamespaceSignals {
     this.counters.hits++;
     if (this.events.listens('hit')) this.events.emit('hit', { namespace: this.namespace, key });
     return entry.value;
+  }
+
+  /**
+   * Counts and announces what a read below memory found: a hit when `entry` is fresh at `now`,
+   * else a miss; returns its value (undefined on a miss).
+   */
+  found(key: string, entry: CacheEntry | undefined, now: number): unknown {
+    return entry === undefined || isStale(entry, now) ? this.miss(key) : this.hit(key, entry);
   }
 
   /** Counts and announces a miss. */
