@@ -30,6 +30,21 @@ export default tseslint.config(
     },
   },
   {
+    // A plain entry keeps some fields as getters on its prototype, which a spread does not copy.
+    files: ['libs/cache/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'ObjectExpression > SpreadElement[argument.type="Identifier"][argument.name=/^(entry|\\w+Entry)$/]',
+          message:
+            'A spread of a cache entry loses the fields a plain entry keeps on its prototype: copy it with fieldsOf, metadataOf or withFields (tiers/plain-entry.ts).',
+        },
+      ],
+    },
+  },
+  {
     // The peers "a Map behind await" are awaited on purpose.
     files: ['bench/**/*.ts'],
     rules: {

@@ -7,8 +7,6 @@
  * Connection, Keep-Alive and X-Cache.
  */
 import { createHash } from 'node:crypto';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import {
   Catch,
@@ -30,9 +28,9 @@ import {
   type Type,
 } from '@nestjs/common';
 import { FastifyAdapter, RouteSchema } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import { map, type Observable } from 'rxjs';
 import { CacheInterceptor, CacheModule, CacheOptions } from 'nest-tiered-cache';
+import { rawRequest, startHttpApp, utf8Text, type RawResponse } from './servers/http-app';
 
 /** The part of a Fastify reply the tests touch. */
 interface Reply {
@@ -383,57 +381,24 @@ function hooks(fastify: FastifyInstance): void {
   );
 }
 
-async function startApp(
+function startApp(
   configure?: (fastify: FastifyInstance) => void,
   adapter: FastifyAdapter = new FastifyAdapter(),
 ): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [ProbeModule] }).compile();
-  const app = moduleRef.createNestApplication(adapter, {
-    logger: false,
-    forceCloseConnections: true,
-  });
-  configure?.(app.getHttpAdapter().getInstance() as FastifyInstance);
-  await app.listen(0, '127.0.0.1');
-  return app;
-}
-
-interface Sent {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  /** The body bytes, as latin1 text (one char per byte, so any byte difference shows). */
-  readonly bytes: string;
-}
-
-function send(app: INestApplication, path: string, method = 'GET'): Promise<Sent> {
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(
-      { host: '127.0.0.1', port, path, method, headers: { host: `127.0.0.1:${port}` } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            bytes: Buffer.concat(chunks).toString('latin1'),
-          }),
-        );
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
+  return startHttpApp(ProbeModule, { adapter, configure });
 }
 
 /** What must be the same: status, bytes, every header but the per-request ones and X-Cache. */
-function seen(sent: Sent): { status: number; bytes: string; headers: Record<string, unknown> } {
+function seen(sent: RawResponse): {
+  status: number;
+  bytes: string;
+  headers: Record<string, unknown>;
+} {
   const headers: Record<string, unknown> = { ...sent.headers };
   for (const name of ['date', 'connection', 'keep-alive', 'x-cache']) delete headers[name];
   return { status: sent.status, bytes: sent.bytes, headers };
 }
 
-/** A miss then a hit of `path`; fails unless the second is a hit. */
 /**
  * How many times `JSON.stringify` wrote a stored (frozen) body while `run` ran: a hit that takes
  * the written-once JSON writes none, one that Fastify serializes writes one.
@@ -448,18 +413,17 @@ async function storedBodiesSerialized(run: () => Promise<unknown>): Promise<numb
   }
 }
 
+/** A miss then a hit of `path`; fails unless the second is a hit. */
 async function missThenHit(
   app: INestApplication,
   path: string,
   method = 'GET',
-): Promise<{ miss: Sent; hit: Sent }> {
-  const miss = await send(app, path, method);
-  const hit = await send(app, path, method);
+): Promise<{ miss: RawResponse; hit: RawResponse }> {
+  const miss = await rawRequest(app, path, { method });
+  const hit = await rawRequest(app, path, { method });
   expect([miss.headers['x-cache'], hit.headers['x-cache']]).toEqual(['MISS', 'HIT']);
   return { miss, hit };
 }
-
-const utf8 = (sent: Sent): string => Buffer.from(sent.bytes, 'latin1').toString('utf8');
 
 describe('Fastify hits send what Fastify itself would send', () => {
   let app: INestApplication;
@@ -474,16 +438,16 @@ describe('Fastify hits send what Fastify itself would send', () => {
     it('sends the bytes and headers of the miss, and of the same route uncached, for a body JSON escapes (U+2028, quotes, controls, a Date)', async () => {
       const { miss, hit } = await missThenHit(app, '/p/plain');
       expect(seen(hit)).toEqual(seen(miss));
-      const uncached = await send(app, '/p/uncached');
+      const uncached = await rawRequest(app, '/p/uncached');
       expect(seen(hit)).toEqual(seen(uncached));
       expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');
-      expect(JSON.parse(utf8(hit))).toMatchObject({ at: AT });
+      expect(JSON.parse(utf8Text(hit))).toMatchObject({ at: AT });
     });
 
     it('sends what toJSON wrote on the miss (the stored value is what toJSON returned)', async () => {
       const { miss, hit } = await missThenHit(app, '/p/to-json');
       expect(hit.headers['x-cache']).toBe('HIT');
-      expect(JSON.parse(utf8(miss))).toEqual({ price: '12.34 EUR', list: ['0.05 EUR'] });
+      expect(JSON.parse(utf8Text(miss))).toEqual({ price: '12.34 EUR', list: ['0.05 EUR'] });
       expect(seen(hit)).toEqual(seen(miss));
     });
 
@@ -491,15 +455,15 @@ describe('Fastify hits send what Fastify itself would send', () => {
       const { hit } = await missThenHit(app, '/p/plain?once=1');
       const again = async (): Promise<void> => {
         for (let i = 0; i < 3; i++)
-          expect(seen(await send(app, '/p/plain?once=1'))).toEqual(seen(hit));
+          expect(seen(await rawRequest(app, '/p/plain?once=1'))).toEqual(seen(hit));
       };
       expect(await storedBodiesSerialized(again)).toBe(0);
     });
 
     it('sends the same bytes to every one of many concurrent hits on one key', async () => {
-      const first = await send(app, '/p/plain?concurrent=1');
+      const first = await rawRequest(app, '/p/plain?concurrent=1');
       const hits = await Promise.all(
-        Array.from({ length: 40 }, () => send(app, '/p/plain?concurrent=1')),
+        Array.from({ length: 40 }, () => rawRequest(app, '/p/plain?concurrent=1')),
       );
       for (const hit of hits) {
         expect(hit.headers['x-cache']).toBe('HIT');
@@ -510,7 +474,7 @@ describe('Fastify hits send what Fastify itself would send', () => {
     it('answers a HEAD hit with the headers of the HEAD miss, and the length of the GET body', async () => {
       const { miss, hit } = await missThenHit(app, '/p/plain?head=1', 'HEAD');
       expect(seen(hit)).toEqual(seen(miss));
-      const get = await send(app, '/p/plain?head=1');
+      const get = await rawRequest(app, '/p/plain?head=1');
       expect(hit.headers['content-length']).toBe(get.headers['content-length']);
       expect(hit.headers['content-type']).toBe(get.headers['content-type']);
     });
@@ -564,7 +528,7 @@ describe('Fastify hits send what Fastify itself would send', () => {
 
     it('serializes what a preSerialization hook returns in its place', async () => {
       const { miss, hit } = await missThenHit(app, '/p/hook/new');
-      expect(JSON.parse(utf8(hit))).toMatchObject({ hooked: true });
+      expect(JSON.parse(utf8Text(hit))).toMatchObject({ hooked: true });
       expect(seen(hit)).toEqual(seen(miss));
     });
 
@@ -686,7 +650,7 @@ describe('Fastify hits send what Fastify itself would send', () => {
 
     it('serializes through the response schema of its status', async () => {
       const { miss, hit } = await missThenHit(app, '/p/schema-200');
-      expect(JSON.parse(utf8(hit))).toEqual({ text: body().text });
+      expect(JSON.parse(utf8Text(hit))).toEqual({ text: body().text });
       expect(seen(hit)).toEqual(seen(miss));
     });
   });
@@ -749,8 +713,8 @@ describe('Fastify hits in apps configured otherwise', () => {
     apps.push(plainApp, wrapping);
     const a1 = await missThenHit(plainApp, '/p/plain');
     const b1 = await missThenHit(wrapping, '/p/plain');
-    const a2 = await send(plainApp, '/p/plain');
-    const b2 = await send(wrapping, '/p/plain');
+    const a2 = await rawRequest(plainApp, '/p/plain');
+    const b2 = await rawRequest(wrapping, '/p/plain');
     expect(b1.miss.bytes).toMatch(/^\{"wrapped":/);
     expect(seen(a1.hit)).toEqual(seen(a1.miss));
     expect(seen(a2)).toEqual(seen(a1.miss));
@@ -775,8 +739,8 @@ describe('Fastify hits in apps configured otherwise', () => {
     const m1 = await missThenHit(main, '/p/plain');
     const c1 = await missThenHit(onCopy, '/p/plain');
     const p1 = await missThenHit(onCopyPlain, '/p/plain');
-    const m2 = await send(main, '/p/plain');
-    const c2 = await send(onCopy, '/p/plain');
+    const m2 = await rawRequest(main, '/p/plain');
+    const c2 = await rawRequest(onCopy, '/p/plain');
     expect(c1.miss.bytes).toMatch(/^\{"copy":/);
     for (const [hit, miss] of [
       [m1.hit, m1.miss],
@@ -788,7 +752,7 @@ describe('Fastify hits in apps configured otherwise', () => {
       expect(seen(hit)).toEqual(seen(miss));
     }
     // The copy's plain routes take the written-once JSON too (its own symbols are found).
-    expect(await storedBodiesSerialized(() => send(onCopyPlain, '/p/plain'))).toBe(0);
-    expect(await storedBodiesSerialized(() => send(main, '/p/plain'))).toBe(0);
+    expect(await storedBodiesSerialized(() => rawRequest(onCopyPlain, '/p/plain'))).toBe(0);
+    expect(await storedBodiesSerialized(() => rawRequest(main, '/p/plain'))).toBe(0);
   });
 });

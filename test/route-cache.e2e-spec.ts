@@ -1,65 +1,41 @@
 import type { INestApplication } from '@nestjs/common';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { CacheService, type CacheModuleOptions } from 'nest-tiered-cache';
 import { Calls, GlobalCacheModule, routeCacheModule } from './fixtures/route-cache.app';
 import { eventually } from './servers/eventually';
+import { rawRequest, startHttpApp, utf8Text, type RawResponse } from './servers/http-app';
 import { RedisServer } from './servers/redis-server';
 
-async function startApp(
+function startApp(
   platform: 'express' | 'fastify',
   options?: CacheModuleOptions,
 ): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [routeCacheModule(options)],
-  }).compile();
-  const app =
-    platform === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), {
-          logger: false,
-          forceCloseConnections: true,
-        })
-      : moduleRef.createNestApplication({ logger: false, forceCloseConnections: true });
-  // One listening port for the whole test: the Host header is part of every cache key.
-  await app.listen(0, '127.0.0.1');
-  return app;
+  return startHttpApp(routeCacheModule(options), {
+    adapter: platform === 'fastify' ? new FastifyAdapter() : undefined,
+  });
 }
 
 interface Sent {
   readonly status: number;
-  readonly headers: IncomingHttpHeaders;
+  readonly headers: RawResponse['headers'];
   readonly body: unknown;
 }
 
-/** One GET exactly as given: no client rewrites the target or the Host. */
-function send(
+/** One GET exactly as given (see rawRequest), its body parsed when it is a JSON object. */
+async function send(
   app: INestApplication,
   path: string,
   headers: Record<string, string> = {},
 ): Promise<Sent> {
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(
-      { host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: text.startsWith('{') ? JSON.parse(text) : text,
-          }),
-        );
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
+  const response = await rawRequest(app, path, { headers });
+  const text = utf8Text(response);
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text.startsWith('{') ? JSON.parse(text) : text,
+  };
 }
 
 describe.each(['express', 'fastify'] as const)('CacheInterceptor over HTTP (%s)', (platform) => {
@@ -438,9 +414,7 @@ describe('CacheInterceptor with a failing cache', () => {
 
 describe('CacheInterceptor as APP_INTERCEPTOR', () => {
   it('caches every route into the default namespace', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [GlobalCacheModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false, forceCloseConnections: true });
-    await app.listen(0, '127.0.0.1');
+    const app = await startHttpApp(GlobalCacheModule);
     try {
       await request(app.getHttpServer()).get('/global').expect(200);
       const hit = await request(app.getHttpServer()).get('/global').expect(200);

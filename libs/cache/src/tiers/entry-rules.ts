@@ -2,7 +2,7 @@ import { WrongTypeError } from '../errors/cache.error';
 import { mergePatch } from '../values/check-patch';
 import { snapshotValue } from '../values/snapshot-value';
 import { isStale, type CacheEntry, type EntryTemplate } from './cache-entry';
-import { entryOf } from './plain-entry';
+import { entryOf, metadataOf, withFields } from './plain-entry';
 
 /**
  * The rules of the read-modify-write operations, written once for every tier: memory applies
@@ -42,7 +42,7 @@ export function mergeEntry(
   const current = freshEntry(entry, Date.now());
   if (current === undefined) return undefined;
   const merged = mergePatch(key, current.value, patch, maxBytes);
-  return entryOf({ ...fieldsOf(current), value: merged.value, size: merged.size });
+  return withFields(current, { value: merged.value, size: merged.size });
 }
 
 /**
@@ -59,12 +59,12 @@ export function addToCounter(
 ): CacheEntry & { readonly value: number } {
   const current = freshEntry(entry, Date.now());
   if (current === undefined) {
-    return entryOf({ ...fieldsOf(template), value: by, size: COUNTER_SIZE });
+    return entryOf({ ...metadataOf(template), value: by, size: COUNTER_SIZE });
   }
   if (typeof current.value !== 'number') throw counterError(key, NOT_A_NUMBER);
   const value = current.value + by;
   if (!Number.isFinite(value)) throw counterError(key, NOT_FINITE);
-  return entryOf({ ...fieldsOf(current), value, size: current.size });
+  return withFields(current, { value });
 }
 
 /** The error of an `increment` the rules refuse, `reason` being one of the reasons above. */
@@ -81,20 +81,5 @@ export function withExpiry(current: CacheEntry, expiresAt: number): CacheEntry {
     current.graceUntil === undefined || expiresAt === Infinity
       ? undefined
       : expiresAt + (current.graceUntil - current.expiresAt);
-  return entryOf({
-    ...fieldsOf(current),
-    value: current.value,
-    size: current.size,
-    expiresAt,
-    graceUntil: grace,
-  });
-}
-
-/**
- * The metadata of `entry` as an object of its own: an entry may keep its fields on its prototype
- * (see `plainEntry`), where a spread would not find them.
- */
-function fieldsOf(entry: EntryTemplate): EntryTemplate {
-  const { expiresAt, graceUntil, persistence, tags, indexes } = entry;
-  return { expiresAt, graceUntil, persistence, tags, indexes };
+  return withFields(current, { expiresAt, graceUntil: grace });
 }

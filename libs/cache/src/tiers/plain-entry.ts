@@ -1,5 +1,5 @@
 import { PERSISTENCE_LEVELS, type PersistenceLevel } from '../options/persistence-level';
-import type { CacheEntry } from './cache-entry';
+import type { CacheEntry, EntryTemplate } from './cache-entry';
 
 /** Expiries are kept relative to this instant, so most fit a small integer (see `PlainEntry`). */
 const EPOCH = Date.now();
@@ -18,7 +18,8 @@ const LEVELS = PERSISTENCE_LEVELS.length;
  * integer, and the expiry, kept relative to `EPOCH`, is a small integer stored in place for an
  * entry that expires within about 24 days of the process start (a later one is boxed, as before:
  * after about 24 days of uptime, every new entry's expiry is). `size`, `persistence` and
- * `expiresAt` are getters on the prototype; `graceUntil`, `tags` and `indexes` are absent.
+ * `expiresAt` are getters on the prototype; `graceUntil`, `tags` and `indexes` are absent. A
+ * spread of one therefore copies `value` alone: copy an entry with `fieldsOf` or `withFields`.
  */
 class PlainEntry implements CacheEntry {
   readonly value: unknown;
@@ -87,4 +88,30 @@ export function entryOf<E extends CacheEntry>(fields: E): E {
     return plainEntry(value, size, expiresAt, persistence) as E;
   }
   return { value, size, expiresAt, persistence, graceUntil, tags, indexes } as E;
+}
+
+/**
+ * The metadata of `entry` (every field but `value` and `size`) as an object of its own: an entry
+ * may keep its fields on its prototype (see `plainEntry`), where a spread would not find them.
+ */
+export function metadataOf(entry: EntryTemplate): EntryTemplate {
+  const { expiresAt, graceUntil, persistence, tags, indexes } = entry;
+  return { expiresAt, graceUntil, persistence, tags, indexes };
+}
+
+/** Every field of `entry` as an object of its own: what a spread would copy, were none inherited. */
+export function fieldsOf(entry: CacheEntry): CacheEntry {
+  const { value, size, expiresAt, graceUntil, persistence, tags, indexes } = entry;
+  return { value, size, expiresAt, graceUntil, persistence, tags, indexes };
+}
+
+/**
+ * A new entry of `entry`'s fields with `changes` over them (a field given as undefined is
+ * removed), held as `entryOf` holds it.
+ */
+export function withFields<C extends Partial<CacheEntry>>(
+  entry: CacheEntry,
+  changes: C,
+): CacheEntry & C {
+  return entryOf({ ...fieldsOf(entry), ...changes });
 }
