@@ -1,29 +1,9 @@
-import { Test } from '@nestjs/testing';
-import { CacheModule, CacheService, type CacheModuleOptions } from 'nest-tiered-cache';
+import type { CacheModuleOptions } from 'nest-tiered-cache';
 import type { InvalidationBus } from '../libs/cache/src/bus/invalidation-bus';
-import type { CacheApp } from './servers/cache-app';
+import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { dropOutgoing } from './servers/drop-outgoing';
 import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';
-
-/**
- * An instance on PostgreSQL alone, built from `options` as an application builds it: the bus is
- * on by default for a PostgreSQL `persistence.dataSource` without Redis (the options here never
- * pass `bus`, except to turn it off).
- */
-async function startApp(options: CacheModuleOptions): Promise<CacheApp> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [CacheModule.forRoot(options)],
-  }).compile();
-  const app = await moduleRef.init();
-  const service = app.get(CacheService);
-  return {
-    app,
-    service,
-    ns: <V>(name: string) => service.namespace<V>(name),
-    close: () => app.close(),
-  };
-}
 
 const busOf = (app: CacheApp): InvalidationBus =>
   (app.service as unknown as { bus: InvalidationBus }).bus;
@@ -39,6 +19,9 @@ describe('two app instances on one PostgreSQL, without Redis', () => {
   });
   afterAll(() => database.drop());
 
+  // As an application builds its options: the bus is on by default for a PostgreSQL
+  // `persistence.dataSource` without Redis (the options here never pass `bus`, except to turn it
+  // off).
   const optionsFor = (prefix: string): CacheModuleOptions => ({
     prefix,
     persistence: { dataSource: { type: 'postgres', url: database.url } },
@@ -47,8 +30,8 @@ describe('two app instances on one PostgreSQL, without Redis', () => {
 
   beforeEach(async () => {
     const options = optionsFor(`pgapp${++run}`);
-    a = await startApp(options);
-    b = await startApp(options);
+    a = await startCacheApp(options);
+    b = await startCacheApp(options);
   });
   afterEach(async () => {
     await a.close();
@@ -133,7 +116,7 @@ describe('two app instances on one PostgreSQL, without Redis', () => {
 describe('bus: false on PostgreSQL', () => {
   it('starts no bus', async () => {
     const database = await PostgresDatabase.create();
-    const app = await startApp({
+    const app = await startCacheApp({
       bus: false,
       persistence: { dataSource: { type: 'postgres', url: database.url } },
       namespaces: [{ name: 'shared', tiers: ['memory', 'postgres'] }],
