@@ -2,6 +2,7 @@ import type { CacheModuleOptions } from 'nest-tiered-cache';
 import type { InvalidationBus } from '../libs/cache/src/bus/invalidation-bus';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { dropOutgoing } from './servers/drop-outgoing';
+import { itDropsTheOtherInstancesMemory } from './servers/coherence-cases';
 import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';
 
@@ -60,32 +61,7 @@ describe('two app instances on one PostgreSQL, without Redis', () => {
     await eventually(async () => expect(await b.ns('shared').get('k')).toEqual({ v: 2 }));
   });
 
-  it.each([
-    ['delete', (app: CacheApp) => app.ns('shared').delete('k')],
-    ['update', (app: CacheApp) => app.ns('shared').update('k', { changed: true })],
-    ['invalidateTags', (app: CacheApp) => app.ns('shared').invalidateTags(['t'])],
-    ['invalidatePattern', (app: CacheApp) => app.ns('shared').invalidatePattern('k*')],
-    ['clear', (app: CacheApp) => app.ns('shared').clear()],
-    ['expire', (app: CacheApp) => app.ns('shared').expire('k', '2h')],
-  ])('drops what the other instance holds in memory on %s', async (operation, act) => {
-    await a.ns('shared').set('k', { original: true }, { tags: ['t'] });
-    // A read that races A's own bus message is not kept in memory; read until one is.
-    await eventually(async () => {
-      expect(await b.ns('shared').get('k')).toEqual({ original: true });
-      expect(b.ns('shared').stats().entries).toBe(1);
-    });
-    await act(a);
-    await eventually(() => expect(b.ns('shared').stats().entries).toBe(0));
-    const expected = {
-      delete: undefined,
-      update: { original: true, changed: true },
-      invalidateTags: undefined,
-      invalidatePattern: undefined,
-      clear: undefined,
-      expire: { original: true },
-    }[operation];
-    expect(await b.ns('shared').get('k')).toEqual(expected);
-  });
+  itDropsTheOtherInstancesMemory(() => ({ a, b }));
 
   it('keeps a counter coherent: the other instance never serves an old count', async () => {
     expect(await a.ns('shared').increment('hits')).toBe(1);

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
+import { itDropsTheOtherInstancesMemory } from './servers/coherence-cases';
 import { eventually } from './servers/eventually';
 import { RedisServer } from './servers/redis-server';
 
@@ -54,32 +55,7 @@ describe('two app instances on one Redis', () => {
     );
   });
 
-  it.each([
-    ['delete', (app: CacheApp) => app.ns('shared').delete('k')],
-    ['update', (app: CacheApp) => app.ns('shared').update('k', { changed: true })],
-    ['invalidateTags', (app: CacheApp) => app.ns('shared').invalidateTags(['t'])],
-    ['invalidatePattern', (app: CacheApp) => app.ns('shared').invalidatePattern('k*')],
-    ['clear', (app: CacheApp) => app.ns('shared').clear()],
-    ['expire', (app: CacheApp) => app.ns('shared').expire('k', '2h')],
-  ])('drops what the other instance holds in memory on %s', async (operation, act) => {
-    await a.ns('shared').set('k', { original: true }, { tags: ['t'] });
-    // A read that races A's own bus message is not kept in memory; read until one is.
-    await eventually(async () => {
-      expect(await b.ns('shared').get('k')).toEqual({ original: true });
-      expect(b.ns('shared').stats().entries).toBe(1);
-    });
-    await act(a);
-    await eventually(() => expect(b.ns('shared').stats().entries).toBe(0));
-    const expected = {
-      delete: undefined,
-      update: { original: true, changed: true },
-      invalidateTags: undefined,
-      invalidatePattern: undefined,
-      clear: undefined,
-      expire: { original: true },
-    }[operation];
-    expect(await b.ns('shared').get('k')).toEqual(expected);
-  });
+  itDropsTheOtherInstancesMemory(() => ({ a, b }));
 
   it('answers memory hits without a Redis round trip', async () => {
     await a.ns('shared').set('hot', 1);
