@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DemoClient } from './servers/demo-client';
+import { servesTheOtherInstancesWrites } from './servers/demo-cluster-cases';
 import { DemoEventStream } from './servers/demo-events';
 import { DemoProcess } from './servers/demo-process';
 import { eventually } from './servers/eventually';
@@ -97,34 +98,7 @@ describe('two demo instances on PostgreSQL alone', () => {
   });
 
   it('serves on one instance, fresh, a rename, chat settings and a message written on the other', async () => {
-    const alan = await DemoClient.login(a.url, 'alan@example.com');
-    const alanOnB = alan.on(b.url);
-    // B holds these in its memory tier first: read twice, the second read is a memory hit.
-    for (let i = 0; i < 2; i++) {
-      expect((await alanOnB.get('/users/2')).body.name).toBe('Alan Turing');
-      expect((await alanOnB.get('/chats/2')).body.settings.topic).toBe('');
-    }
-    const before = (await alanOnB.get('/chats/2/messages')).body;
-
-    expect((await alan.patch('/me', { name: 'Alan M. Turing' })).status).toBe(200);
-    const grace = await DemoClient.login(a.url, 'grace@example.com');
-    expect((await grace.patch('/chats/2/settings', { topic: 'parsers' })).status).toBe(200);
-    const posted = await grace.post('/chats/2/messages', { text: 'COBOL is coming' });
-    expect(posted.status).toBe(201);
-
-    // The bus drops B's copies; its next reads see A's writes.
-    await eventually(async () =>
-      expect((await alanOnB.get('/users/2')).body.name).toBe('Alan M. Turing'),
-    );
-    await eventually(async () =>
-      expect((await alanOnB.get('/chats/2')).body.settings.topic).toBe('parsers'),
-    );
-    await eventually(async () =>
-      expect((await alanOnB.get('/chats/2/messages')).body).toHaveLength(before.length + 1),
-    );
-    expect(
-      (await alanOnB.get('/chats/2/search?q=cobol')).body.map((m: { id: number }) => m.id),
-    ).toEqual([posted.body.id]);
+    await servesTheOtherInstancesWrites(a, b, 2);
     // Nothing was missed on the way.
     const bus = (await new DemoClient(b.url).get('/cache/info')).body.backends.bus;
     expect(bus.gaps).toBe(0);

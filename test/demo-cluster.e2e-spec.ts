@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { DemoClient } from './servers/demo-client';
+import { servesTheOtherInstancesWrites } from './servers/demo-cluster-cases';
 import { DemoProcess } from './servers/demo-process';
 import { eventually } from './servers/eventually';
 import { clearOfMinuteBoundary } from './servers/minute-boundary';
@@ -56,32 +57,7 @@ describe('two demo instances over Redis and PostgreSQL', () => {
   });
 
   it('stays coherent: a rename, chat settings and new messages on one are served by the other', async () => {
-    const alan = await DemoClient.login(a.url, 'alan@example.com');
-    const alanOnB = alan.on(b.url);
-    // B caches these in its memory tier first.
-    expect((await alanOnB.get('/users/2')).body.name).toBe('Alan Turing');
-    expect((await alanOnB.get('/chats/2')).body.settings.topic).toBe('');
-    const before = (await alanOnB.get('/chats/2/messages')).body;
-
-    expect((await alan.patch('/me', { name: 'Alan M. Turing' })).status).toBe(200);
-    const grace = await DemoClient.login(a.url, 'grace@example.com');
-    expect((await grace.patch('/chats/2/settings', { topic: 'parsers' })).status).toBe(200);
-    const posted = await grace.post('/chats/2/messages', { text: 'COBOL is coming' });
-    expect(posted.status).toBe(201);
-
-    // The bus drops B's copies; the next reads see A's writes.
-    await eventually(async () =>
-      expect((await alanOnB.get('/users/2')).body.name).toBe('Alan M. Turing'),
-    );
-    await eventually(async () =>
-      expect((await alanOnB.get('/chats/2')).body.settings.topic).toBe('parsers'),
-    );
-    await eventually(async () =>
-      expect((await alanOnB.get('/chats/2/messages')).body).toHaveLength(before.length + 1),
-    );
-    expect(
-      (await alanOnB.get('/chats/2/search?q=cobol')).body.map((m: { id: number }) => m.id),
-    ).toEqual([posted.body.id]);
+    await servesTheOtherInstancesWrites(a, b, 1);
   });
 
   it('refuses on one instance a session ended or a membership left on the other', async () => {
