@@ -334,6 +334,18 @@ describe('CacheInterceptor hits on Express: the JSON written once for the stored
     await http().get('/items?page=7').set('If-None-Match', String(miss.headers.etag)).expect(304);
   });
 
+  it('sends the bytes and headers a miss sent for a JSON body of a type the route declares', async () => {
+    const miss = await http().get('/items/typed').expect(200);
+    const hit = await http().get('/items/typed').expect(200);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(hit.text).toBe(miss.text);
+    for (const name of ['content-type', 'content-length', 'etag']) {
+      expect(hit.headers[name]).toBe(miss.headers[name]);
+    }
+    expect(hit.headers['content-type']).toMatch(/^application\/vnd\.api\+json/);
+    expect(app.get(Calls).count('typed')).toBe(1);
+  });
+
   it('serializes a stored body once, however many hits send it', async () => {
     await http().get('/items?page=8').expect(200);
     const stringify = jest.spyOn(JSON, 'stringify');

@@ -4,6 +4,8 @@ export type EtagFunction = (body: string, encoding: string) => string | undefine
 /** A body's JSON, and its ETag as the app's `etag fn` computed it (Express). */
 export interface StoredJson {
   readonly text: string;
+  /** The text's UTF-8 bytes, what Express sends (written on the first Express hit). */
+  bytes?: Buffer;
   etag?: { readonly by: EtagFunction; readonly value: string | undefined };
 }
 

@@ -3,11 +3,15 @@ import { storedJsonOf, type EtagFunction } from './stored-json-text';
 /** The part of an Express response a hit's reply touches. */
 interface ExpressResponse {
   json: (this: ExpressResponse, ...args: unknown[]) => unknown;
-  send(body: string): unknown;
+  send(body: string | Buffer): unknown;
   get(field: string): unknown;
   set(field: string, value: string): unknown;
+  setHeader(field: string, value: string): unknown;
   readonly app?: { get(setting: string): unknown };
 }
+
+/** What Express's `json` sends a body as when nothing set a type: `json`, then `send`'s charset. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Lets Express send a hit's body as JSON written once for that body, rather than serializing the
@@ -17,8 +21,8 @@ interface ExpressResponse {
  * strong ETag computed once with the text; only the ETag header comes before Content-Length).
  * Anything else goes to Express's own `json`. Apps that change how Express writes JSON
  * (`json replacer`, `json spaces`, `json escape`) are left to Express, and an app's own `etag`
- * function is left to `send` (it may not give the same answer twice). The text is kept as long as
- * its body, outside the memory tier's byte budget.
+ * function is left to `send` (it may not give the same answer twice). The text and its bytes are
+ * kept as long as their body, outside the memory tier's byte budget.
  */
 export function sendStoredJson(response: unknown, body: unknown): void {
   if (typeof body !== 'object' || body === null || !Object.isFrozen(body)) return;
@@ -36,7 +40,10 @@ export function sendStoredJson(response: unknown, body: unknown): void {
   express.json = function (this: ExpressResponse, ...args: unknown[]): unknown {
     if (args.length !== 1 || args[0] !== body) return json.apply(this, args);
     const stored = storedJsonOf(body);
-    if (!this.get('Content-Type')) this.set('Content-Type', 'application/json');
+    // Sent as bytes when the type is Express's own: `send` then neither encodes the text nor
+    // parses the type again to add its charset. A type set by the app gets its charset from `send`.
+    const typed = Boolean(this.get('Content-Type'));
+    if (!typed) this.setHeader('Content-Type', JSON_TYPE);
     // `send` hashes the body for its ETag unless one is set: the same hash, kept with the text.
     // Express's own functions (setting `etag` true, 'weak' or 'strong') hash text and bytes alike.
     const etagOf = app.get('etag fn');
@@ -46,6 +53,8 @@ export function sendStoredJson(response: unknown, body: unknown): void {
       if (stored.etag?.by !== by) stored.etag = { by, value: by(stored.text, 'utf8') };
       if (stored.etag.value) this.set('ETag', stored.etag.value);
     }
-    return this.send(stored.text);
+    if (typed) return this.send(stored.text);
+    stored.bytes ??= Buffer.from(stored.text, 'utf8');
+    return this.send(stored.bytes);
   };
 }
