@@ -59,6 +59,20 @@ export class DirtyEntries {
     return dirty;
   }
 
+  /** Forgets every pending delete (null mark); answers how many each namespace had. */
+  discardDeletes(): Map<string, number> {
+    const deletes = new Map<string, number>();
+    for (const level of [this.periodic, this.onShutdown])
+      for (const [namespace, entries] of level)
+        for (const [key, entry] of entries)
+          if (entry === null) {
+            entries.delete(key);
+            deletes.set(namespace, (deletes.get(namespace) ?? 0) + 1);
+          }
+    for (const namespace of deletes.keys()) this.prune(namespace);
+    return deletes;
+  }
+
   /** Whether a state of `namespace` waits for a flush or is in flight to the table. */
   holds(namespace: string): boolean {
     return this.count(namespace) > 0 || (this.flying.get(namespace)?.size ?? 0) > 0;

@@ -47,10 +47,11 @@ export class TableWriter {
     private readonly batchSize: number,
     private readonly status: PersistenceStatus,
     /**
-     * Whether a store was opened (or is opening): one never opened holds no row this process
-     * wrote or loaded.
+     * Whether a store is in use: one was wanted at start (even if the database did not answer
+     * then) or opened since. A store never in use holds no row this process wrote or loaded; one
+     * that was wanted may hold rows an earlier run wrote, which a removal must reach.
      */
-    private readonly storeOpened: () => boolean,
+    private readonly storeInUse: () => boolean,
   ) {}
 
   /** Whether an entry or a removal waits for a flush. */
@@ -96,14 +97,16 @@ export class TableWriter {
   }
 
   /**
-   * Stops taking changes: the store is closing. Removals still waiting for a retry are
-   * discarded: their rows stay in the table (and `loadOnStartup` would load them again), so each
-   * namespace concerned hears of it and it is logged.
+   * Stops taking changes: the store is closing. Removals still waiting for a retry (by rule, and
+   * the pending deletes of keys) are discarded: their rows stay in the table (and `loadOnStartup`
+   * would load them again), so each namespace concerned hears of it and it is logged.
    */
   stop(): void {
     this.mode = 'stopped';
-    for (const namespace of this.pending.namespaces()) {
-      const count = this.pending.count(namespace);
+    const discarded = this.dirty.discardDeletes();
+    for (const namespace of this.pending.namespaces())
+      discarded.set(namespace, (discarded.get(namespace) ?? 0) + this.pending.count(namespace));
+    for (const [namespace, count] of discarded) {
       const error = new RemovalsDiscardedError(namespace, count);
       this.status.logger.error(error.message);
       this.reports.get(namespace)?.('close', error);
@@ -158,7 +161,7 @@ export class TableWriter {
    * later change of the namespace reaches the table.
    */
   private async removed(namespace: string, removal: Removal, callerReport: Report): Promise<void> {
-    if (this.mode === 'stopped' || (!this.storeOpened() && !this.dirty.holds(namespace))) return;
+    if (this.mode === 'stopped' || (!this.storeInUse() && !this.dirty.holds(namespace))) return;
     const report = reportOnce(callerReport);
     this.dirty.forgetCovered(namespace, removal);
     // Writes an earlier removal watches and this one takes are no longer to be written back.
@@ -168,7 +171,7 @@ export class TableWriter {
       // Watched until the write-back is done: a later removal, or a newer write, meets
       // what `since` holds, so no state the cache no longer has is written back.
       try {
-        if (!this.storeOpened()) return;
+        if (!this.storeInUse()) return;
         try {
           await this.retryRemovals(namespace);
           await this.removeRows(namespace, removal);
