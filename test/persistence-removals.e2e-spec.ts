@@ -314,4 +314,41 @@ describe('a removal carried out after its deadline', () => {
       await second.release();
     }
   });
+
+  it('of keys no longer waits as pending deletes, and is not sent again', async () => {
+    await ns.written('user:1', entry(1, ['t']));
+    await database.query("CREATE TABLE saved AS SELECT * FROM cache_storage WHERE key = 'user:1'");
+    const lock = await lockRow(database, 'user:1');
+    const removing = ns.removed({ keys: ['user:1'] });
+    await waitingForLock(database);
+    await removing;
+    expect(faults).toEqual(['unpersist']);
+    expect(manager.health().dirty).toBe(1);
+    await lock.release();
+    // The database carries out the delete the cache gave up on: the key no longer waits.
+    await eventually(() => expect(manager.health().dirty).toBe(0));
+    // Another instance writes the key again; a delete sent again would take its row.
+    await database.query('INSERT INTO cache_storage SELECT * FROM saved');
+    await manager.flush();
+    expect(await keys()).toEqual(['user:1']);
+    expect(faults).toEqual(['unpersist']);
+  });
+
+  it('of keys leaves a key written again meanwhile to be written', async () => {
+    await ns.written('user:1', entry(1, ['t']));
+    const lock = await lockRow(database, 'user:1');
+    const removing = ns.removed({ keys: ['user:1'] });
+    await waitingForLock(database);
+    await removing;
+    // Refused at once (the database has not answered the delete): it waits for the next flush.
+    await ns.written('user:1', entry(2, ['t']));
+    expect(faults).toEqual(['unpersist', 'persist']);
+    await lock.release();
+    await eventually(async () => expect(await keys()).toEqual([]));
+    expect(manager.health().dirty).toBe(1);
+    await manager.flush();
+    expect(await database.query("SELECT value FROM cache_storage WHERE key = 'user:1'")).toEqual([
+      { value: 2 },
+    ]);
+  });
 });

@@ -59,6 +59,23 @@ export class DirtyEntries {
     return dirty;
   }
 
+  /**
+   * The table carried out a delete of `keys` after its deadline, before any later statement: their
+   * pending deletes, waiting or in flight, are done. A key written again since holds an entry, not
+   * a pending delete, and still waits to be written.
+   */
+  deleted(namespace: string, keys: readonly string[]): void {
+    const flying = this.flying.get(namespace);
+    for (const key of keys) {
+      for (const level of [this.periodic, this.onShutdown]) {
+        const entries = level.get(namespace);
+        if (entries?.get(key) === null) entries.delete(key);
+      }
+      if (flying?.get(key)?.entries.get(key) === null) flying.delete(key);
+    }
+    this.prune(namespace);
+  }
+
   /** Forgets every pending delete (null mark); answers how many each namespace had. */
   discardDeletes(): Map<string, number> {
     const deletes = new Map<string, number>();

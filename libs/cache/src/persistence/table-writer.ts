@@ -8,7 +8,7 @@ import { PendingRemovals, RemovalsDiscardedError } from './pending-removals';
 import type { PersistenceStatus } from './persistence-status';
 import { reportOnce, type NamespacePersistence, type Report } from './persistence-types';
 import { covers, type Removal } from './removal';
-import type { StoreGuard } from './store-guard';
+import type { GuardedStore, StoreGuard } from './store-guard';
 import { toRow } from './stored-entry';
 import { WriteQueue } from './write-queue';
 import { WriteWatch } from './write-watch';
@@ -36,6 +36,18 @@ export class TableWriter {
   private readonly pending = new PendingRemovals();
   private readonly queue = new WriteQueue();
   private readonly watch = new WriteWatch();
+  /**
+   * The guarded store, whose deletes the database carries out after their deadline count as
+   * applied (see `appliedLate`), whether a removal or a flush sent them.
+   */
+  private readonly store: GuardedStore = {
+    upsert: (rows, batchSize) => this.guard.store.upsert(rows, batchSize),
+    probe: () => this.guard.store.probe(),
+    remove: (namespace, removal, batchSize) =>
+      this.guard.store.remove(namespace, removal, batchSize, () =>
+        this.appliedLate(namespace, removal),
+      ),
+  };
   /** Where each namespace hears of faults met on its behalf (flushes included). */
   private readonly reports = new Map<string, Report>();
   /** How writes reach the table; its owner moves it on at shutdown. */
@@ -137,7 +149,7 @@ export class TableWriter {
     const writing = this.queue.enqueue(async () => {
       try {
         await this.retryRemovals(namespace);
-        await this.guard.store.upsert([toRow(namespace, key, entry)], 1);
+        await this.store.upsert([toRow(namespace, key, entry)], 1);
         this.dirty.landed(flight);
         this.status.answered();
       } catch (error) {
@@ -209,7 +221,7 @@ export class TableWriter {
     if (namespaces.size === 0) {
       // With nothing to write, a store that answers again is healthy again (a failed write that
       // a later change took leaves nothing dirty to prove it).
-      if (this.status.lastError !== undefined) await this.status.recover(this.guard.store);
+      if (this.status.lastError !== undefined) await this.status.recover(this.store);
       if (this.status.lastError === undefined) this.status.flushed();
       return 0;
     }
@@ -224,7 +236,7 @@ export class TableWriter {
         await this.retryRemovals(namespace);
         if (flight) {
           written += await writeNamespace(
-            this.guard.store,
+            this.store,
             namespace,
             flight.entries,
             this.batchSize,
@@ -253,15 +265,20 @@ export class TableWriter {
     if (held?.length) await this.removeStatement(namespace, { keys: held });
   }
 
-  /**
-   * One delete. If it fails its deadline and the database carries it out later, no later
-   * statement ran before it (`StoreGuard`): what it removed no longer waits to be retried, so a
-   * delete that always outlasts the deadline does not hold its namespace's later changes forever.
-   */
+  /** One delete; one carried out after its deadline counts as applied (`appliedLate`). */
   private async removeStatement(namespace: string, statement: Removal): Promise<void> {
-    await this.guard.store.remove(namespace, statement, this.batchSize, () =>
-      this.pending.applied(namespace, statement),
-    );
+    await this.store.remove(namespace, statement, this.batchSize);
+  }
+
+  /**
+   * A delete failed its deadline and the database carried it out later, before any later
+   * statement ran (`StoreGuard`): what it removed no longer waits to be retried, neither by rule
+   * nor as the pending deletes of its keys, so a delete that always outlasts the deadline does not
+   * hold its namespace's later changes forever, nor is sent again over rows written since.
+   */
+  private appliedLate(namespace: string, statement: Removal): void {
+    this.pending.applied(namespace, statement);
+    if ('keys' in statement) this.dirty.deleted(namespace, statement.keys);
   }
 
   /** Applies the failed removals of `namespace`, which go before any later change of it. */
