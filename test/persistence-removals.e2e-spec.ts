@@ -169,6 +169,24 @@ describe('persistence keeps removed entries removed', () => {
       },
     );
 
+    it.each([PersistenceLevel.PERIODIC, PersistenceLevel.ON_SHUTDOWN])(
+      'does not bring back an entry (%s) memory dropped while a failed flush carried it',
+      async (level) => {
+        await ns.written('user:1', entry(1, level));
+        proxy.freeze();
+        const flushing = manager.flush();
+        await handedOver();
+        // Evicted or expired: it no longer waits for a flush, as what memory holds bounds them.
+        await ns.dropped('user:1');
+        await cut();
+        await expect(flushing).rejects.toThrow();
+        expect(manager.health().dirty).toBe(0);
+        await restore();
+        await manager.flush();
+        expect(await rows()).toEqual({});
+      },
+    );
+
     it('does not write what a failed flush took over a newer write made meanwhile', async () => {
       await ns.written('user:1', entry(1, PersistenceLevel.PERIODIC));
       proxy.freeze();
