@@ -232,6 +232,21 @@ describe('persistence keeps removed entries removed', () => {
       expect(manager.health()).toMatchObject({ healthy: true, dirty: 0 });
     });
 
+    it('is reported once by a failing flush, with the entries of both levels', async () => {
+      await ns.written('user:1', entry(0, PersistenceLevel.ON_CHANGE));
+      await cut();
+      await ns.removed({ tags: ['t'] });
+      await ns.written('user:2', entry(2, PersistenceLevel.PERIODIC));
+      await ns.written('user:3', entry(3, PersistenceLevel.ON_SHUTDOWN));
+      faults.length = 0;
+      await expect(manager.flush()).rejects.toThrow();
+      expect(faults).toEqual(['flush']);
+      expect(manager.health().dirty).toBe(3);
+      await restore();
+      await manager.flush();
+      expect(await rows()).toEqual({ 'user:2': 2, 'user:3': 3 });
+    });
+
     it('is told, and logged, when the app closes before it could be retried', async () => {
       const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
       try {

@@ -94,18 +94,12 @@ export class TableWriter {
     });
   }
 
-  /** Writes every dirty entry now (PERIODIC and ON_SHUTDOWN); returns how many rows. */
-  async flush(): Promise<number> {
-    const results = await Promise.allSettled([
-      this.flushLevel(this.dirty.periodic),
-      this.flushLevel(this.dirty.onShutdown),
-    ]);
-    const failure = results.find((result) => result.status === 'rejected');
-    if (failure) throw asError(failure.reason);
-    return results.reduce(
-      (sum, result) => sum + (result.status === 'fulfilled' ? result.value : 0),
-      0,
-    );
+  /**
+   * Writes every dirty entry now (PERIODIC and ON_SHUTDOWN, in one flush, so a namespace hears of
+   * its failure once); returns how many rows.
+   */
+  flush(): Promise<number> {
+    return this.flushLevels([this.dirty.periodic, this.dirty.onShutdown]);
   }
 
   /**
@@ -128,7 +122,7 @@ export class TableWriter {
 
   /** Writes the PERIODIC entries (every `flushInterval`); returns how many rows. */
   flushPeriodic(): Promise<number> {
-    return this.flushLevel(this.dirty.periodic);
+    return this.flushLevels([this.dirty.periodic]);
   }
 
   private async written(
@@ -211,13 +205,18 @@ export class TableWriter {
       .catch((error) => this.status.failed(error, report, 'unpersist'));
   }
 
-  private flushLevel(level: DirtyLevel): Promise<number> {
-    return this.queue.enqueue(() => this.flushNow(level));
+  private flushLevels(levels: readonly DirtyLevel[]): Promise<number> {
+    return this.queue.enqueue(() => this.flushNow(levels));
   }
 
-  private async flushNow(level: DirtyLevel): Promise<number> {
-    const flights = new Map(this.dirty.take(level).map((flight) => [flight.namespace, flight]));
-    const namespaces = new Set([...this.pending.namespaces(), ...flights.keys()]);
+  private async flushNow(levels: readonly DirtyLevel[]): Promise<number> {
+    const flights = levels.flatMap((level) =>
+      this.dirty.take(level).map((flight) => ({ flight, level })),
+    );
+    const namespaces = new Set([
+      ...this.pending.namespaces(),
+      ...flights.map(({ flight }) => flight.namespace),
+    ]);
     if (namespaces.size === 0) {
       // With nothing to write, a store that answers again is healthy again (a failed write that
       // a later change took leaves nothing dirty to prove it).
@@ -231,10 +230,10 @@ export class TableWriter {
     // (unless none of its entries could be encoded, or a late success already applied its
     // removal), so the store has answered, or a flush failed, before the status hears of it.
     for (const namespace of namespaces) {
-      const flight = flights.get(namespace);
+      const own = flights.filter(({ flight }) => flight.namespace === namespace);
       try {
         await this.retryRemovals(namespace);
-        if (flight) {
+        for (const { flight } of own) {
           written += await writeNamespace(
             this.store,
             namespace,
@@ -247,8 +246,9 @@ export class TableWriter {
         }
         this.status.answered();
       } catch (error) {
-        if (flight) this.dirty.putBack(flight, level);
-        // Every namespace whose entries wait hears of it: an `error` event, `stats().errors`.
+        for (const { flight, level } of own) this.dirty.putBack(flight, level);
+        // Every namespace whose entries wait hears of it, once per flush: an `error` event,
+        // `stats().errors`.
         this.status.failed(error, this.reports.get(namespace), 'flush');
         firstError ??= asError(error);
       }
