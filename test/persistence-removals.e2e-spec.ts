@@ -169,20 +169,45 @@ describe('persistence keeps removed entries removed', () => {
       },
     );
 
-    it('does not write what a failed flush took over a newer write made meanwhile', async () => {
-      await ns.written('user:1', entry(1, PersistenceLevel.PERIODIC));
-      proxy.freeze();
-      const flushing = manager.flush();
-      await handedOver();
-      const newer = ns.written('user:1', entry(2, PersistenceLevel.ON_CHANGE));
-      await handedOver();
-      await cut();
-      await expect(flushing).rejects.toThrow();
-      await newer;
-      await restore();
-      await manager.flush();
-      expect(await rows()).toEqual({ 'user:1': 2 });
-    });
+    it.each([PersistenceLevel.PERIODIC, PersistenceLevel.ON_SHUTDOWN])(
+      'does not bring back an entry (%s) memory dropped while a failed flush carried it',
+      async (level) => {
+        await ns.written('user:1', entry(1, level));
+        proxy.freeze();
+        const flushing = manager.flush();
+        await handedOver();
+        // Evicted or expired: it no longer waits for a flush, as what memory holds bounds them.
+        await ns.dropped('user:1');
+        await cut();
+        await expect(flushing).rejects.toThrow();
+        expect(manager.health().dirty).toBe(0);
+        await restore();
+        await manager.flush();
+        expect(await rows()).toEqual({});
+      },
+    );
+
+    it.each([PersistenceLevel.PERIODIC, PersistenceLevel.ON_CHANGE])(
+      'does not write what a failed flush took over a newer %s write made meanwhile',
+      async (level) => {
+        // A newer PERIODIC write only waits, so only the check of which flight carries each key
+        // keeps the failed flight from putting the older entry back over it (a newer ON_CHANGE
+        // write fails too, and its own put-back comes later). user:2 keeps the flight in the air.
+        await ns.written('user:1', entry(1, PersistenceLevel.PERIODIC));
+        await ns.written('user:2', entry(1, PersistenceLevel.PERIODIC));
+        proxy.freeze();
+        const flushing = manager.flush();
+        await handedOver();
+        const newer = ns.written('user:1', entry(2, level));
+        await handedOver();
+        await cut();
+        await expect(flushing).rejects.toThrow();
+        await newer;
+        await restore();
+        await manager.flush();
+        expect(await rows()).toEqual({ 'user:1': 2, 'user:2': 1 });
+      },
+    );
   });
 
   describe('a removal that fails', () => {
@@ -212,6 +237,21 @@ describe('persistence keeps removed entries removed', () => {
       await manager.flush();
       expect(await rows()).toEqual({});
       expect(manager.health()).toMatchObject({ healthy: true, dirty: 0 });
+    });
+
+    it('is reported once by a failing flush, with the entries of both levels', async () => {
+      await ns.written('user:1', entry(0, PersistenceLevel.ON_CHANGE));
+      await cut();
+      await ns.removed({ tags: ['t'] });
+      await ns.written('user:2', entry(2, PersistenceLevel.PERIODIC));
+      await ns.written('user:3', entry(3, PersistenceLevel.ON_SHUTDOWN));
+      faults.length = 0;
+      await expect(manager.flush()).rejects.toThrow();
+      expect(faults).toEqual(['flush']);
+      expect(manager.health().dirty).toBe(3);
+      await restore();
+      await manager.flush();
+      expect(await rows()).toEqual({ 'user:2': 2, 'user:3': 3 });
     });
 
     it('is told, and logged, when the app closes before it could be retried', async () => {
@@ -313,5 +353,42 @@ describe('a removal carried out after its deadline', () => {
     } finally {
       await second.release();
     }
+  });
+
+  it('of keys no longer waits as pending deletes, and is not sent again', async () => {
+    await ns.written('user:1', entry(1, ['t']));
+    await database.query("CREATE TABLE saved AS SELECT * FROM cache_storage WHERE key = 'user:1'");
+    const lock = await lockRow(database, 'user:1');
+    const removing = ns.removed({ keys: ['user:1'] });
+    await waitingForLock(database);
+    await removing;
+    expect(faults).toEqual(['unpersist']);
+    expect(manager.health().dirty).toBe(1);
+    await lock.release();
+    // The database carries out the delete the cache gave up on: the key no longer waits.
+    await eventually(() => expect(manager.health().dirty).toBe(0));
+    // Another instance writes the key again; a delete sent again would take its row.
+    await database.query('INSERT INTO cache_storage SELECT * FROM saved');
+    await manager.flush();
+    expect(await keys()).toEqual(['user:1']);
+    expect(faults).toEqual(['unpersist']);
+  });
+
+  it('of keys leaves a key written again meanwhile to be written', async () => {
+    await ns.written('user:1', entry(1, ['t']));
+    const lock = await lockRow(database, 'user:1');
+    const removing = ns.removed({ keys: ['user:1'] });
+    await waitingForLock(database);
+    await removing;
+    // Refused at once (the database has not answered the delete): it waits for the next flush.
+    await ns.written('user:1', entry(2, ['t']));
+    expect(faults).toEqual(['unpersist', 'persist']);
+    await lock.release();
+    await eventually(async () => expect(await keys()).toEqual([]));
+    expect(manager.health().dirty).toBe(1);
+    await manager.flush();
+    expect(await database.query("SELECT value FROM cache_storage WHERE key = 'user:1'")).toEqual([
+      { value: 2 },
+    ]);
   });
 });

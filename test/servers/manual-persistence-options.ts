@@ -1,21 +1,20 @@
+import { validatePersistence } from '../../libs/cache/src/options/persistence-options';
 import type { ResolvedPersistenceOptions } from '../../libs/cache/src/options/resolved-options';
 
 /**
- * Options for a `PersistenceManager` a test builds and drives by hand: its timers never fire
- * within a test (the test flushes), nothing is loaded at start, and the table is created.
- * `overrides` name the store (`dataSource`) and whatever else the test needs otherwise.
+ * Options for a `PersistenceManager` a test builds and drives by hand, resolved as the module
+ * resolves them (`validatePersistence` owns every default): its timers never fire within a test
+ * (the test flushes) and nothing is loaded at start. `overrides` name the store (`dataSource`)
+ * and whatever else the test needs otherwise.
  */
 export function manualPersistenceOptions(
   overrides: Pick<ResolvedPersistenceOptions, 'dataSource'> & Partial<ResolvedPersistenceOptions>,
 ): ResolvedPersistenceOptions {
-  return {
-    flushInterval: 3_600_000,
-    cleanupInterval: 3_600_000,
-    batchSize: 100,
-    pageSize: 100,
+  const resolved = validatePersistence({
+    dataSource: overrides.dataSource,
+    flushInterval: '1h',
+    cleanupInterval: '1h',
     loadOnStartup: false,
-    migrate: true,
-    configured: true,
-    ...overrides,
-  };
+  });
+  return { ...resolved, ...overrides };
 }

@@ -15,8 +15,9 @@ export interface Flight {
  * The entries waiting for a flush, in two levels: PERIODIC (written every `flushInterval`) and
  * ON_SHUTDOWN (written at shutdown or on `flush()`), and those in flight to the table. A key is
  * dirty in at most one level at a time; its newest state wins. A write that fails puts back only
- * the states still its own: a newer write or a removal of the key made since takes it from the
- * flight, so a failure can never bring back a removed or an older entry.
+ * the states still its own: a newer write or a removal of the key made since, or memory dropping
+ * the entry, takes it from the flight, so a failure can never bring back a removed, an older or
+ * an evicted entry.
  */
 export class DirtyEntries {
   readonly periodic: DirtyLevel = new Map();
@@ -57,6 +58,37 @@ export class DirtyEntries {
       else for (const keys of level.values()) dirty += keys.size;
     }
     return dirty;
+  }
+
+  /**
+   * The table carried out a delete of `keys` after its deadline, before any later statement: their
+   * pending deletes, waiting or in flight, are done. A key written again since holds an entry, not
+   * a pending delete, and still waits to be written.
+   */
+  deleted(namespace: string, keys: readonly string[]): void {
+    const flying = this.flying.get(namespace);
+    for (const key of keys) {
+      for (const level of [this.periodic, this.onShutdown]) {
+        const entries = level.get(namespace);
+        if (entries?.get(key) === null) entries.delete(key);
+      }
+      if (flying?.get(key)?.entries.get(key) === null) flying.delete(key);
+    }
+    this.prune(namespace);
+  }
+
+  /** Forgets every pending delete (null mark); answers how many each namespace had. */
+  discardDeletes(): Map<string, number> {
+    const deletes = new Map<string, number>();
+    for (const level of [this.periodic, this.onShutdown])
+      for (const [namespace, entries] of level)
+        for (const [key, entry] of entries)
+          if (entry === null) {
+            entries.delete(key);
+            deletes.set(namespace, (deletes.get(namespace) ?? 0) + 1);
+          }
+    for (const namespace of deletes.keys()) this.prune(namespace);
+    return deletes;
   }
 
   /** Whether a state of `namespace` waits for a flush or is in flight to the table. */
@@ -113,14 +145,17 @@ export class DirtyEntries {
   }
 
   /**
-   * Drops the entry of `key` waiting for a flush, as memory dropped it (evicted or expired): the
-   * dirty entries never outnumber what memory holds. A pending delete stays.
+   * Drops the entry of `key` waiting for a flush or in flight, as memory dropped it (evicted or
+   * expired): the dirty entries never outnumber what memory holds. A flight that carries it may
+   * still write its row, but one that fails no longer puts it back. A pending delete stays.
    */
   drop(namespace: string, key: string): void {
     for (const level of [this.periodic, this.onShutdown]) {
       const entries = level.get(namespace);
       if (entries?.get(key)) entries.delete(key);
     }
+    const flying = this.flying.get(namespace);
+    if (flying?.get(key)?.entries.get(key)) flying.delete(key);
     this.prune(namespace);
   }
 

@@ -28,6 +28,8 @@ export class PersistenceManager {
   private readonly guard: StoreGuard;
   private readonly writer: TableWriter;
   private store?: Promise<StorageStore>;
+  /** Whether a store was wanted at start (configured or needed), whether or not it opened. */
+  private storeWanted = false;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
 
@@ -43,7 +45,7 @@ export class PersistenceManager {
       this.guard,
       options.batchSize,
       this.status,
-      () => this.store !== undefined,
+      () => this.storeWanted || this.store !== undefined,
     );
   }
 
@@ -56,6 +58,7 @@ export class PersistenceManager {
   async start(namespaces: readonly RestorableNamespace[], eager: boolean): Promise<void> {
     // A missing package is a setup error, not an outage: it fails the start, naming the package.
     if (eager) loadStoragePeers(this.options.dataSource);
+    this.storeWanted = eager;
     try {
       if (eager) await this.open();
       if (this.options.loadOnStartup && this.store) {

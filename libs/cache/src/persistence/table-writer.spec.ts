@@ -80,16 +80,17 @@ describe('TableWriter', () => {
     expect(writer.backlog).toBe(0);
   });
 
-  it('tells each namespace, and logs, the removals it discards when it stops', async () => {
+  it('tells each namespace, and logs, the removals it discards when it stops (by rule and by key)', async () => {
     const { store, writer, ns, faults } = writerOverFakeStore();
     store.down = true;
     await ns.removed({ tags: ['a'] });
     await ns.removed({ glob: 'b*' });
+    await ns.removed({ keys: ['c'] });
     faults.length = 0;
     writer.stop();
     expect(faults).toEqual([['close', expect.objectContaining({ code: 'E_CACHE_UNAVAILABLE' })]]);
-    expect(faults[0][1].message).toContain('2 removal(s) of namespace "ns"');
-    expect(logged).toHaveBeenCalledWith(expect.stringContaining('2 removal(s) of namespace "ns"'));
+    expect(faults[0][1].message).toContain('3 removal(s) of namespace "ns"');
+    expect(logged).toHaveBeenCalledWith(expect.stringContaining('3 removal(s) of namespace "ns"'));
     expect(writer.backlog).toBe(0);
   });
 });

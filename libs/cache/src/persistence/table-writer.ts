@@ -1,10 +1,10 @@
-import { asError } from '../errors/as-error';
 import { PersistenceLevel } from '../options/persistence-level';
 import type { CacheEntry } from '../tiers/cache-entry';
-import { writeNamespace } from './batch-writer';
 import { DirtyEntries, type DirtyLevel } from './dirty-entries';
 import { inOrder } from './hand-off-order';
-import { PendingRemovals, RemovalsDiscardedError } from './pending-removals';
+import { flushLevels, type FlushContext } from './level-flush';
+import { OrderedTable } from './ordered-table';
+import { RemovalsDiscardedError } from './pending-removals';
 import type { PersistenceStatus } from './persistence-status';
 import { reportOnce, type NamespacePersistence, type Report } from './persistence-types';
 import { covers, type Removal } from './removal';
@@ -28,39 +28,45 @@ export type WriteMode = 'behind' | 'through' | 'stopped';
  * back a deleted row. Every statement has a deadline and a circuit (`StoreGuard`), and no caller
  * waits for the table longer than `postgresCommandTimeout`: what could not be written stays
  * queued or dirty, unless a newer write or a removal took its key meanwhile. Dirty entries wait
- * in `DirtyEntries`, failed removals by rule in `PendingRemovals` (retried before any later
- * change of their namespace); `writeNamespace` writes entries in batches.
+ * in `DirtyEntries`, failed removals by rule in `OrderedTable` (which applies them before any
+ * later statement of their namespace); `flushLevels` writes the dirty entries of a flush.
  */
 export class TableWriter {
   private readonly dirty = new DirtyEntries();
-  private readonly pending = new PendingRemovals();
+  private readonly table: OrderedTable;
   private readonly queue = new WriteQueue();
   private readonly watch = new WriteWatch();
   /** Where each namespace hears of faults met on its behalf (flushes included). */
   private readonly reports = new Map<string, Report>();
+  private readonly flushing: FlushContext;
   /** How writes reach the table; its owner moves it on at shutdown. */
   mode: WriteMode = 'behind';
 
   constructor(
     private readonly guard: StoreGuard,
     /** Rows per statement. */
-    private readonly batchSize: number,
+    batchSize: number,
     private readonly status: PersistenceStatus,
     /**
-     * Whether a store was opened (or is opening): one never opened holds no row this process
-     * wrote or loaded.
+     * Whether a store is in use: one was wanted at start (even if the database did not answer
+     * then) or opened since. A store never in use holds no row this process wrote or loaded; one
+     * that was wanted may hold rows an earlier run wrote, which a removal must reach.
      */
-    private readonly storeOpened: () => boolean,
-  ) {}
+    private readonly storeInUse: () => boolean,
+  ) {
+    this.table = new OrderedTable(guard, this.dirty, batchSize);
+    const { dirty, table, reports } = this;
+    this.flushing = { guard, dirty, table, status, reports, batchSize };
+  }
 
   /** Whether an entry or a removal waits for a flush. */
   get waiting(): boolean {
-    return !this.dirty.empty || this.pending.count() > 0;
+    return !this.dirty.empty || this.table.waiting() > 0;
   }
 
   /** How many entries, and removals that failed, wait for a flush. */
   get backlog(): number {
-    return this.dirty.count() + this.pending.count();
+    return this.dirty.count() + this.table.waiting();
   }
 
   /** Resolves once every change queued so far has run, whatever its outcome. */
@@ -81,39 +87,31 @@ export class TableWriter {
     });
   }
 
-  /** Writes every dirty entry now (PERIODIC and ON_SHUTDOWN); returns how many rows. */
-  async flush(): Promise<number> {
-    const results = await Promise.allSettled([
-      this.flushLevel(this.dirty.periodic),
-      this.flushLevel(this.dirty.onShutdown),
-    ]);
-    const failure = results.find((result) => result.status === 'rejected');
-    if (failure) throw asError(failure.reason);
-    return results.reduce(
-      (sum, result) => sum + (result.status === 'fulfilled' ? result.value : 0),
-      0,
-    );
+  /**
+   * Writes every dirty entry now (PERIODIC and ON_SHUTDOWN, in one flush, so a namespace hears of
+   * its failure once); returns how many rows.
+   */
+  flush(): Promise<number> {
+    return this.queueFlush([this.dirty.periodic, this.dirty.onShutdown]);
   }
 
   /**
-   * Stops taking changes: the store is closing. Removals still waiting for a retry are
-   * discarded: their rows stay in the table (and `loadOnStartup` would load them again), so each
-   * namespace concerned hears of it and it is logged.
+   * Stops taking changes: the store is closing. Removals still waiting for a retry (by rule, and
+   * the pending deletes of keys) are discarded: their rows stay in the table (and `loadOnStartup`
+   * would load them again), so each namespace concerned hears of it and it is logged.
    */
   stop(): void {
     this.mode = 'stopped';
-    for (const namespace of this.pending.namespaces()) {
-      const count = this.pending.count(namespace);
+    for (const [namespace, count] of this.table.discard()) {
       const error = new RemovalsDiscardedError(namespace, count);
       this.status.logger.error(error.message);
       this.reports.get(namespace)?.('close', error);
     }
-    this.pending.clear();
   }
 
   /** Writes the PERIODIC entries (every `flushInterval`); returns how many rows. */
   flushPeriodic(): Promise<number> {
-    return this.flushLevel(this.dirty.periodic);
+    return this.queueFlush([this.dirty.periodic]);
   }
 
   private async written(
@@ -133,8 +131,7 @@ export class TableWriter {
     const flight = this.dirty.send(namespace, key, entry);
     const writing = this.queue.enqueue(async () => {
       try {
-        await this.retryRemovals(namespace);
-        await this.guard.store.upsert([toRow(namespace, key, entry)], 1);
+        await this.table.of(namespace).upsert([toRow(namespace, key, entry)], 1);
         this.dirty.landed(flight);
         this.status.answered();
       } catch (error) {
@@ -158,7 +155,7 @@ export class TableWriter {
    * later change of the namespace reaches the table.
    */
   private async removed(namespace: string, removal: Removal, callerReport: Report): Promise<void> {
-    if (this.mode === 'stopped' || (!this.storeOpened() && !this.dirty.holds(namespace))) return;
+    if (this.mode === 'stopped' || (!this.storeInUse() && !this.dirty.holds(namespace))) return;
     const report = reportOnce(callerReport);
     this.dirty.forgetCovered(namespace, removal);
     // Writes an earlier removal watches and this one takes are no longer to be written back.
@@ -168,14 +165,13 @@ export class TableWriter {
       // Watched until the write-back is done: a later removal, or a newer write, meets
       // what `since` holds, so no state the cache no longer has is written back.
       try {
-        if (!this.storeOpened()) return;
+        if (!this.storeInUse()) return;
         try {
-          await this.retryRemovals(namespace);
-          await this.removeRows(namespace, removal);
+          await this.table.remove(namespace, removal);
           this.status.answered();
         } catch (error) {
           // Retried by the next flush, before any change made after it reaches the table.
-          if (!('keys' in removal)) this.pending.add(namespace, removal);
+          if (!('keys' in removal)) this.table.keep(namespace, removal);
           else
             for (const key of removal.keys)
               if (!this.dirty.isDirty(namespace, key) && !since.has(key))
@@ -196,73 +192,7 @@ export class TableWriter {
       .catch((error) => this.status.failed(error, report, 'unpersist'));
   }
 
-  private flushLevel(level: DirtyLevel): Promise<number> {
-    return this.queue.enqueue(() => this.flushNow(level));
-  }
-
-  private async flushNow(level: DirtyLevel): Promise<number> {
-    const flights = new Map(this.dirty.take(level).map((flight) => [flight.namespace, flight]));
-    const namespaces = new Set([...this.pending.namespaces(), ...flights.keys()]);
-    if (namespaces.size === 0) {
-      // With nothing to write, a store that answers again is healthy again (a failed write that
-      // a later change took leaves nothing dirty to prove it).
-      if (this.status.lastError !== undefined) await this.status.recover(this.guard.store);
-      if (this.status.lastError === undefined) this.status.flushed();
-      return 0;
-    }
-    let written = 0;
-    let firstError: Error | undefined;
-    // Every namespace here has a removal waiting or entries to write: each sends a statement
-    // (unless none of its entries could be encoded, or a late success already applied its
-    // removal), so the store has answered, or a flush failed, before the status hears of it.
-    for (const namespace of namespaces) {
-      const flight = flights.get(namespace);
-      try {
-        await this.retryRemovals(namespace);
-        if (flight) {
-          written += await writeNamespace(
-            this.guard.store,
-            namespace,
-            flight.entries,
-            this.batchSize,
-            this.status.logger,
-            (keys) => this.dirty.dropped(flight, keys),
-          );
-          this.dirty.landed(flight);
-        }
-        this.status.answered();
-      } catch (error) {
-        if (flight) this.dirty.putBack(flight, level);
-        // Every namespace whose entries wait hears of it: an `error` event, `stats().errors`.
-        this.status.failed(error, this.reports.get(namespace), 'flush');
-        firstError ??= asError(error);
-      }
-    }
-    if (firstError !== undefined) throw firstError;
-    this.status.flushed();
-    return written;
-  }
-
-  /** Deletes the rows `removal` covers, and those of the keys memory alone held. */
-  private async removeRows(namespace: string, removal: Removal): Promise<void> {
-    await this.removeStatement(namespace, removal);
-    const held = 'held' in removal ? removal.held : undefined;
-    if (held?.length) await this.removeStatement(namespace, { keys: held });
-  }
-
-  /**
-   * One delete. If it fails its deadline and the database carries it out later, no later
-   * statement ran before it (`StoreGuard`): what it removed no longer waits to be retried, so a
-   * delete that always outlasts the deadline does not hold its namespace's later changes forever.
-   */
-  private async removeStatement(namespace: string, statement: Removal): Promise<void> {
-    await this.guard.store.remove(namespace, statement, this.batchSize, () =>
-      this.pending.applied(namespace, statement),
-    );
-  }
-
-  /** Applies the failed removals of `namespace`, which go before any later change of it. */
-  private retryRemovals(namespace: string): Promise<void> {
-    return this.pending.retry(namespace, (statement) => this.removeStatement(namespace, statement));
+  private queueFlush(levels: readonly DirtyLevel[]): Promise<number> {
+    return this.queue.enqueue(() => flushLevels(this.flushing, levels));
   }
 }
