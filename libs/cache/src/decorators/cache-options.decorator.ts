@@ -42,8 +42,8 @@ export interface RouteCacheOptions {
 }
 
 /**
- * Sets how `CacheInterceptor` caches the routes of a class or one route; the method's options
- * override the class's.
+ * Sets how `CacheInterceptor` caches the routes of a class or one route. A method's options
+ * override the class's one by one (`mergeRouteOptions`); `vary` and `tags` add to the class's.
  */
 export const CacheOptions = (options: RouteCacheOptions): ClassDecorator & MethodDecorator => {
   const setMetadata = SetMetadata(CACHE_ROUTE_OPTIONS, options);
@@ -59,3 +59,29 @@ export const CacheOptions = (options: RouteCacheOptions): ClassDecorator & Metho
     return (setMetadata as (...args: unknown[]) => unknown)(target, key, descriptor);
   }) as ClassDecorator & MethodDecorator;
 };
+
+/**
+ * A route's options from its class's and its method's `@CacheOptions`: each option the method
+ * gives overrides the class's, except `vary` and `tags`, which hold for every route of the class
+ * and to which a method adds its own (a method's `ttl` must not drop the header its class varies
+ * on, or one tenant's response would be served to another).
+ */
+export function mergeRouteOptions(
+  inherited: RouteCacheOptions | undefined,
+  own: RouteCacheOptions | undefined,
+): RouteCacheOptions {
+  if (!inherited || !own) return own ?? inherited ?? {};
+  const merged: RouteCacheOptions = { ...inherited };
+  for (const [name, value] of Object.entries(own) as Array<[keyof RouteCacheOptions, unknown]>) {
+    if (value !== undefined) (merged as Record<string, unknown>)[name] = value;
+  }
+  const vary = union(inherited.vary, own.vary);
+  const tags = union(inherited.tags, own.tags);
+  return { ...merged, ...(vary && { vary }), ...(tags && { tags }) };
+}
+
+/** Both lists, each item once, in order; undefined when neither is given. */
+function union(first?: readonly string[], second?: readonly string[]): string[] | undefined {
+  if (!first || !second) return (first ?? second)?.slice();
+  return [...new Set([...first, ...second])];
+}

@@ -4,6 +4,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { CacheModule } from '../cache.module';
 import { CacheService } from '../cache.service';
 import { CacheError, InvalidOptionError } from '../errors';
+import { mergeRouteOptions } from './cache-options.decorator';
 import { CacheEvict } from './cache-evict.decorator';
 import { CachePut } from './cache-put.decorator';
 import { Cacheable } from './cacheable.decorator';
@@ -311,5 +312,31 @@ describe('method decorators misused', () => {
       'unknown cache namespace "users"',
     );
     await moduleRef.close();
+  });
+});
+
+describe('mergeRouteOptions', () => {
+  it("takes each option the method gives over the class's, and keeps the others", () => {
+    expect(
+      mergeRouteOptions(
+        { namespace: 'pages', ttl: '5m', grace: '1h', enabled: true },
+        { ttl: '1m', enabled: false, grace: undefined },
+      ),
+    ).toEqual({ namespace: 'pages', ttl: '1m', grace: '1h', enabled: false });
+  });
+
+  it("adds a method's vary and tags to the class's, each once", () => {
+    expect(
+      mergeRouteOptions(
+        { vary: ['X-Tenant'], tags: ['products'] },
+        { vary: ['Authorization', 'X-Tenant'], tags: ['mine'] },
+      ),
+    ).toEqual({ vary: ['X-Tenant', 'Authorization'], tags: ['products', 'mine'] });
+  });
+
+  it('answers either side alone as it is', () => {
+    expect(mergeRouteOptions(undefined, { vary: ['A'] })).toEqual({ vary: ['A'] });
+    expect(mergeRouteOptions({ tags: ['t'] }, undefined)).toEqual({ tags: ['t'] });
+    expect(mergeRouteOptions(undefined, undefined)).toEqual({});
   });
 });

@@ -10,7 +10,11 @@ import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { of, type Observable } from 'rxjs';
 import { CacheService } from '../cache.service';
 import { CACHE_KEY_METADATA, CACHE_TTL_METADATA } from '../compat/cache-manager.compat';
-import { CACHE_ROUTE_OPTIONS, type RouteCacheOptions } from '../decorators/cache-options.decorator';
+import {
+  CACHE_ROUTE_OPTIONS,
+  mergeRouteOptions,
+  type RouteCacheOptions,
+} from '../decorators/cache-options.decorator';
 import { defined } from '../decorators/cacheable.decorator';
 import type { NamespaceCache } from '../namespace/namespace-cache';
 import type { GetOrSetOptions } from '../options/cache-options.interface';
@@ -117,7 +121,7 @@ export class CacheInterceptor implements NestInterceptor {
           options.enabled !== false &&
           !this.takesRawResponse(context) &&
           !this.reflector.get(SSE_METADATA, handler),
-        vary: (options.vary ?? []).map((name) => name.toLowerCase()),
+        vary: [...new Set((options.vary ?? []).map((name) => name.toLowerCase()))],
         status: this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? 200,
         load: this.loadOptions(options),
       };
@@ -128,16 +132,17 @@ export class CacheInterceptor implements NestInterceptor {
   }
 
   /**
-   * The route's options: the method's override the class's; `@CacheKey` and `@CacheTTL` (the
-   * names `@nestjs/cache-manager` uses) fill in `key` and `ttl`.
+   * The route's options (`mergeRouteOptions`: the method's over the class's, their `vary` and
+   * `tags` together); `@CacheKey` and `@CacheTTL` (the names `@nestjs/cache-manager` uses) fill in
+   * `key` and `ttl`.
    */
   protected optionsFor(context: ExecutionContext): RouteCacheOptions {
     const targets = [context.getHandler(), context.getClass()];
-    const options =
-      this.reflector.getAllAndOverride<RouteCacheOptions | undefined>(
-        CACHE_ROUTE_OPTIONS,
-        targets,
-      ) ?? {};
+    const [own, inherited] = this.reflector.getAll<Array<RouteCacheOptions | undefined>>(
+      CACHE_ROUTE_OPTIONS,
+      targets,
+    );
+    const options = mergeRouteOptions(inherited, own);
     const key = this.reflector.getAllAndOverride<string | undefined>(CACHE_KEY_METADATA, targets);
     const ttl = this.reflector.getAllAndOverride<number | undefined>(CACHE_TTL_METADATA, targets);
     return {
