@@ -259,6 +259,12 @@ describe.each(setups)('input limits, %s', (label, setup) => {
       ['a tag with a lone surrogate', { tags: ['\udc00'] }],
       ['an index value with a NUL', { indexes: { by: 'x\0' } }],
       ['an index name with a lone surrogate', { indexes: { '\ud800': 'x' } }],
+      // Tags and indexes obey the rules of keys, their length in UTF-8 bytes included.
+      ['a tag of 1025 bytes', { tags: ['x'.repeat(1025)] }],
+      ['a tag of 342 CJK characters (1026 bytes)', { tags: ['中'.repeat(342)] }],
+      ['an index name of 1025 bytes', { indexes: { ['x'.repeat(1025)]: 'v' } }],
+      ['an index value of 1025 bytes', { indexes: { by: 'x'.repeat(1025) } }],
+      ['an empty index value', { indexes: { by: '' } }],
     ])('refuses %s, storing nothing', async (_what, opts) => {
       expect((await refusal(n.set('o', 1, opts as never))).code).toBe('E_CACHE_INVALID_OPTION');
       expect(await n.has('o')).toBe(false);
@@ -273,6 +279,22 @@ describe.each(setups)('input limits, %s', (label, setup) => {
       expect(await n.getTtl('long')).toBeGreaterThan(MAX_TTL - 60_000);
       expect((await refusal(n.invalidateTags(['\0']))).code).toBe('E_CACHE_INVALID_OPTION');
       expect((await refusal(n.keysByIndex('by', '\0'))).code).toBe('E_CACHE_INVALID_OPTION');
+    });
+
+    it('refuses a tag or an index value over 1024 bytes where they are looked up', async () => {
+      const over = 'x'.repeat(1025);
+      expect((await refusal(n.invalidateTags([over]))).message).toMatch(/tags\[0\] is 1025 bytes/);
+      expect((await refusal(n.keysByIndex('by', over))).code).toBe('E_CACHE_INVALID_OPTION');
+      expect((await refusal(n.keysByIndex(over, 'v'))).code).toBe('E_CACHE_INVALID_OPTION');
+    });
+
+    it('refuses a lock that never expires, naming lock.ttl, and runs no loader', async () => {
+      let calls = 0;
+      const load = async (): Promise<number> => ++calls;
+      const error = await refusal(n.getOrSet('locked', load, { lock: { ttl: Infinity } }));
+      expect(error.code).toBe('E_CACHE_INVALID_OPTION');
+      expect(error.message).toMatch(/lock\.ttl: a lock must expire/);
+      expect(calls).toBe(0);
     });
 
     it('refuses a namespace TTL out of range at start', async () => {

@@ -83,7 +83,14 @@ describe('two app instances on one Redis', () => {
     expect(claims.filter(Boolean)).toHaveLength(1);
   });
 
-  it('runs one loader across instances with lock: true', async () => {
+  it.each([
+    ['lock: true', true],
+    // Redis takes whole milliseconds: a fraction is rounded up, never sent as it is.
+    ['a lock.ttl of a fraction of a millisecond', { ttl: 1500.5 }],
+    ["lock.ttl '1500.5ms'", { ttl: '1500.5ms' }],
+  ] as const)('runs one loader across instances with %s', async (_label, lock) => {
+    const errors: unknown[] = [];
+    a.ns('remote').on('error', ({ error }) => errors.push(error));
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let calls = 0;
@@ -94,13 +101,14 @@ describe('two app instances on one Redis', () => {
     };
     const misses: string[] = [];
     b.ns('remote').on('miss', ({ key }) => misses.push(key));
-    const first = a.ns<string>('remote').getOrSet('k', loader, { lock: true });
+    const first = a.ns<string>('remote').getOrSet('k', loader, { lock });
     await eventually(() => expect(calls).toBe(1));
     const second = b.ns<string>('remote').getOrSet('k', loader, { lock: { wait: '5s' } });
     await eventually(() => expect(misses).toEqual(['k']));
     release();
     expect(await Promise.all([first, second])).toEqual(['loaded once', 'loaded once']);
     expect(calls).toBe(1);
+    expect(errors).toEqual([]);
   });
 
   it('ignores its own bus messages and batches keys of one tick into one message', async () => {

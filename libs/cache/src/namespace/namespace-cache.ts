@@ -12,9 +12,8 @@ import { TierStack } from '../stack/tier-stack';
 import type { NamespaceStats } from '../stats';
 import { remainingTtl, type CacheEntry } from '../tiers/cache-entry';
 import { assertGlob } from '../values/glob';
-import { assertKey, assertKeys } from '../values/validate-key';
+import { assertKey, assertKeys, expectKeyText } from '../values/validate-key';
 import { checkPatch } from '../values/check-patch';
-import { expectStorableText } from '../values/storable-text';
 import { createEntry } from './create-entry';
 import type { InvalidationCallback } from './invalidation-listeners';
 import { bindInternals } from './namespace-internals';
@@ -274,15 +273,15 @@ export class NamespaceCache<V = unknown> {
         'keysByIndex(index, value): index must be a non-empty string and value a string',
       );
     }
-    expectStorableText(index, 'keysByIndex(index, value): index');
-    expectStorableText(value, 'keysByIndex(index, value): value');
+    expectKeyText(index, 'keysByIndex(index, value): index');
+    expectKeyText(value, 'keysByIndex(index, value): value');
     return this.#stack.query('keysByIndex', (tier) => tier.keysByIndex(index, value), []);
   }
 
   /** Deletes every entry carrying any of `tags`; returns how many. */
   async invalidateTags(tags: readonly string[]): Promise<number> {
     const list = expectStringList(tags, 'tags');
-    list.forEach((tag, i) => expectStorableText(tag, `tags[${i}]`));
+    list.forEach((tag, i) => expectKeyText(tag, `tags[${i}]`));
     return (await this.#stack.deleteByTags(list)).length;
   }
 

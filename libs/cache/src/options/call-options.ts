@@ -10,7 +10,7 @@ import {
   expectStringList,
 } from './option-checks';
 import { PERSISTENCE_LEVELS, type PersistenceLevel } from './persistence-level';
-import { expectStorableText } from '../values/storable-text';
+import { expectKeyText } from '../values/validate-key';
 
 const SET_KEYS = ['ttl', 'tags', 'indexes', 'persistence'] as const;
 const GET_OR_SET_KEYS = [
@@ -82,10 +82,25 @@ export function parseGetOrSetOptions(
   return {
     ...parsed,
     lock: {
-      ttl: parseTtl(lock.ttl ?? CACHE_DEFAULTS.lock.ttl, `${path}.lock.ttl`),
+      ttl: parseLockTtl(lock.ttl ?? CACHE_DEFAULTS.lock.ttl, `${path}.lock.ttl`),
       wait: parseDuration(lock.wait ?? CACHE_DEFAULTS.lock.wait, `${path}.lock.wait`),
     },
   };
+}
+
+/**
+ * How long a load lock lives, in whole milliseconds (Redis takes no fraction; one is rounded up).
+ * A lock must expire: one whose holder died would keep every other instance waiting forever.
+ */
+function parseLockTtl(value: unknown, path: string): number {
+  const ttl = parseTtl(value, path);
+  if (ttl === Infinity) {
+    throw new InvalidOptionError(
+      `${path}: a lock must expire (one whose holder died would be held forever)`,
+      'give the longest a load may take, e.g. "30s"',
+    );
+  }
+  return Math.ceil(ttl);
 }
 
 function parseOptions(raw: object, known: readonly string[], path: string): ParsedSetOptions {
@@ -96,7 +111,7 @@ function parseOptions(raw: object, known: readonly string[], path: string): Pars
   if (options.tags !== undefined) {
     parsed.tags = expectStringList(options.tags, `${path}.tags`);
     // Tags and indexes are stored by every tier, so they obey the text rules of keys.
-    parsed.tags.forEach((tag, i) => expectStorableText(tag, `${path}.tags[${i}]`));
+    parsed.tags.forEach((tag, i) => expectKeyText(tag, `${path}.tags[${i}]`));
   }
   if (options.indexes !== undefined) {
     parsed.indexes = parseIndexes(options.indexes, `${path}.indexes`);
@@ -116,11 +131,11 @@ function parseIndexes(raw: unknown, path: string): Record<string, string> {
   const parsed: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(indexes)) {
     if (name.length === 0) throw new InvalidOptionError(`${path}: index names must be non-empty`);
+    expectKeyText(name, `${path}: the index name ${JSON.stringify(name.slice(0, 40))}`);
     if (typeof value !== 'string') {
       throw new InvalidOptionError(`${path}.${name}: ${describe(value)} is not a string`);
     }
-    expectStorableText(name, `${path}: the index name ${JSON.stringify(name)}`);
-    expectStorableText(value, `${path}.${name}`);
+    expectKeyText(value, `${path}.${name}`);
     parsed[name] = value;
   }
   return parsed;

@@ -1,5 +1,3 @@
-import { InvalidOptionError } from '../errors/cache.error';
-
 /** `String.prototype.isWellFormed` (Node 20), which the ES2022 typings do not declare yet. */
 interface WellFormedString {
   isWellFormed(): boolean;
@@ -17,12 +15,6 @@ export function textProblem(text: string): string | undefined {
     return 'is not well-formed Unicode (it holds a lone surrogate)';
   }
   return undefined;
-}
-
-/** Throws `InvalidOptionError` (naming `path`) when `text` fails `textProblem`. */
-export function expectStorableText(text: string, path: string): void {
-  const problem = textProblem(text);
-  if (problem !== undefined) throw new InvalidOptionError(`${path} ${problem}`);
 }
 
 /** Size of `text` in UTF-8 bytes (what Redis and PostgreSQL store). */

@@ -1,4 +1,4 @@
-import { InvalidKeyError } from '../errors/cache.error';
+import { InvalidKeyError, InvalidOptionError } from '../errors/cache.error';
 import { describe } from '../options/option-checks';
 import { textProblem, utf8Bytes } from './storable-text';
 
@@ -39,4 +39,13 @@ export function assertKeys(keys: unknown): asserts keys is string[] {
     const problem = keyProblem(keys[i]);
     if (problem !== undefined) throw new InvalidKeyError(`keys[${i}] ${problem}`);
   }
+}
+
+/**
+ * Throws `InvalidOptionError` (naming `path`) unless `text` obeys the rules of keys: tags, index
+ * names and index values are stored and looked up as keys are, on every tier.
+ */
+export function expectKeyText(text: string, path: string): void {
+  const problem = keyProblem(text);
+  if (problem !== undefined) throw new InvalidOptionError(`${path} ${problem}`);
 }
