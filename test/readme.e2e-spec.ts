@@ -1,5 +1,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { INestApplicationContext, Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { CacheModule } from 'nest-tiered-cache';
 import * as ts from 'typescript';
 
 const ROOT = join(__dirname, '..');
@@ -48,5 +51,41 @@ describe('README code samples', () => {
         return `${diagnostic.file!.fileName.slice(OUT.length + 1)}:${line + 1} ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`;
       });
     expect(problems).toEqual([]);
+  });
+});
+
+describe("README's method caching example, run as written", () => {
+  let app: INestApplicationContext;
+  let users: {
+    findOne(id: string): Promise<{ id: string; name: string }>;
+    rename(id: string, name: string): Promise<{ id: string; name: string }>;
+    remove(id: string): Promise<void>;
+  };
+
+  beforeAll(async () => {
+    const block = samples().find((code) => code.includes('export class UsersService'));
+    if (block === undefined) throw new Error('the README has no UsersService example');
+    mkdirSync(OUT, { recursive: true });
+    const file = join(OUT, 'method-caching.ts');
+    writeFileSync(file, block);
+    const { UsersService } = (await import(file)) as { UsersService: Type };
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: ['users'] })],
+      providers: [UsersService],
+    }).compile();
+    app = await moduleRef.init();
+    users = app.get(UsersService);
+  });
+  afterAll(async () => {
+    await app?.close();
+    rmSync(OUT, { recursive: true, force: true });
+  });
+
+  it('serves a rename from the cache, and the database again after a remove', async () => {
+    expect(await users.findOne('1')).toEqual({ id: '1', name: 'from the database' });
+    await users.rename('1', 'Grace');
+    expect(await users.findOne('1')).toEqual({ id: '1', name: 'Grace' });
+    await users.remove('1');
+    expect(await users.findOne('1')).toEqual({ id: '1', name: 'from the database' });
   });
 });

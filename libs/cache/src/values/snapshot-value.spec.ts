@@ -70,6 +70,31 @@ describe('snapshotValue', () => {
     expect(snapshotValue(new Money(7)).value).toBe(': 0.07 EUR');
   });
 
+  it('stores boxed numbers, strings and booleans as their primitives, as JSON does', () => {
+    const input = {
+      n: new Number(5),
+      s: new String('ab'),
+      no: new Boolean(false),
+      list: [new Number(-0), new String('')],
+    };
+    const { value } = snapshotValue(input);
+    expect(value).toEqual(JSON.parse(JSON.stringify(input)));
+    expect(value).toEqual({ n: 5, s: 'ab', no: false, list: [0, ''] });
+    expect(Object.is((value as { list: unknown[] }).list[0], 0)).toBe(true);
+  });
+
+  it("keeps a Date as a Date, but stores a Date subclass's own toJSON as JSON would", () => {
+    class Day extends Date {
+      override toJSON(): string {
+        return this.toISOString().slice(0, 10);
+      }
+    }
+    const at = Date.UTC(2024, 0, 2, 15, 30);
+    const { value } = snapshotValue({ due: new Day(at), at: new Date(at) });
+    expect(value).toEqual({ due: '2024-01-02', at: new Date(at) });
+    expect((value as { at: unknown }).at).toBeInstanceOf(Date);
+  });
+
   it('refuses a toJSON that returns undefined, and a Buffer (whose toJSON would hide its type)', () => {
     class Nothing {
       toJSON(): undefined {

@@ -78,6 +78,17 @@ function messageOf(error: unknown): string {
 
 let idleWalker: SnapshotWalker | undefined;
 
+// Read off the prototype to compare with, never called detached.
+const DATE_TO_JSON: unknown = Reflect.get(Date.prototype, 'toJSON');
+
+/** The primitive of a `Number`, `String` or `Boolean` object, as JSON reads it; else undefined. */
+function unboxed(value: object): number | string | boolean | undefined {
+  if (value instanceof Number) return Number(value);
+  if (value instanceof String) return String(value);
+  if (value instanceof Boolean) return Boolean.prototype.valueOf.call(value);
+  return undefined;
+}
+
 class SnapshotWalker {
   size = 0;
   private label = 'value';
@@ -141,13 +152,18 @@ class SnapshotWalker {
   private copyObject(value: object, replaced = false): unknown {
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
-      if (value instanceof Date) return this.copyDate(value);
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      // A Date is kept as a Date, unless it says how it wants to be written (its own toJSON).
+      if (value instanceof Date && (replaced || toJSON === DATE_TO_JSON))
+        return this.copyDate(value);
       // Refused first: a Buffer's toJSON would turn it into a plain object, silently.
       this.rejectUnsupported(value);
-      const toJSON = (value as { toJSON?: unknown }).toJSON;
       if (!replaced && typeof toJSON === 'function') {
         return this.copyJsonOf(value, toJSON as (this: unknown, key: string) => unknown);
       }
+      // As JSON writes them: a boxed number, string or boolean as its primitive.
+      const primitive = unboxed(value);
+      if (primitive !== undefined) return this.copy(primitive);
     }
     if (this.ancestors.includes(value)) this.fail('is a circular reference');
     if (this.ancestors.length >= MAX_VALUE_DEPTH) {
