@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { InvalidOptionError } from '../errors/cache.error';
 
 /** Payload of every namespace event but `error`. */
 export interface CacheKeyEvent {
@@ -35,6 +36,17 @@ export type NamespaceCacheListener<E extends NamespaceCacheEvent> = (
 
 type ListenerSets = { [E in NamespaceCacheEvent]?: Set<NamespaceCacheListener<E>> };
 
+/** Every event a namespace emits: a name outside it (a typo) would never fire. */
+const EVENTS: ReadonlySet<string> = new Set<NamespaceCacheEvent>([
+  'hit',
+  'miss',
+  'set',
+  'delete',
+  'evict',
+  'expire',
+  'error',
+]);
+
 /**
  * A typed emitter. Unlike Node's EventEmitter, a listener that throws is logged and never breaks
  * the cache call that emitted, and `error` without listeners is not thrown. `listens()` lets the
@@ -44,8 +56,17 @@ export class NamespaceEvents {
   private static readonly logger = new Logger('CacheEvents');
   private readonly listeners: ListenerSets = {};
 
-  /** Subscribes; returns the function that unsubscribes. */
+  /** Subscribes; returns the function that unsubscribes. An unknown event or a listener that is
+   * not a function is refused, naming what is wrong. */
   on<E extends NamespaceCacheEvent>(event: E, listener: NamespaceCacheListener<E>): () => void {
+    if (!EVENTS.has(event)) {
+      throw new InvalidOptionError(
+        `on(event): ${JSON.stringify(event)} is not an event; one of ${[...EVENTS].join(', ')}`,
+      );
+    }
+    if (typeof listener !== 'function') {
+      throw new InvalidOptionError(`on(${JSON.stringify(event)}, listener): expected a function`);
+    }
     const sets = this.listeners as { [K in E]?: Set<NamespaceCacheListener<E>> };
     const set = (sets[event] ??= new Set());
     set.add(listener);

@@ -623,6 +623,14 @@ describe.each([
       await cache.set('a', 1);
       expect(await cache.get('a')).toBe(1);
     });
+
+    it('refuses an event it never emits (a typo would never fire) and a listener that is no function', () => {
+      expect(() => cache.on('sets' as never, () => undefined)).toThrow(
+        /on\(event\): "sets" is not an event; one of hit, miss, set, delete, evict, expire, error/,
+      );
+      expect(() => cache.on('__proto__' as never, () => undefined)).toThrow(InvalidOptionError);
+      expect(() => cache.on('set', 'listener' as never)).toThrow(/expected a function/);
+    });
   });
 });
 
