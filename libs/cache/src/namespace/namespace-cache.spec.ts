@@ -346,6 +346,14 @@ describe.each([
       expect(await cache.has('missing')).toBe(false);
     });
 
+    it('leaves a field whose patch property is undefined as it was; null clears it', async () => {
+      await cache.set('u', { name: 'a', email: 'a@example.com' });
+      await cache.update('u', { name: 'b', email: undefined });
+      expect(await cache.get('u')).toEqual({ name: 'b', email: 'a@example.com' });
+      await cache.update('u', { email: null });
+      expect(await cache.get('u')).toEqual({ name: 'b', email: null });
+    });
+
     it.each(['__proto__', 'constructor', 'prototype'])(
       'refuses the patch key %s and pollutes nothing',
       async (key) => {
