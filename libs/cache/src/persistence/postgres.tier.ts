@@ -1,7 +1,7 @@
 import { asError } from '../errors/as-error';
 import { randomUUID } from 'node:crypto';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
-import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
+import type { CacheTier, LoadTicket, TicketedRead, TierUsage } from '../tiers/cache-tier.interface';
 import { addToCounter, freshEntry, mergeEntry, withExpiry } from '../tiers/entry-rules';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { PersistenceLevel } from '../options/persistence-level';
@@ -18,8 +18,9 @@ export type CorruptRowListener = (key: string, error: Error) => void;
  * have a database but no Redis. Every statement is scoped by the store's prefix and the
  * namespace, and written by `StorageStore`, the table's one owner of SQL. Expiry is checked on
  * every read (rows past `expires_at` are misses, and go with the cleanup job); read-modify-writes
- * take a per-key advisory lock. A row that does not decode (crafted or damaged) reads as a miss
- * and is reported to `onCorrupt`.
+ * take a per-key advisory lock. A load's read and store go by ticket (`LoadTicketStore`), so a
+ * load never undoes another instance's change. A row that does not decode (crafted or damaged)
+ * reads as a miss and is reported to `onCorrupt`.
  */
 export class PostgresTier implements CacheTier {
   readonly kind = 'postgres' as const;
@@ -46,6 +47,31 @@ export class PostgresTier implements CacheTier {
       const row = byKey.get(key);
       return row === undefined ? undefined : this.decode(row);
     });
+  }
+
+  async readForLoad(key: string): Promise<TicketedRead> {
+    return (await this.readManyForLoad([key]))[0];
+  }
+
+  /**
+   * The live rows of `keys` and their tickets, in one statement (see `LoadTicketStore`). The
+   * embedded store issues tickets that guard nothing: no other instance writes there.
+   */
+  async readManyForLoad(keys: readonly string[]): Promise<TicketedRead[]> {
+    if (keys.length === 0) return [];
+    const { tickets } = await this.store();
+    if (tickets === undefined) {
+      const ticket = { issuedAt: Date.now() };
+      return (await this.getMany(keys)).map((entry) => ({ entry, ticket }));
+    }
+    const reads = await tickets.read(this.namespace, keys);
+    return reads.map(({ row, ticket }) => ({ entry: row && this.decode(row), ticket }));
+  }
+
+  async setUnlessChanged(key: string, entry: CacheEntry, ticket: LoadTicket): Promise<boolean> {
+    const { tickets } = await this.store();
+    if (tickets === undefined) return this.set(key, entry).then(() => true);
+    return tickets.writeUnlessChanged(toRow(this.namespace, key, entry), ticket);
   }
 
   async set(key: string, entry: CacheEntry): Promise<void> {
@@ -138,7 +164,10 @@ export class PostgresTier implements CacheTier {
   }
 
   private async remove(removal: Removal): Promise<string[]> {
-    return (await this.store()).remove(this.namespace, removal, REMOVAL_BATCH);
+    const store = await this.store();
+    // Marked first: a load in flight that stores before the mark is removed after it.
+    await store.tickets?.markRemoval(this.namespace, removal);
+    return store.remove(this.namespace, removal, REMOVAL_BATCH);
   }
 
   /** A read-modify-write of one row, atomic in the store. */

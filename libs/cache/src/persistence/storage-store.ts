@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { StorageDialect } from './cache-storage.entity';
 import { compileGlob } from '../values/glob';
 import type { Removal } from './removal';
+import { LoadTicketStore } from './load-ticket-store';
 import { connectStorage, migrateStorage, type StorageSource } from './storage-connection';
 import { resultRows, toLoadedRows, type LoadedRow } from './storage-rows';
 import { StorageSql, type Statement, type StoredRow } from './storage-sql';
@@ -16,6 +17,8 @@ export type { StoredRow } from './storage-sql';
  */
 export class StorageStore {
   private readonly sql: StorageSql;
+  /** The PostgreSQL tier's load tickets; none on the embedded store (one instance opens it). */
+  readonly tickets: LoadTicketStore | undefined;
 
   private constructor(
     private readonly dataSource: DataSource,
@@ -25,6 +28,7 @@ export class StorageStore {
     readonly prefix: string,
   ) {
     this.sql = new StorageSql(dialect, prefix);
+    this.tickets = dialect === 'postgres' ? new LoadTicketStore(dataSource, prefix) : undefined;
   }
 
   /**

@@ -3,7 +3,7 @@ import type { CacheEntry } from '../tiers/cache-entry';
 import type { LoadTicket } from '../tiers/cache-tier.interface';
 import type { ScriptedClient } from './redis-connection';
 import { encodeEntry } from './redis-entry';
-import { LOAD_WINDOW_MS } from './redis-removal-scripts';
+import { LOAD_WINDOW_MS } from '../tiers/load-window';
 
 /** The namespace's write counter when a load began, and the text it read then. */
 interface RedisTicket extends LoadTicket {

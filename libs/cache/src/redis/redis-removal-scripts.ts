@@ -1,3 +1,4 @@
+import { DELETE_MARK_MS } from '../tiers/load-window';
 import { scriptWithHelpers } from './redis-script-helpers';
 
 /**
@@ -6,14 +7,6 @@ import { scriptWithHelpers } from './redis-script-helpers';
  * the namespace epoch, and a load's store (`SET_UNLESS_CHANGED_SCRIPT`) checks both against the
  * write counter it read when it began.
  */
-
-/**
- * How long a load may run and still store its value: longer ones return it without storing, since
- * the delete marks that would stop them from undoing a delete are gone by then.
- */
-export const LOAD_WINDOW_MS = 300_000;
-/** How long a delete mark stays: beyond any load allowed to store. */
-const DELETE_MARK_MS = 2 * LOAD_WINDOW_MS;
 
 /**
  * KEYS[1] any key of the namespace (routing); ARGV base, keys... Returns the keys that existed.
