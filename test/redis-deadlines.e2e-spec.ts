@@ -31,7 +31,10 @@ describe('Redis deadlines', () => {
         commandTimeout: TIMEOUT,
         failureThreshold: 100,
       },
-      namespaces: [{ name: 'remote', tiers: ['redis'] }],
+      namespaces: [
+        { name: 'remote', tiers: ['redis'] },
+        { name: 'both', tiers: ['memory', 'redis'] },
+      ],
     });
     errors = [];
     closed = false;
@@ -78,6 +81,17 @@ describe('Redis deadlines', () => {
       expect(await app.ns('remote').getOrSet('k', () => 'loaded')).toBe('loaded');
       expect(errors).toMatchObject([{ operation: 'set' }]);
       expect(codes()).toEqual(['E_CACHE_TIMEOUT']);
+    },
+    TIMEOUT + SLACK,
+  );
+
+  it.each(['remote', 'both'])(
+    "%s: a getOrSet miss with a hardTimeout on a frozen Redis returns the loader's value, as its timeout counts the loader, not the read",
+    async (name) => {
+      server.pause();
+      const loader = jest.fn(() => 'loaded');
+      expect(await app.ns(name).getOrSet('k', loader, { hardTimeout: 200 })).toBe('loaded');
+      expect(loader).toHaveBeenCalledTimes(1);
     },
     TIMEOUT + SLACK,
   );
