@@ -34,6 +34,7 @@ describe('Redis deadlines', () => {
       namespaces: [
         { name: 'remote', tiers: ['redis'] },
         { name: 'both', tiers: ['memory', 'redis'] },
+        { name: 'spare', tiers: ['redis'] },
       ],
     });
     errors = [];
@@ -130,6 +131,17 @@ describe('Redis deadlines', () => {
       server.pause();
       expect(await app.ns('remote').get('k')).toBeUndefined();
       expect(codes()).toEqual(['E_CACHE_TIMEOUT']);
+    },
+    TIMEOUT + SLACK,
+  );
+
+  it(
+    'clearAll on a frozen Redis clears its namespaces side by side, within one timeout for all',
+    async () => {
+      server.pause();
+      expect(await app.service.clearAll()).toBe(0);
+      expect(codes()).toEqual(['E_CACHE_TIMEOUT']);
+      expect(errors.map(({ operation }) => operation)).toEqual(['clear']);
     },
     TIMEOUT + SLACK,
   );
