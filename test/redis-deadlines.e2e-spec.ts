@@ -31,7 +31,11 @@ describe('Redis deadlines', () => {
         commandTimeout: TIMEOUT,
         failureThreshold: 100,
       },
-      namespaces: [{ name: 'remote', tiers: ['redis'] }],
+      namespaces: [
+        { name: 'remote', tiers: ['redis'] },
+        { name: 'both', tiers: ['memory', 'redis'] },
+        { name: 'spare', tiers: ['redis'] },
+      ],
     });
     errors = [];
     closed = false;
@@ -82,6 +86,17 @@ describe('Redis deadlines', () => {
     TIMEOUT + SLACK,
   );
 
+  it.each(['remote', 'both'])(
+    "%s: a getOrSet miss with a hardTimeout on a frozen Redis returns the loader's value, as its timeout counts the loader, not the read",
+    async (name) => {
+      server.pause();
+      const loader = jest.fn(() => 'loaded');
+      expect(await app.ns(name).getOrSet('k', loader, { hardTimeout: 200 })).toBe('loaded');
+      expect(loader).toHaveBeenCalledTimes(1);
+    },
+    TIMEOUT + SLACK,
+  );
+
   it(
     'a lock waiter on a slow Redis waits `wait` plus at most one timeout',
     async () => {
@@ -116,6 +131,17 @@ describe('Redis deadlines', () => {
       server.pause();
       expect(await app.ns('remote').get('k')).toBeUndefined();
       expect(codes()).toEqual(['E_CACHE_TIMEOUT']);
+    },
+    TIMEOUT + SLACK,
+  );
+
+  it(
+    'clearAll on a frozen Redis clears its namespaces side by side, within one timeout for all',
+    async () => {
+      server.pause();
+      expect(await app.service.clearAll()).toBe(0);
+      expect(codes()).toEqual(['E_CACHE_TIMEOUT']);
+      expect(errors.map(({ operation }) => operation)).toEqual(['clear']);
     },
     TIMEOUT + SLACK,
   );

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import request from 'supertest';
@@ -182,6 +182,24 @@ describe.each(['express', 'fastify'] as const)('CacheInterceptor over HTTP (%s)'
       { n: 1 },
     ]);
     expect(calls.count('slow')).toBe(1);
+  });
+
+  it('runs the handler once for a request whose handler outlasts hardTimeout, and sends what that run produced', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    calls.hold();
+    const pending = http()
+      .get('/items/late')
+      .then((response) => response);
+    // The request has fallen back: the cache gave up on the handler's run at the hard timeout.
+    await eventually(() =>
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('took longer than 50ms')),
+    );
+    warn.mockRestore();
+    calls.open();
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ n: 1 });
+    expect(calls.count('late')).toBe(1);
   });
 
   it('lets a route turn caching off', async () => {
@@ -418,6 +436,33 @@ describe('CacheInterceptor with a failing cache', () => {
       await request(app.getHttpServer()).get('/items?x=1').expect(200);
       expect(app.get(Calls).count('list')).toBe(2);
     } finally {
+      await app.close();
+      await server.stop();
+    }
+  });
+});
+
+describe('CacheInterceptor with a frozen Redis', () => {
+  it('runs the handler of a route with a hardTimeout once: the timeout counts the handler, not the Redis read', async () => {
+    const server = await RedisServer.start();
+    const app = await startApp('express', {
+      redis: { url: server.url, commandTimeout: '1s', failureThreshold: 100 },
+    });
+    try {
+      // The load is over once it has tried to store what the handler produced.
+      const stored = new Promise((resolve) =>
+        app
+          .get(CacheService)
+          .namespace('routes')
+          .on('error', ({ operation }) => operation === 'set' && resolve(operation)),
+      );
+      server.pause();
+      const response = await request(app.getHttpServer()).get('/items/late').expect(200);
+      expect(response.body).toEqual({ n: 1 });
+      await stored;
+      expect(app.get(Calls).count('late')).toBe(1);
+    } finally {
+      server.resume();
       await app.close();
       await server.stop();
     }

@@ -131,10 +131,19 @@ export class CacheService
     return all;
   }
 
-  /** Clears every namespace; returns how many entries there were. */
+  /**
+   * Clears every namespace; returns how many entries there were. The namespaces are cleared side
+   * by side, so a frozen backend holds the call one `commandTimeout`, not one per namespace; each
+   * takes its place in the order of changes as it starts, in registration order. In strict mode
+   * the first failure is thrown once every clear has settled.
+   */
   async clearAll(): Promise<number> {
+    const clears = [...this.registry.values()].map(({ cache }) => cache.clear());
     let total = 0;
-    for (const { cache } of this.registry.values()) total += await cache.clear();
+    for (const outcome of await Promise.allSettled(clears)) {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      total += outcome.value;
+    }
     return total;
   }
 

@@ -1,5 +1,6 @@
 import type { GetOrSetOptions } from '../options/cache-options.interface';
 import type { Duration } from '../options/duration';
+import { CacheableCall } from './cacheable-call';
 import { methodCallKey } from './method-key';
 import { methodCacheLogger, wrappingDecorator } from './method-cache';
 
@@ -58,7 +59,8 @@ export function callTarget(
 /**
  * Caches the result of a method returning a Promise: a call whose key holds a value returns it
  * without running the method; concurrent calls of one missing key run it once. Results come back
- * as deeply frozen copies, on the first call as on later ones.
+ * as deeply frozen copies, on the first call as on later ones. A result the cache cannot store
+ * is logged and returned as the method gave it (see `CacheableCall`): it never fails the call.
  */
 export function Cacheable<Args extends unknown[] = unknown[], Result = unknown>(
   options: CacheableOptions<Args, Result>,
@@ -69,10 +71,13 @@ export function Cacheable<Args extends unknown[] = unknown[], Result = unknown>(
     const target = callTarget(settings, args, where);
     if (!target) return call();
     const { ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock } = settings;
-    return namespace.getOrSet(target.key, call, {
-      ...defined({ ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock }),
-      tags: target.tags,
-    });
+    const cached = new CacheableCall(call, where);
+    return namespace
+      .getOrSet(target.key, cached.loader, {
+        ...defined({ ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock }),
+        tags: target.tags,
+      })
+      .catch((outcome: unknown) => cached.settle(outcome));
   });
 }
 

@@ -8,7 +8,7 @@ import { mergeRouteOptions } from './cache-options.decorator';
 import { CacheEvict } from './cache-evict.decorator';
 import { CachePut } from './cache-put.decorator';
 import { Cacheable } from './cacheable.decorator';
-import { CacheNotReadyError } from './method-cache';
+import { CacheNotReadyError, methodCacheLogger } from './method-cache';
 
 const TRACED = 'traced';
 
@@ -66,6 +66,25 @@ class UsersService {
     throw new Error('database down');
   }
 
+  @Cacheable({ namespace: 'users' })
+  async withGaps(): Promise<{ scores: Array<number | undefined> }> {
+    this.loads++;
+    return { scores: [1, undefined, 3] };
+  }
+
+  @Cacheable({ namespace: 'users', tags: (label: string) => [`label:${label}`] })
+  async labelled(label: string): Promise<string> {
+    this.loads++;
+    return label;
+  }
+
+  @Cacheable({ namespace: 'users', hardTimeout: '50ms' })
+  async slow(): Promise<string> {
+    this.loads++;
+    await this.gate;
+    return 'late';
+  }
+
   @CachePut({ namespace: 'users', key: (id: string) => `custom:${id}` })
   async rename(id: string, name: string): Promise<string> {
     return `${name} (${id})`;
@@ -99,7 +118,10 @@ describe('method decorators', () => {
     await moduleRef.init();
     users = moduleRef.get(UsersService);
   });
-  afterEach(() => moduleRef.close());
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await moduleRef.close();
+  });
 
   describe('@Cacheable', () => {
     it('runs the method once per argument list and returns the cached result after', async () => {
@@ -152,6 +174,40 @@ describe('method decorators', () => {
       await expect(users.failing()).rejects.toThrow('database down');
       await expect(users.failing()).rejects.toThrow('database down');
       expect(users.loads).toBe(2);
+    });
+
+    it("returns the method's result, from its one run, when the cache cannot store it, and logs why", async () => {
+      const warn = jest.spyOn(methodCacheLogger, 'warn').mockImplementation(() => undefined);
+      expect(await users.withGaps()).toEqual({ scores: [1, undefined, 3] });
+      expect(users.loads).toBe(1);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining('UsersService.withGaps: result not cached'),
+      );
+      expect(await users.withGaps()).toEqual({ scores: [1, undefined, 3] });
+      expect(users.loads).toBe(2);
+    });
+
+    it('runs the method uncached when the tags its arguments make are refused', async () => {
+      const warn = jest.spyOn(methodCacheLogger, 'warn').mockImplementation(() => undefined);
+      expect(await users.labelled('a\u0000b')).toBe('a\u0000b');
+      expect(users.loads).toBe(1);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('contains a NUL character'));
+    });
+
+    it('still fails with E_CACHE_LOADER_TIMEOUT when the method outlasts its hardTimeout', async () => {
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+      try {
+        users.hold();
+        const outcome = expect(users.slow()).rejects.toMatchObject({
+          code: 'E_CACHE_LOADER_TIMEOUT',
+        });
+        await jest.advanceTimersByTimeAsync(50);
+        await outcome;
+        users.open();
+        expect(users.loads).toBe(1);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     it('serves the last result within its grace period when the method starts failing', async () => {

@@ -205,7 +205,7 @@ export class CacheInterceptor implements NestInterceptor {
         }),
         plan.load,
       );
-      if (!isCachedResponse(cached)) return next.handle();
+      if (!isCachedResponse(cached)) return handler.uncached();
       this.reply(response, handler.ran ? 'MISS' : 'HIT', cached, plan.options);
       // The request that ran the handler sends its own body; the others the stored one, the same
       // data (an object stays an object for interceptors further out).

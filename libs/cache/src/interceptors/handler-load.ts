@@ -1,5 +1,5 @@
 import type { CallHandler, Logger } from '@nestjs/common';
-import { lastValueFrom, of, throwError, type Observable } from 'rxjs';
+import { from, lastValueFrom, of, type Observable } from 'rxjs';
 import type { NamespaceCache } from '../namespace/namespace-cache';
 import type { GetOrSetOptions } from '../options/cache-options.interface';
 
@@ -28,16 +28,21 @@ async function runHandler(next: CallHandler): Promise<unknown> {
 
 /**
  * One request's load through its handler: the loader `getOrSet` calls (it runs the handler and
- * keeps what it produced), and how a failed `getOrSet` is settled for this request. The handler's
- * own error belongs to the request that ran it; requests that only shared the load run the
- * handler themselves, as they do for a response that could not be cached. Anything else is a
- * cache fault: logged, and the response served uncached.
+ * keeps what it produced), and how a failed `getOrSet` is settled for this request. The handler
+ * runs at most once per request, whatever the cache does: a request that falls back after its
+ * loader started (a hard timeout, a store that failed) is served by that run, and a loader
+ * called after the fallback started reuses the fallback's run. The handler's own error belongs
+ * to the request that ran it; requests that only shared the load run the handler themselves, as
+ * they do for a response that could not be cached. Anything else is a cache fault: logged, and
+ * the response served uncached.
  */
 export class HandlerLoad {
-  /** True once this request ran the handler (a miss it led). */
+  /** True once this request's loader was called (a miss it led). */
   ran = false;
   /** What the handler produced, once it did. */
   produced?: { readonly body: unknown };
+  /** The one run of this request's handler, once started. */
+  private run?: Promise<unknown>;
 
   constructor(private readonly next: CallHandler) {}
 
@@ -45,7 +50,7 @@ export class HandlerLoad {
   loader<T>(store: (body: unknown) => T): () => Promise<T> {
     return async () => {
       this.ran = true;
-      const body = await runHandler(this.next);
+      const body = await this.runOnce();
       this.produced = { body };
       return store(body);
     };
@@ -53,16 +58,26 @@ export class HandlerLoad {
 
   /** The response after a failed `getOrSet` of `key`. */
   settle(outcome: unknown, key: string, logger: Logger): Observable<unknown> {
-    const { next, ran, produced } = this;
-    if (outcome instanceof HandlerFailed) {
-      if (ran) return throwError(() => outcome.error);
-      return next.handle();
+    if (!(outcome instanceof HandlerFailed) && !(outcome instanceof Uncacheable)) {
+      logger.warn(
+        `cache fault on ${key}; serving uncached: ${(outcome as Error)?.message ?? String(outcome)}`,
+      );
     }
-    if (outcome instanceof Uncacheable) return ran ? of(outcome.body) : next.handle();
-    logger.warn(
-      `cache fault on ${key}; serving uncached: ${(outcome as Error)?.message ?? String(outcome)}`,
+    // Another request's failure or uncacheable body is not this one's: it gets its own run.
+    return this.uncached();
+  }
+
+  /** The response of this request's one run of the handler, started now unless it has been. */
+  uncached(): Observable<unknown> {
+    return from(
+      this.runOnce().catch((failure: unknown) => {
+        throw failure instanceof HandlerFailed ? failure.error : failure;
+      }),
     );
-    return produced ? of(produced.body) : next.handle();
+  }
+
+  private runOnce(): Promise<unknown> {
+    return (this.run ??= runHandler(this.next));
   }
 }
 

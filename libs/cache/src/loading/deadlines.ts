@@ -1,7 +1,11 @@
 import { asError } from '../errors/as-error';
 import { CacheError } from '../errors/cache.error';
+import type { LoaderRun } from './loader-run';
 
-/** `getOrSet` gave up waiting for its loader (`hardTimeout`) and had no stale value to serve. */
+/**
+ * `getOrSet` gave up waiting for its loader (`hardTimeout`, counted from the loader's call) and
+ * had no stale value to serve.
+ */
 export class LoaderTimeoutError extends CacheError {
   constructor(namespace: string, key: string, ms: number) {
     super(
@@ -26,17 +30,30 @@ export interface Deadlines<T> {
 }
 
 /**
- * Races a load against its timeouts. The load itself is never cancelled: it goes on, and stores
- * its value when it arrives; only this caller stops waiting.
+ * Races a load against its timeouts, which count the flight's loader run only (see `LoaderRun`):
+ * they start when it starts and stop when the loader has answered, so neither the shared-tier
+ * read before it nor the store after it can end in a timeout. Without a run they count from now.
+ * The load itself is never cancelled: it goes on, and stores its value when it arrives; only this
+ * caller stops waiting.
  */
-export function withDeadlines<T>(load: Promise<T>, deadlines: Deadlines<T>): Promise<T> {
+export function withDeadlines<T>(
+  load: Promise<T>,
+  run: LoaderRun | undefined,
+  deadlines: Deadlines<T>,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timers: NodeJS.Timeout[] = [];
     let settled = false;
+    let unwatch = (): void => undefined;
+    const disarm = (): void => {
+      timers.forEach(clearTimeout);
+      timers.length = 0;
+    };
     const settle = (finish: () => void): void => {
       if (settled) return;
       settled = true;
-      timers.forEach(clearTimeout);
+      disarm();
+      unwatch();
       finish();
     };
     const serveStale = (): boolean => {
@@ -46,17 +63,22 @@ export function withDeadlines<T>(load: Promise<T>, deadlines: Deadlines<T>): Pro
       settle(() => resolve(stale.value));
       return true;
     };
+    const arm = (): void => {
+      if (settled) return;
+      if (deadlines.timeout !== undefined) timers.push(setTimeout(serveStale, deadlines.timeout));
+      if (deadlines.hardTimeout !== undefined) {
+        timers.push(
+          setTimeout(() => {
+            if (!serveStale()) settle(() => reject(deadlines.timeoutError()));
+          }, deadlines.hardTimeout),
+        );
+      }
+    };
     load.then(
       (value) => settle(() => resolve(value)),
       (error: unknown) => settle(() => reject(asError(error))),
     );
-    if (deadlines.timeout !== undefined) timers.push(setTimeout(serveStale, deadlines.timeout));
-    if (deadlines.hardTimeout !== undefined) {
-      timers.push(
-        setTimeout(() => {
-          if (!serveStale()) settle(() => reject(deadlines.timeoutError()));
-        }, deadlines.hardTimeout),
-      );
-    }
+    if (run === undefined) arm();
+    else unwatch = run.watch({ started: arm, finished: disarm });
   });
 }

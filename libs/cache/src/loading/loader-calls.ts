@@ -81,7 +81,10 @@ export class LoaderCalls<V> {
     return entry.value as V;
   }
 
-  /** A load that takes the shared tier's lock first (see `loadUnderLock`). */
+  /**
+   * A load that takes the shared tier's lock first (see `loadUnderLock`); `waiting` is called
+   * when it starts waiting for another instance's value.
+   */
   loadLocked(
     key: string,
     loader: CacheLoader<V>,
@@ -89,10 +92,14 @@ export class LoaderCalls<V> {
     isCurrent: () => boolean,
     budget: FarBudget | undefined,
     ticket: LoadTicket | undefined,
+    waiting?: () => void,
   ): Promise<V> {
     const { ttl, wait } = options.lock as { ttl: number; wait: number };
-    return loadUnderLock<V>(this.stack.lockOn(key, ttl, budget), wait, () =>
-      this.load(key, loader, options, isCurrent, budget, ticket),
+    return loadUnderLock<V>(
+      this.stack.lockOn(key, ttl, budget),
+      wait,
+      () => this.load(key, loader, options, isCurrent, budget, ticket),
+      waiting,
     );
   }
 

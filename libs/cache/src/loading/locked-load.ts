@@ -12,16 +12,19 @@ export interface LockOperations {
 
 /**
  * Loads under a lock shared by every instance: the holder loads and stores; the others poll the
- * shared tier for the holder's value until `wait` ms have passed, then load themselves. A lock
- * that cannot be taken because the tier is failing is skipped.
+ * shared tier for the holder's value until `wait` ms have passed (`waiting` is called as they
+ * start), then load themselves. A lock that cannot be taken because the tier is failing is
+ * skipped.
  */
 export async function loadUnderLock<T>(
   lock: LockOperations,
   wait: number,
   load: () => Promise<T>,
+  waiting?: () => void,
 ): Promise<T> {
   const token = await lock.acquire();
   if (token === undefined) {
+    waiting?.();
     const deadline = Date.now() + wait;
     for (let pause = 5; Date.now() < deadline; pause = Math.min(pause * 2, 100)) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, deadline - Date.now())));

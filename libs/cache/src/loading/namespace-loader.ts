@@ -16,6 +16,7 @@ import { compileGlob } from '../values/glob';
 import { readBatch } from './batch-read';
 import { LoaderTimeoutError, withDeadlines } from './deadlines';
 import { LoaderCalls, type BatchLoader, type CacheLoader } from './loader-calls';
+import type { LoaderRun } from './loader-run';
 import { SingleFlight } from './single-flight';
 
 export type { BatchLoader, CacheLoader } from './loader-calls';
@@ -80,11 +81,11 @@ export class NamespaceLoader<V> {
     // The flight starts before the shared-tier read, so a write during that read supersedes it.
     flight ??= this.flights.run(
       key,
-      (isCurrent) => this.resolve(key, loader, parsed, isCurrent),
+      (isCurrent, run) => this.resolve(key, loader, parsed, isCurrent, run),
       parsed.tags,
     );
     if (parsed.timeout === undefined && parsed.hardTimeout === undefined) return flight;
-    return withDeadlines(flight, {
+    return withDeadlines(flight, this.flights.runOf(flight), {
       timeout: parsed.timeout,
       hardTimeout: parsed.hardTimeout,
       stale: () => this.staleOf.get(key) as { value: V } | undefined,
@@ -118,8 +119,8 @@ export class NamespaceLoader<V> {
     for (const key of unclaimed) {
       const load = this.flights.run(
         key,
-        async (isCurrent) => {
-          const loaded = (await loadBatch()).get(key);
+        async (isCurrent, run) => {
+          const loaded = (await run.around(loadBatch)()).get(key);
           if (loaded === undefined) return loaded as V;
           return this.calls.store(key, loaded, parsed, isCurrent, budget, tickets.get(key));
         },
@@ -154,14 +155,16 @@ export class NamespaceLoader<V> {
   }
 
   /**
-   * The body of a getOrSet flight: read below memory; on a miss load, and fall back to the
-   * stale value (within its grace period) when the loader fails.
+   * The body of a getOrSet flight: read below memory; on a miss load (marking `run` while the
+   * loader runs, or a lock holder is waited for), and fall back to the stale value (within its
+   * grace period) when the loader fails.
    */
   private async resolve(
     key: string,
     loader: CacheLoader<V>,
     options: ParsedGetOrSetOptions,
     isCurrent: () => boolean,
+    run: LoaderRun,
   ): Promise<V> {
     // One budget for every shared-tier call of this load: read, lock, polls, write, unlock.
     const budget = this.stack.budget();
@@ -178,9 +181,10 @@ export class NamespaceLoader<V> {
     const stale = found ?? this.stack.readNear(key);
     if (stale !== undefined) this.staleOf.set(key, stale);
     try {
+      const running = run.around(loader);
       return await (options.lock && this.stack.locks
-        ? this.calls.loadLocked(key, loader, options, isCurrent, budget, ticket)
-        : this.calls.load(key, loader, options, isCurrent, budget, ticket));
+        ? this.calls.loadLocked(key, running, options, isCurrent, budget, ticket, () => run.start())
+        : this.calls.load(key, running, options, isCurrent, budget, ticket));
     } catch (error) {
       if (stale === undefined || isUserError(error)) throw error;
       this.signals.counters.staleServes++;
@@ -204,13 +208,13 @@ export class NamespaceLoader<V> {
     this.flights
       .run(
         key,
-        async (isCurrent) => {
+        async (isCurrent, run) => {
           const budget = this.stack.budget();
           // Read before the loader runs, so the ticket predates what the loader sees.
           const ticket = this.stack.tickets
             ? (await this.stack.readForLoad(key, budget)).ticket
             : undefined;
-          return this.calls.load(key, loader, options, isCurrent, budget, ticket);
+          return this.calls.load(key, run.around(loader), options, isCurrent, budget, ticket);
         },
         options.tags,
       )

@@ -1,3 +1,5 @@
+import { LoaderRun } from './loader-run';
+
 /** One load in progress for one key. */
 interface Flight<T> {
   promise?: Promise<T>;
@@ -10,10 +12,13 @@ interface Flight<T> {
 /**
  * Coalesces concurrent loads of one key into one call. A write or invalidation of a key while
  * its load runs supersedes the load: its result is not cached, and later callers start afresh
- * instead of joining it, so a slow loader can never bring back data older than the write.
+ * instead of joining it, so a slow loader can never bring back data older than the write. Each
+ * load is given a `LoaderRun` to mark when its loader runs, which the deadlines of its callers
+ * count.
  */
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Flight<T>>();
+  private readonly runs = new WeakMap<Promise<T>, LoaderRun>();
 
   /** The promise of the load of `key` in progress, if any. */
   current(key: string): Promise<T> | undefined {
@@ -22,11 +27,11 @@ export class SingleFlight<T> {
 
   /**
    * Runs `load` unless a load of `key` is in progress (then joins it). `load` receives a check
-   * that says whether its result may still be stored.
+   * that says whether its result may still be stored, and the run it marks its loader's with.
    */
   run(
     key: string,
-    load: (isCurrent: () => boolean) => Promise<T>,
+    load: (isCurrent: () => boolean, run: LoaderRun) => Promise<T>,
     tags?: readonly string[],
   ): Promise<T> {
     const existing = this.flights.get(key)?.promise;
@@ -34,7 +39,17 @@ export class SingleFlight<T> {
     // Registered before the load starts, so a loader that throws at once still cleans up.
     const flight: Flight<T> = { superseded: false, tags };
     this.flights.set(key, flight);
-    return (flight.promise = this.execute(key, flight, load));
+    const run = new LoaderRun();
+    const promise = (flight.promise = this.execute(key, flight, (isCurrent) =>
+      load(isCurrent, run),
+    ));
+    this.runs.set(promise, run);
+    return promise;
+  }
+
+  /** The loader run of a load `run` returned. */
+  runOf(load: Promise<T>): LoaderRun | undefined {
+    return this.runs.get(load);
   }
 
   /** Supersedes the load of `key`. */
