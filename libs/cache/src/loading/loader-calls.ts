@@ -1,4 +1,7 @@
+import { InvalidValueError } from '../errors/cache.error';
 import { diagnostics } from '../metrics/diagnostics';
+import { describe } from '../options/option-checks';
+import { isPlainRecord } from '../values/plain-record';
 import type { NamespaceSignals } from '../namespace/namespace-signals';
 import { createEntry } from '../namespace/create-entry';
 import type { ParsedGetOrSetOptions } from '../options/call-options';
@@ -107,8 +110,15 @@ export class LoaderCalls<V> {
   async loadBatch(keys: string[], loadMissing: BatchLoader<V>): Promise<Map<string, V>> {
     this.signals.counters.loaderCalls++;
     try {
-      const result = await loadMissing(keys);
-      return result instanceof Map ? result : new Map(Object.entries(result ?? {}));
+      const result: unknown = await loadMissing(keys);
+      if (result instanceof Map) return result as Map<string, V>;
+      if (result === undefined || result === null) return new Map();
+      if (!isPlainRecord(result)) {
+        throw new InvalidValueError(
+          `getOrSetMany: loadMissing returned ${describe(result)}, not a Map or a record of values by key`,
+        );
+      }
+      return new Map(Object.entries(result) as Array<[string, V]>);
     } catch (error) {
       this.signals.counters.loaderFailures++;
       throw error;

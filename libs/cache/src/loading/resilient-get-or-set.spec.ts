@@ -154,6 +154,21 @@ describe.each([
       expect(await cache.has('y')).toBe(false);
     });
 
+    it('refuses what a loader returns that is neither a Map nor a record, naming it, storing nothing', async () => {
+      for (const returned of [['X', 'Y'], 'XY', 42]) {
+        await expect(cache.getOrSetMany(['x', 'y'], async () => returned as never)).rejects.toThrow(
+          /loadMissing returned .*, not a Map or a record of values by key/,
+        );
+      }
+      expect(await cache.getMany(['x', 'y', '0', '1'])).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      expect(await cache.getOrSetMany(['x'], async () => undefined as never)).toEqual([undefined]);
+    });
+
     it('shares in-flight loads between overlapping callers', async () => {
       const first = deferred<Map<string, string>>();
       const loadA = jest.fn(() => first.promise);
