@@ -2,6 +2,7 @@ import { asError } from '../errors/as-error';
 import { randomUUID } from 'node:crypto';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import type { CacheTier, TierUsage } from '../tiers/cache-tier.interface';
+import { keysOf, type RemovedKeys } from '../tiers/removed-keys';
 import { addToCounter, freshEntry, mergeEntry, withExpiry } from '../tiers/entry-rules';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { PersistenceLevel } from '../options/persistence-level';
@@ -90,15 +91,15 @@ export class PostgresTier implements CacheTier {
     });
   }
 
-  delete(keys: readonly string[]): Promise<string[]> {
+  delete(keys: readonly string[]): Promise<RemovedKeys> {
     return this.remove({ keys });
   }
 
-  deleteByTags(tags: readonly string[]): Promise<string[]> {
+  deleteByTags(tags: readonly string[]): Promise<RemovedKeys> {
     return this.remove({ tags });
   }
 
-  deleteMatching(glob: string): Promise<string[]> {
+  deleteMatching(glob: string): Promise<RemovedKeys> {
     return this.remove({ glob });
   }
 
@@ -107,7 +108,7 @@ export class PostgresTier implements CacheTier {
   }
 
   async clear(): Promise<number> {
-    return (await this.remove({ all: true })).length;
+    return keysOf(await this.remove({ all: true })).length;
   }
 
   async usage(): Promise<TierUsage> {
@@ -137,7 +138,7 @@ export class PostgresTier implements CacheTier {
     // The store belongs to the module's persistence and is closed with it.
   }
 
-  private async remove(removal: Removal): Promise<string[]> {
+  private async remove(removal: Removal): Promise<RemovedKeys> {
     return (await this.store()).remove(this.namespace, removal, REMOVAL_BATCH);
   }
 
