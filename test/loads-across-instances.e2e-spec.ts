@@ -1,3 +1,4 @@
+import { advanceDate } from './servers/advance-date';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
 import { RedisServer } from './servers/redis-server';
@@ -7,26 +8,6 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((done) => (resolve = done));
   return { promise, resolve };
-}
-
-/** Moves only `Date` forward: timers, ioredis and the bus keep real time. */
-function advanceClock(ms: number): void {
-  const now = Date.now();
-  jest.useFakeTimers({
-    doNotFake: [
-      'nextTick',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-      'queueMicrotask',
-      'hrtime',
-      'performance',
-    ],
-  });
-  jest.setSystemTime(now + ms);
 }
 
 describe('loads, grace and refresh across two instances on one Redis', () => {
@@ -118,7 +99,7 @@ describe('loads, grace and refresh across two instances on one Redis', () => {
 
     it('refreshes ahead of expiry', async () => {
       await a.ns(namespace).set('r', 'old', { ttl: 1000 });
-      advanceClock(900);
+      advanceDate(900);
       const called = deferred();
       const value = await a.ns<string>(namespace).getOrSet(
         'r',
@@ -184,7 +165,7 @@ describe('loads, grace and refresh across two instances on one Redis', () => {
         await ns.set('counter', 10);
         await ns.set('nx', 'old');
         await ns.set('locked', 'old');
-        advanceClock(150);
+        advanceDate(150);
         expect(await ns.get('nx')).toBeUndefined();
         expect(await ns.increment('counter')).toBe(1);
         expect(await ns.setIfAbsent('nx', 'new')).toBe(true);
@@ -198,7 +179,7 @@ describe('loads, grace and refresh across two instances on one Redis', () => {
       it('is still served by getOrSet when the loader fails', async () => {
         const ns = a.ns(namespace);
         await ns.set('k', 'stale');
-        advanceClock(150);
+        advanceDate(150);
         const failing = (): never => {
           throw new Error('source down');
         };

@@ -57,8 +57,8 @@ describe('PostgreSQL tier', () => {
     await tier.set('a%b', entryOf(1));
     await tier.set('axxb', entryOf(2));
     await tier.set('a_b', entryOf(3));
-    expect(await tier.deleteMatching('a%b')).toEqual(['a%b']);
-    expect(await tier.deleteMatching('a?b')).toEqual(['a_b']);
+    expect((await tier.deleteMatching('a%b')).held).toEqual(['a%b']);
+    expect((await tier.deleteMatching('a?b')).held).toEqual(['a_b']);
     expect((await tier.get('axxb'))?.value).toBe(2);
   });
 
@@ -128,11 +128,11 @@ describe('PostgreSQL tier, two applications on one database', () => {
     ).toBe(1);
     expect(await tierB.update('alice', { role: 'b' })).toBeDefined();
     expect(await tierB.expire('alice', Date.now() + 60_000)).toBe(true);
-    expect(await tierB.deleteByTags(['team'])).toEqual(['alice']);
+    expect((await tierB.deleteByTags(['team'])).held).toEqual(['alice']);
     await tierB.set('alice', entryOf('again'));
-    expect(await tierB.deleteMatching('*')).toEqual(['alice', 'counter']);
+    expect((await tierB.deleteMatching('*')).held).toEqual(['alice', 'counter']);
     await tierB.set('alice', entryOf('again'));
-    expect(await tierB.delete(['alice'])).toEqual(['alice']);
+    expect((await tierB.delete(['alice'])).held).toEqual(['alice']);
     expect(await tierB.clear()).toBe(0);
     expect(await rows()).toEqual([
       { prefix: 'app-a', key: 'alice', value: { name: 'Alice' } },

@@ -84,7 +84,7 @@ describe.each([
     const tier = tierFor('corrupt');
     const vkey = (key: string): string => `{${prefix}:corrupt}:v:${key}`;
     for (const key of ['d', 's', 'i', 'e']) await client.set(vkey(key), 'garbage');
-    expect(await tier.delete(['d'])).toEqual(['d']);
+    expect(await tier.delete(['d'])).toEqual({ held: ['d'], stale: [] });
     expect(await client.exists(vkey('d'))).toBe(0);
     await tier.set('s', entryOf('fresh', { tags: ['t'] }));
     expect((await tier.get('s'))?.value).toBe('fresh');
@@ -100,7 +100,7 @@ describe.each([
     await tier.set('aé', entryOf(1));
     await tier.set('ab', entryOf(2));
     await tier.set('abc', entryOf(3));
-    expect((await tier.deleteMatching('a?')).sort()).toEqual(['ab', 'aé']);
+    expect([...(await tier.deleteMatching('a?')).held].sort()).toEqual(['ab', 'aé']);
     expect((await tier.get('abc'))?.value).toBe(3);
   });
 
@@ -130,7 +130,7 @@ describe.each([
     await mine.set('x', entryOf(1));
     await theirs.set('x', entryOf(2));
     await theirs.set('}:v:x', entryOf(3));
-    expect(await mine.deleteMatching('*')).toEqual(['x']);
+    expect(await mine.deleteMatching('*')).toEqual({ held: ['x'], stale: [] });
     expect((await theirs.get('x'))?.value).toBe(2);
     expect(await mine.clear()).toBe(0);
     expect((await theirs.get('}:v:x'))?.value).toBe(3);

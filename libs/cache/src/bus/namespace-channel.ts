@@ -1,4 +1,5 @@
 import type { MemoryTier } from '../tiers/memory.tier';
+import { keysOf } from '../tiers/removed-keys';
 import type { BusMessage } from './bus-message';
 import type { InvalidationBus } from './invalidation-bus';
 
@@ -90,9 +91,10 @@ export class NamespaceChannel {
       keys.push(...this.near.liveKeys());
       this.near.clear();
     }
-    if (message.k) keys.push(...this.near.delete(message.k));
-    if (message.t) keys.push(...this.near.deleteByTags(message.t));
-    if (message.p) keys.push(...this.near.deleteMatching(message.p));
+    // Stale copies too: a load in flight here must not store over the change.
+    if (message.k) keys.push(...keysOf(this.near.delete(message.k)));
+    if (message.t) keys.push(...keysOf(this.near.deleteByTags(message.t)));
+    if (message.p) keys.push(...keysOf(this.near.deleteMatching(message.p)));
     if (keys.length > 0) this.dropped?.(keys);
   }
 }

@@ -485,6 +485,26 @@ describe.each([
       expect(await cache.getByIndex('email', 'new@x')).toEqual([{ id: 1 }]);
     });
 
+    it('leaves out an entry that passes its TTL between the index read and the value read', async () => {
+      const graced = createCache({ grace: 60_000 }, twoTiers);
+      await graced.set('u', { id: 1 }, { ttl: 1000, indexes: { team: 'red' } });
+      const readIndex = MemoryTier.prototype.keysByIndex;
+      const index = jest.spyOn(MemoryTier.prototype, 'keysByIndex').mockImplementation(function (
+        this: MemoryTier,
+        name,
+        value,
+      ) {
+        const keys = readIndex.call(this, name, value);
+        jest.advanceTimersByTime(1000);
+        return keys;
+      });
+      try {
+        expect(await graced.getByIndex('team', 'red')).toEqual([]);
+      } finally {
+        index.mockRestore();
+      }
+    });
+
     it('keeps indexes in step with eviction', async () => {
       const small = createCache({ maxEntries: 2 });
       await small.set('a', 1, { indexes: { kind: 'x' } });

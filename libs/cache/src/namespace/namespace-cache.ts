@@ -11,6 +11,8 @@ import type { NamespaceTiers } from '../stack/stack-types';
 import { TierStack } from '../stack/tier-stack';
 import type { NamespaceStats } from '../stats';
 import { remainingTtl, type CacheEntry } from '../tiers/cache-entry';
+import { freshEntry } from '../tiers/entry-rules';
+import { keysOf } from '../tiers/removed-keys';
 import { assertGlob } from '../values/glob';
 import { assertKey, assertKeys, expectKeyText } from '../values/validate-key';
 import { checkPatch } from '../values/check-patch';
@@ -57,9 +59,9 @@ export class NamespaceCache<V = unknown> {
         signals.written(key);
       },
       removing: (removal) => loader.supersede(removal),
-      removed: (keys) => {
-        loader.supersede({ keys });
-        signals.removed(keys);
+      removed: (removed) => {
+        loader.supersede({ keys: keysOf(removed) });
+        signals.removed(removed);
       },
       cleared: (count, keys) => signals.cleared(count, keys),
       dropped: (keys) => {
@@ -154,7 +156,7 @@ export class NamespaceCache<V = unknown> {
   /** Deletes `key`; true when it held a value. */
   async delete(key: string): Promise<boolean> {
     assertKey(key);
-    return (await this.#stack.delete([key])).length > 0;
+    return (await this.#stack.delete([key])).held.length > 0;
   }
 
   /** True when `key` holds a live value. Counts neither a hit nor a miss. */
@@ -259,14 +261,19 @@ export class NamespaceCache<V = unknown> {
     return this.#stack.expire(key, ms === Infinity ? Infinity : Date.now() + ms);
   }
 
-  /** Values of the live entries whose index `index` equals `value`. */
+  /** Values of the fresh entries whose index `index` equals `value`. */
   async getByIndex(index: string, value: string): Promise<V[]> {
     const keys = await this.keysByIndex(index, value);
     const entries = await this.#stack.query('getByIndex', (tier) => tier.getMany(keys), []);
-    return entries.filter((entry) => entry !== undefined).map((entry) => entry.value as V);
+    const now = Date.now();
+    // A tier's read keeps an entry past its TTL for getOrSet's grace fallback: absent here.
+    return entries
+      .map((entry) => freshEntry(entry, now))
+      .filter((entry) => entry !== undefined)
+      .map((entry) => entry.value as V);
   }
 
-  /** Keys of the live entries whose index `index` equals `value`. */
+  /** Keys of the fresh entries whose index `index` equals `value`. */
   async keysByIndex(index: string, value: string): Promise<string[]> {
     if (typeof index !== 'string' || index.length === 0 || typeof value !== 'string') {
       throw new InvalidOptionError(
@@ -282,7 +289,7 @@ export class NamespaceCache<V = unknown> {
   async invalidateTags(tags: readonly string[]): Promise<number> {
     const list = expectStringList(tags, 'tags');
     list.forEach((tag, i) => expectKeyText(tag, `tags[${i}]`));
-    return (await this.#stack.deleteByTags(list)).length;
+    return (await this.#stack.deleteByTags(list)).held.length;
   }
 
   /**
@@ -291,7 +298,7 @@ export class NamespaceCache<V = unknown> {
    */
   async invalidatePattern(glob: string): Promise<number> {
     assertGlob(glob, 'invalidatePattern(glob)');
-    return (await this.#stack.deleteMatching(glob)).length;
+    return (await this.#stack.deleteMatching(glob)).held.length;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { NamespaceMetrics } from '../metrics/cache-metrics';
 import { NamespaceCounters, type NamespaceStats } from '../stats';
 import { isStale, type CacheEntry } from '../tiers/cache-entry';
 import type { RemovalReason, TierUsage } from '../tiers/cache-tier.interface';
+import type { RemovedKeys } from '../tiers/removed-keys';
 import { InvalidationListeners, type InvalidationCallback } from './invalidation-listeners';
 
 /**
@@ -50,14 +51,18 @@ export class NamespaceSignals {
     if (this.events.listens('set')) this.events.emit('set', { namespace: this.namespace, key });
   }
 
-  /** Counts and announces deleted keys, and tells `onInvalidate` subscribers. */
-  removed(keys: readonly string[]): void {
-    this.counters.deletes += keys.length;
+  /**
+   * Counts and announces the deleted keys that held a value, and tells `onInvalidate`
+   * subscribers of every key removed: a stale entry `getOrSet` might have served is gone too.
+   */
+  removed(removed: RemovedKeys): void {
+    this.counters.deletes += removed.held.length;
     const announce = this.events.listens('delete');
-    for (const key of keys) {
+    for (const key of removed.held) {
       if (announce) this.events.emit('delete', { namespace: this.namespace, key });
       this.invalidations.notify(key);
     }
+    for (const key of removed.stale) this.invalidations.notify(key);
   }
 
   /** Counts the entries a clear removed, and tells `onInvalidate` subscribers of `keys`. */

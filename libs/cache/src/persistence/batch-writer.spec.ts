@@ -21,7 +21,7 @@ function recordingStore(refuse: (row: StoredRow) => Error | undefined = () => un
       const refusal = rows.map(refuse).find((error) => error !== undefined);
       return refusal ? Promise.reject(refusal) : Promise.resolve();
     },
-    remove: () => Promise.resolve([]),
+    remove: () => Promise.resolve({ held: [], stale: [] }),
     probe: () => Promise.resolve(),
   };
   return { store, statements };

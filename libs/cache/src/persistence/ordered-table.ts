@@ -1,3 +1,4 @@
+import type { RemovedKeys } from '../tiers/removed-keys';
 import type { DirtyEntries } from './dirty-entries';
 import { PendingRemovals } from './pending-removals';
 import type { Removal } from './removal';
@@ -81,7 +82,7 @@ export class OrderedTable {
   }
 
   /** One delete, counted applied if the database carries it out after its deadline. */
-  private statement(namespace: string, removal: Removal, batchSize: number): Promise<string[]> {
+  private statement(namespace: string, removal: Removal, batchSize: number): Promise<RemovedKeys> {
     return this.guard.store.remove(namespace, removal, batchSize, () =>
       this.appliedLate(namespace, removal),
     );

@@ -2,6 +2,7 @@ import { asError } from '../errors/as-error';
 import { randomUUID } from 'node:crypto';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import type { CacheTier, LoadTicket, TicketedRead, TierUsage } from '../tiers/cache-tier.interface';
+import { keysOf, type RemovedKeys } from '../tiers/removed-keys';
 import { addToCounter, freshEntry, mergeEntry, withExpiry } from '../tiers/entry-rules';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { PersistenceLevel } from '../options/persistence-level';
@@ -116,15 +117,15 @@ export class PostgresTier implements CacheTier {
     });
   }
 
-  delete(keys: readonly string[]): Promise<string[]> {
+  delete(keys: readonly string[]): Promise<RemovedKeys> {
     return this.remove({ keys });
   }
 
-  deleteByTags(tags: readonly string[]): Promise<string[]> {
+  deleteByTags(tags: readonly string[]): Promise<RemovedKeys> {
     return this.remove({ tags });
   }
 
-  deleteMatching(glob: string): Promise<string[]> {
+  deleteMatching(glob: string): Promise<RemovedKeys> {
     return this.remove({ glob });
   }
 
@@ -133,7 +134,7 @@ export class PostgresTier implements CacheTier {
   }
 
   async clear(): Promise<number> {
-    return (await this.remove({ all: true })).length;
+    return keysOf(await this.remove({ all: true })).length;
   }
 
   async usage(): Promise<TierUsage> {
@@ -163,7 +164,7 @@ export class PostgresTier implements CacheTier {
     // The store belongs to the module's persistence and is closed with it.
   }
 
-  private async remove(removal: Removal): Promise<string[]> {
+  private async remove(removal: Removal): Promise<RemovedKeys> {
     const store = await this.store();
     // Marked first: a load in flight that stores before the mark is removed after it.
     await store.tickets?.markRemoval(this.namespace, removal);

@@ -33,8 +33,13 @@ export abstract class StorageSqlParts {
   /** Value and metadata as JSON text. */
   protected text(): string {
     return this.dialect === 'postgres'
-      ? 'value::text AS value, metadata::text AS metadata'
+      ? `value::text AS value, ${this.metadataText()}`
       : 'value, metadata';
+  }
+
+  /** Metadata as JSON text. */
+  protected metadataText(): string {
+    return this.dialect === 'postgres' ? 'metadata::text AS metadata' : 'metadata';
   }
 
   /**

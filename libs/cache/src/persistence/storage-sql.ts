@@ -87,13 +87,13 @@ export class StorageSql extends StorageSqlParts {
     };
   }
 
-  /** Deletes the rows of `keys` (of the whole namespace when undefined), returning `key, live`. */
+  /** Deletes the rows of `keys` (of the whole namespace when undefined), as `deleteWhere`. */
   deleteKeys(namespace: string, keys?: readonly string[]): Statement {
     if (keys === undefined) return this.deleteWhere('', [namespace]);
     return this.deleteWhere(` AND ${this.among(4, keys.length)}`, [namespace, ...this.list(keys)]);
   }
 
-  /** Deletes the rows carrying any of `tags`, returning `key, live`. */
+  /** Deletes the rows carrying any of `tags`, as `deleteWhere`. */
   deleteByTags(namespace: string, tags: readonly string[]): Statement {
     if (this.dialect === 'postgres') {
       return this.deleteWhere(` AND metadata -> 'tags' ?| $4::text[]`, [namespace, tags]);
@@ -134,7 +134,10 @@ export class StorageSql extends StorageSqlParts {
     };
   }
 
-  /** The keys of live rows whose index `name` is `value`. */
+  /**
+   * The keys of live rows whose index `name` is `value`, with their metadata (a row within its
+   * grace period is live here, but stale: see `isStaleRow`).
+   */
   keysByIndex(namespace: string, name: string, value: string): Statement {
     const indexed =
       this.dialect === 'postgres'
@@ -142,7 +145,8 @@ export class StorageSql extends StorageSqlParts {
         : `CASE WHEN json_valid(metadata) THEN EXISTS (SELECT 1 FROM json_each(metadata, '$.indexes')
             WHERE json_each.key = ?4 AND json_each.value = ?5) ELSE 0 END`;
     return {
-      sql: `SELECT key FROM ${TABLE} WHERE ${this.scope()} AND ${this.live(3)} AND ${indexed}`,
+      sql: `SELECT key, ${this.metadataText()} FROM ${TABLE}
+        WHERE ${this.scope()} AND ${this.live(3)} AND ${indexed}`,
       params: [this.prefix, namespace, this.time(Date.now()), name, value],
     };
   }
@@ -173,11 +177,15 @@ export class StorageSql extends StorageSqlParts {
     };
   }
 
-  /** Deletes the rows matching `where` (from parameter 4), returning `key` and `live`. */
+  /**
+   * Deletes the rows matching `where` (from parameter 4), returning `key`, `live` and `metadata`
+   * (whether a live row was stale: see `isStaleRow`).
+   */
   private deleteWhere(where: string, params: [string, ...unknown[]]): Statement {
     const [namespace, ...rest] = params;
     return {
-      sql: `DELETE FROM ${TABLE} WHERE ${this.scope()}${where} RETURNING key, ${this.live(3)} AS live`,
+      sql: `DELETE FROM ${TABLE} WHERE ${this.scope()}${where}
+        RETURNING key, ${this.live(3)} AS live, ${this.metadataText()}`,
       params: [this.prefix, namespace, this.time(Date.now()), ...rest],
     };
   }

@@ -1,11 +1,13 @@
 import type { DataSource } from 'typeorm';
 import type { StorageDialect } from './cache-storage.entity';
+import { joinRemoved, type RemovedKeys } from '../tiers/removed-keys';
 import { compileGlob } from '../values/glob';
 import type { Removal } from './removal';
 import { LoadTicketStore } from './load-ticket-store';
 import { connectStorage, migrateStorage, type StorageSource } from './storage-connection';
 import { resultRows, toLoadedRows, type LoadedRow } from './storage-rows';
 import { StorageSql, type Statement, type StoredRow } from './storage-sql';
+import { isStaleRow } from './stored-entry';
 
 export type { StoredRow } from './storage-sql';
 
@@ -67,21 +69,21 @@ export class StorageStore {
 
   /**
    * Deletes the rows a removal covers (keys in batches of `batchSize`), returning the keys of
-   * those that were live.
+   * those that were live: held, or stale (within their grace period).
    */
-  async remove(namespace: string, removal: Removal, batchSize: number): Promise<string[]> {
+  async remove(namespace: string, removal: Removal, batchSize: number): Promise<RemovedKeys> {
     if ('all' in removal) return this.removed(this.sql.deleteKeys(namespace));
     if ('tags' in removal) {
-      if (removal.tags.length === 0) return [];
+      if (removal.tags.length === 0) return { held: [], stale: [] };
       return this.removed(this.sql.deleteByTags(namespace, removal.tags));
     }
     const keys = 'keys' in removal ? removal.keys : await this.matching(namespace, removal.glob);
-    const live: string[] = [];
+    const batches: RemovedKeys[] = [];
     for (let start = 0; start < keys.length; start += batchSize) {
       const batch = keys.slice(start, start + batchSize);
-      live.push(...(await this.removed(this.sql.deleteKeys(namespace, batch))));
+      batches.push(await this.removed(this.sql.deleteKeys(namespace, batch)));
     }
-    return live;
+    return joinRemoved(batches);
   }
 
   /** Deletes the row of `key` only while it holds `value` (JSON text). */
@@ -119,10 +121,12 @@ export class StorageStore {
     return (await this.run(this.sql.expire(namespace, key, expiresAt))).length > 0;
   }
 
-  /** The keys of live rows whose index `name` is `value`. */
+  /** The keys of fresh rows whose index `name` is `value` (stale ones are absent). */
   async keysByIndex(namespace: string, name: string, value: string): Promise<string[]> {
-    const rows = await this.run<{ key: string }>(this.sql.keysByIndex(namespace, name, value));
-    return rows.map((row) => row.key);
+    const statement = this.sql.keysByIndex(namespace, name, value);
+    const rows = await this.run<{ key: string; metadata: unknown }>(statement);
+    const now = Date.now();
+    return rows.filter((row) => !isStaleRow(row.metadata, now)).map((row) => row.key);
   }
 
   /** How many live rows the namespace holds. */
@@ -186,10 +190,18 @@ export class StorageStore {
     return candidates.map((row) => row.key).filter((key) => pattern.test(key));
   }
 
-  /** Runs a delete that returns `key, live`; answers the live keys. */
-  private async removed(statement: Statement): Promise<string[]> {
-    const rows = await this.run<{ key: string; live: boolean | number }>(statement);
-    return rows.filter((row) => Boolean(row.live)).map((row) => row.key);
+  /** Runs a delete that returns `key, live, metadata`; answers the live keys, held or stale. */
+  private async removed(statement: Statement): Promise<RemovedKeys> {
+    const rows = await this.run<{ key: string; live: boolean | number; metadata: unknown }>(
+      statement,
+    );
+    const now = Date.now();
+    const held: string[] = [];
+    const stale: string[] = [];
+    for (const row of rows) {
+      if (row.live) (isStaleRow(row.metadata, now) ? stale : held).push(row.key);
+    }
+    return { held, stale };
   }
 
   /** A page of `forEachPage`; a read ahead that is never awaited (a visit failed) stays quiet. */

@@ -3,6 +3,7 @@ import { CacheError } from '../errors/cache.error';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { parseDuration } from '../options/duration';
 import { CircuitBreaker, CommandTimeoutError } from '../stack/circuit-breaker';
+import type { RemovedKeys } from '../tiers/removed-keys';
 import type { Removal } from './removal';
 import type { StorageStore } from './storage-store';
 
@@ -28,7 +29,7 @@ export interface GuardedStore extends Pick<StorageStore, 'upsert' | 'probe'> {
     removal: Removal,
     batchSize: number,
     lateSuccess?: () => void,
-  ): Promise<string[]>;
+  ): Promise<RemovedKeys>;
 }
 
 /**

@@ -35,6 +35,22 @@ export function toRow(namespace: string, key: string, entry: CacheEntry): Stored
 }
 
 /**
+ * True when a row's metadata (JSON text) puts its entry past its TTL at `now`. Such a row is live
+ * until its grace period ends, but absent to everything but `getOrSet`'s fallback.
+ */
+export function isStaleRow(metadata: unknown, now: number): boolean {
+  // Only a row with a grace period keeps its TTL end in its metadata: most need no parse.
+  if (typeof metadata !== 'string' || !metadata.includes('"expiresAt"')) return false;
+  try {
+    const { expiresAt } = JSON.parse(metadata) as Metadata;
+    return typeof expiresAt === 'number' && expiresAt <= now;
+  } catch {
+    // Not JSON: a corrupt row, which reads as a miss anyway.
+    return false;
+  }
+}
+
+/**
  * A row back as an entry. Every field is checked, since anyone with access to the table can
  * write one: a row that does not fit what `toRow` writes (metadata of the wrong shape or types,
  * times that are not finite epoch ms, tags or indexes that are not strings, a value the codec

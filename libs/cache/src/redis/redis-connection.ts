@@ -48,8 +48,20 @@ export interface ScriptCommands {
     expires: string,
     now: number,
   ): Promise<number>;
-  cacheDelete(anyKey: string, base: string, ...keys: string[]): Promise<string[]>;
-  cacheDeleteByTags(anyKey: string, base: string, ...tags: string[]): Promise<string[]>;
+  /** The keys deleted: held, and stale (past their TTL at `now`). */
+  cacheDelete(
+    anyKey: string,
+    base: string,
+    now: number,
+    ...keys: string[]
+  ): Promise<[string[], string[]]>;
+  /** As `cacheDelete`. */
+  cacheDeleteByTags(
+    anyKey: string,
+    base: string,
+    now: number,
+    ...tags: string[]
+  ): Promise<[string[], string[]]>;
   cacheMarkEpoch(anyKey: string, base: string): Promise<number>;
   cacheSetUnlessChanged(
     vkey: string,
@@ -61,7 +73,7 @@ export interface ScriptCommands {
     seen: string,
     digest: string,
   ): Promise<number>;
-  cacheIndexMembers(set: string, base: string, ref: string): Promise<string[]>;
+  cacheIndexMembers(set: string, base: string, ref: string, now: number): Promise<string[]>;
   cacheReleaseLock(lockKey: string, token: string): Promise<number>;
 }
 

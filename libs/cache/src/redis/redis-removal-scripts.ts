@@ -9,17 +9,20 @@ import { scriptWithHelpers } from './redis-script-helpers';
  */
 
 /**
- * KEYS[1] any key of the namespace (routing); ARGV base, keys... Returns the keys that existed.
- * Each key, held or not, gets a delete mark (see `SET_UNLESS_CHANGED_SCRIPT`).
+ * KEYS[1] any key of the namespace (routing); ARGV base, now, keys... Returns the keys that
+ * existed as two lists, held and stale (past their TTL at now, see `RemovedKeys`). Each key,
+ * held or not, gets a delete mark (see `SET_UNLESS_CHANGED_SCRIPT`).
  */
 export const DELETE_SCRIPT = scriptWithHelpers(`
-local deleted = {}
+local removed = {{}, {}}
+local now = tonumber(ARGV[2])
 local n = redis.call('INCR', ARGV[1] .. ':n')
-for i = 2, #ARGV do
-  if forget(ARGV[1], ARGV[i], ARGV[1] .. ':v:' .. ARGV[i]) then table.insert(deleted, ARGV[i]) end
+for i = 3, #ARGV do
+  local existed, expires = forget(ARGV[1], ARGV[i], ARGV[1] .. ':v:' .. ARGV[i])
+  if existed then file_removed(removed, ARGV[i], expires, now) end
   redis.call('SET', ARGV[1] .. ':w:' .. ARGV[i], n, 'PX', ${DELETE_MARK_MS})
 end
-return deleted
+return removed
 `);
 
 /** KEYS[1] any key of the namespace; ARGV base. Loads started before now store nothing. */
@@ -49,21 +52,23 @@ return 1
 `);
 
 /**
- * KEYS[1] any key of the namespace; ARGV base, tags... Deletes tagged entries; returns their keys.
- * Moves the namespace epoch: a load in flight may carry one of the tags.
+ * KEYS[1] any key of the namespace; ARGV base, now, tags... Deletes tagged entries; returns their
+ * keys as `DELETE_SCRIPT` does. Moves the namespace epoch: a load in flight may carry a tag.
  */
 export const DELETE_BY_TAGS_SCRIPT = scriptWithHelpers(`
 redis.call('SET', ARGV[1] .. ':e', redis.call('INCR', ARGV[1] .. ':n'))
-local deleted = {}
-for i = 2, #ARGV do
+local removed = {{}, {}}
+local now = tonumber(ARGV[2])
+for i = 3, #ARGV do
   local ref = 't:' .. ARGV[i]
   local set = ARGV[1] .. ':' .. ref
   for _, key in ipairs(redis.call('SMEMBERS', set)) do
-    if current_member(ARGV[1], key, ref) and forget(ARGV[1], key, ARGV[1] .. ':v:' .. key) then
-      table.insert(deleted, key)
+    local expires = current_member(ARGV[1], key, ref)
+    if expires and forget(ARGV[1], key, ARGV[1] .. ':v:' .. key) then
+      file_removed(removed, key, expires, now)
     end
   end
   redis.call('UNLINK', set)
 end
-return deleted
+return removed
 `);

@@ -48,21 +48,24 @@ local function has_ref(refs, ref)
 end
 
 -- Set members can outlive their entry (expiry, or a plain SET of an untagged value): a member
--- counts only while its current entry still lists the set.
+-- counts only while its current entry still lists the set. Its expiry line when it does.
 local function current_member(base, key, ref)
   local current = redis.call('GET', base .. ':v:' .. key)
   if not current then return false end
   local expires, meta = split(current)
-  return expires ~= nil and has_ref(refs_of(meta), ref)
+  if expires == nil or not has_ref(refs_of(meta), ref) then return false end
+  return expires
 end
 
+-- Deletes the entry at vkey and its set memberships: false when there was none, else true and
+-- its expiry line (nil for text that is not an entry).
 local function forget(base, key, vkey)
   local current = redis.call('GET', vkey)
   if not current then return false end
   local expires, meta = split(current)
   if expires ~= nil then unlink_refs(base, key, refs_of(meta)) end
   redis.call('UNLINK', vkey)
-  return true
+  return true, expires
 end
 
 local function store(base, key, vkey, entry, ttl, refs)
@@ -81,6 +84,15 @@ end
 local function stale(line, now)
   local at = expiry_of(line)
   return at ~= nil and at <= now
+end
+
+-- Files a key a removal deleted in removed[1] (held) or, past its TTL at now, removed[2] (stale).
+local function file_removed(removed, key, expires, now)
+  if expires ~= nil and stale(expires, now) then
+    table.insert(removed[2], key)
+  else
+    table.insert(removed[1], key)
+  end
 end
 
 local function format_number(n)

@@ -20,17 +20,22 @@ import {
  * The Lua they share, and how an entry is stored, is in `redis-script-helpers.ts`.
  */
 
-/** KEYS[1] the index set; ARGV base, ref. Live members; drops the ones that no longer belong. */
+/**
+ * KEYS[1] the index set; ARGV base, ref, now. Fresh members; drops the ones that no longer
+ * belong. A member past its TTL (within grace) still belongs, but is absent.
+ */
 export const INDEX_MEMBERS_SCRIPT = scriptWithHelpers(`
-local live = {}
+local fresh = {}
+local now = tonumber(ARGV[3])
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if current_member(ARGV[1], key, ARGV[2]) then
-    table.insert(live, key)
-  else
+  local expires = current_member(ARGV[1], key, ARGV[2])
+  if not expires then
     redis.call('SREM', KEYS[1], key)
+  elseif not stale(expires, now) then
+    table.insert(fresh, key)
   end
 end
-return live
+return fresh
 `);
 
 /** KEYS[1] lock key; ARGV token. Deletes the lock only if it still holds our token. */

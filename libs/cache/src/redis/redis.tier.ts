@@ -4,6 +4,7 @@ import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import { isExpired } from '../tiers/cache-entry';
 import type { CacheTier, LoadTicket, TicketedRead, TierUsage } from '../tiers/cache-tier.interface';
 import { counterError, mergeEntry } from '../tiers/entry-rules';
+import { joinRemoved, type RemovedKeys } from '../tiers/removed-keys';
 import { encodeValue } from '../values/value-codec';
 import type { ScriptedClient, ScriptedPipeline } from './redis-connection';
 import { decodeEntry, encodeEntry, encodeHead, indexRef } from './redis-entry';
@@ -192,23 +193,34 @@ export class RedisTier implements CacheTier {
     return changed === 1;
   }
 
-  async delete(keys: readonly string[]): Promise<string[]> {
-    const deleted: string[] = [];
+  async delete(keys: readonly string[]): Promise<RemovedKeys> {
+    const batches: RemovedKeys[] = [];
     for (let i = 0; i < keys.length; i += BATCH) {
       const batch = keys.slice(i, i + BATCH);
-      deleted.push(
-        ...(await this.client.cacheDelete(this.valueKey(batch[0]), this.base, ...batch)),
+      const [held, stale] = await this.client.cacheDelete(
+        this.valueKey(batch[0]),
+        this.base,
+        Date.now(),
+        ...batch,
       );
+      batches.push({ held, stale });
     }
-    return deleted;
+    return joinRemoved(batches);
   }
 
-  async deleteByTags(tags: readonly string[]): Promise<string[]> {
-    if (tags.length === 0) return [];
-    return this.client.cacheDeleteByTags(`${this.base}:t:${tags[0]}`, this.base, ...tags);
+  async deleteByTags(tags: readonly string[]): Promise<RemovedKeys> {
+    if (tags.length === 0) return { held: [], stale: [] };
+    const anyKey = `${this.base}:t:${tags[0]}`;
+    const [held, stale] = await this.client.cacheDeleteByTags(
+      anyKey,
+      this.base,
+      Date.now(),
+      ...tags,
+    );
+    return { held, stale };
   }
 
-  async deleteMatching(glob: string): Promise<string[]> {
+  async deleteMatching(glob: string): Promise<RemovedKeys> {
     // Loads in flight whose key the glob matches must not store: the whole namespace's do not.
     await this.client.cacheMarkEpoch(this.valueKey(''), this.base);
     return this.delete(await keysMatching(this.client, this.base, glob));
@@ -216,7 +228,7 @@ export class RedisTier implements CacheTier {
 
   async keysByIndex(name: string, value: string): Promise<string[]> {
     const ref = indexRef(name, value);
-    return this.client.cacheIndexMembers(`${this.base}:${ref}`, this.base, ref);
+    return this.client.cacheIndexMembers(`${this.base}:${ref}`, this.base, ref, Date.now());
   }
 
   async clear(): Promise<number> {

@@ -2,8 +2,11 @@ import type { NamespaceChannel } from '../bus/namespace-channel';
 import type { Removal } from '../persistence/persistence-manager';
 import type { Recheck } from '../persistence/persistence-types';
 import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
+import { keysOf, type RemovedKeys } from '../tiers/removed-keys';
 import { inTurn, missingFrom } from './persistence-turn';
 import type { StackTiers } from './stack-tiers';
+
+const NONE: RemovedKeys = { held: [], stale: [] };
 
 /**
  * The removals of a namespace's stack: keys, tags, a glob, everything. Each runs in three steps
@@ -14,8 +17,8 @@ import type { StackTiers } from './stack-tiers';
 export class StackRemovals {
   constructor(private readonly tiers: StackTiers) {}
 
-  /** Deletes `keys`; returns the ones that held a value. */
-  delete(keys: readonly string[]): Promise<string[]> {
+  /** Deletes `keys`; returns the ones that held a value (stale ones apart). */
+  delete(keys: readonly string[]): Promise<RemovedKeys> {
     const { near } = this.tiers;
     return this.removeKeys(
       { keys },
@@ -23,7 +26,7 @@ export class StackRemovals {
         this.invalidate(
           'delete',
           keys.length === 1 ? keys[0] : undefined,
-          () => near?.delete(keys) ?? [],
+          () => near?.delete(keys) ?? NONE,
           (tier) => tier.delete(keys),
           (channel) => channel.keys(keys),
         ),
@@ -32,7 +35,7 @@ export class StackRemovals {
   }
 
   /** Deletes every entry carrying any of `tags`; returns their keys. */
-  deleteByTags(tags: readonly string[]): Promise<string[]> {
+  deleteByTags(tags: readonly string[]): Promise<RemovedKeys> {
     const { near } = this.tiers;
     return this.removeKeys(
       { tags },
@@ -40,7 +43,7 @@ export class StackRemovals {
         this.invalidate(
           'invalidateTags',
           undefined,
-          () => near?.deleteByTags(tags) ?? [],
+          () => near?.deleteByTags(tags) ?? NONE,
           (tier) => tier.deleteByTags(tags),
           (channel) => channel.tags(tags),
         ),
@@ -49,7 +52,7 @@ export class StackRemovals {
   }
 
   /** Deletes every entry whose key matches `glob`; returns their keys. */
-  deleteMatching(glob: string): Promise<string[]> {
+  deleteMatching(glob: string): Promise<RemovedKeys> {
     const { near, far } = this.tiers;
     return this.removeKeys(
       { glob },
@@ -57,7 +60,7 @@ export class StackRemovals {
         this.invalidate(
           'invalidatePattern',
           undefined,
-          () => near?.deleteMatching(glob) ?? [],
+          () => near?.deleteMatching(glob) ?? NONE,
           (tier) => tier.deleteMatching(glob),
           (channel) => channel.pattern(glob),
         ),
@@ -106,16 +109,17 @@ export class StackRemovals {
    */
   private async removeKeys(
     rule: Removal,
-    run: () => Promise<string[]>,
-    toTable: (keys: string[]) => [Removal, Recheck?],
-  ): Promise<string[]> {
+    run: () => Promise<RemovedKeys>,
+    toTable: (keys: readonly string[]) => [Removal, Recheck?],
+  ): Promise<RemovedKeys> {
     const { persistence, listener } = this.tiers;
     listener.removing(rule);
     const turn = persistence?.turn();
-    const keys = await inTurn(turn, run);
-    listener.removed(keys);
-    await turn?.removed(...toTable(keys));
-    return keys;
+    const removed = await inTurn(turn, run);
+    listener.removed(removed);
+    // Stale rows go too: a table row left within its grace period would come back at a warm start.
+    await turn?.removed(...toTable(keysOf(removed)));
+    return removed;
   }
 
   /**

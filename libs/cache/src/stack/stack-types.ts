@@ -3,6 +3,7 @@ import type { NamespaceMetrics } from '../metrics/cache-metrics';
 import type { NamespacePersistence, Removal } from '../persistence/persistence-manager';
 import type { CacheTier } from '../tiers/cache-tier.interface';
 import type { MemoryTier } from '../tiers/memory.tier';
+import type { RemovedKeys } from '../tiers/removed-keys';
 import type { CircuitBreaker } from './circuit-breaker';
 
 /** The storage behind one namespace, as `CacheService` (or a spec) assembles it. */
@@ -34,8 +35,8 @@ export interface StackListener {
   written(key: string): void;
   /** A removal is about to start: loads it covers must not store their result. */
   removing(removal: Removal): void;
-  /** These keys were deleted or invalidated. */
-  removed(keys: readonly string[]): void;
+  /** These keys were deleted or invalidated (held ones, and stale ones apart). */
+  removed(removed: RemovedKeys): void;
   /** The namespace was cleared; `count` entries were there, `keys` of them in memory. */
   cleared(count: number, keys: readonly string[]): void;
   /** Another instance's change dropped these keys from memory. */

@@ -3,6 +3,7 @@ import type { NamespaceMetrics } from '../metrics/cache-metrics';
 import type { NamespacePersistence, RestorableNamespace } from '../persistence/persistence-manager';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import type { CacheTier, LoadTicket } from '../tiers/cache-tier.interface';
+import type { RemovedKeys } from '../tiers/removed-keys';
 import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
 import { guardedLock } from './guarded-lock';
@@ -215,18 +216,18 @@ export class TierStack extends StackReads implements RestorableNamespace {
     return this.atomics.expire(key, expiresAt);
   }
 
-  /** Deletes `keys`; returns the ones that held a value. */
-  delete(keys: readonly string[]): Promise<string[]> {
+  /** Deletes `keys`; returns the ones that held a value (stale ones apart). */
+  delete(keys: readonly string[]): Promise<RemovedKeys> {
     return this.removals.delete(keys);
   }
 
   /** Deletes every entry carrying any of `tags`; returns their keys. */
-  deleteByTags(tags: readonly string[]): Promise<string[]> {
+  deleteByTags(tags: readonly string[]): Promise<RemovedKeys> {
     return this.removals.deleteByTags(tags);
   }
 
   /** Deletes every entry whose key matches `glob`; returns their keys. */
-  deleteMatching(glob: string): Promise<string[]> {
+  deleteMatching(glob: string): Promise<RemovedKeys> {
     return this.removals.deleteMatching(glob);
   }
 

@@ -1,5 +1,6 @@
 import type { TierKind } from '../options/cache-options.interface';
 import type { CacheEntry, EntryTemplate } from './cache-entry';
+import type { RemovedKeys } from './removed-keys';
 
 /** A result that a nearby tier returns at once and a remote tier returns as a Promise. */
 export type Awaitable<T> = T | Promise<T>;
@@ -44,16 +45,16 @@ export interface CacheTier {
   increment(key: string, by: number, template: EntryTemplate): Awaitable<number>;
   /** Sets the expiry of a live entry; false when there is none. */
   expire(key: string, expiresAt: number): Awaitable<boolean>;
-  /** Deletes `keys`; returns the ones that held a live entry. */
-  delete(keys: readonly string[]): Awaitable<string[]>;
+  /** Deletes `keys`; returns the ones that held an entry, fresh or stale. */
+  delete(keys: readonly string[]): Awaitable<RemovedKeys>;
   /** Deletes every entry carrying any of `tags`; returns their keys. */
-  deleteByTags(tags: readonly string[]): Awaitable<string[]>;
+  deleteByTags(tags: readonly string[]): Awaitable<RemovedKeys>;
   /**
    * Deletes every entry whose key matches `glob` (`*` any run, `?` one character, `\\` escapes;
    * anything else literal); returns their keys. Never reaches beyond this namespace.
    */
-  deleteMatching(glob: string): Awaitable<string[]>;
-  /** Keys of live entries whose index `name` has `value`. */
+  deleteMatching(glob: string): Awaitable<RemovedKeys>;
+  /** Keys of fresh entries whose index `name` has `value` (one past its TTL is absent). */
   keysByIndex(name: string, value: string): Awaitable<string[]>;
   /** Deletes every entry of this namespace; returns how many there were. */
   clear(): Awaitable<number>;

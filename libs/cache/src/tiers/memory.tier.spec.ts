@@ -35,7 +35,7 @@ describe('MemoryTier', () => {
     tier.set('d', entryOf(4));
     tier.set('e', entryOf(5));
     expect(tier.keysByIndex('i', 'v')).toEqual([]);
-    expect(tier.deleteByTags(['t'])).toEqual([]);
+    expect(tier.deleteByTags(['t']).held).toEqual([]);
   });
 
   it('forgets the tags of an evicted entry, so a later entry under its key keeps its own', () => {
@@ -43,7 +43,7 @@ describe('MemoryTier', () => {
     tier.set('a', entryOf(1, { tags: ['old'], indexes: { i: 'x' } }));
     tier.set('b', entryOf(2));
     tier.set('a', entryOf(3));
-    expect(tier.deleteByTags(['old'])).toEqual([]);
+    expect(tier.deleteByTags(['old']).held).toEqual([]);
     expect(tier.keysByIndex('i', 'x')).toEqual([]);
     expect(tier.get('a')?.value).toBe(3);
   });
@@ -105,7 +105,7 @@ describe('MemoryTier', () => {
     tier.set('a', entry);
     tier.set('a', entry);
     expect(tier.usage()).toEqual({ entries: 1, bytes: 1 + 3, persistent: 1 });
-    expect(tier.deleteByTags(['t'])).toEqual(['a']);
+    expect(tier.deleteByTags(['t']).held).toEqual(['a']);
     expect(tier.usage()).toEqual({ entries: 0, bytes: 0, persistent: 0 });
   });
 

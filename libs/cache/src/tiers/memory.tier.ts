@@ -2,8 +2,9 @@ import { LRUCache } from 'lru-cache';
 import { InvalidOptionError, ValueTooLargeError } from '../errors/cache.error';
 import { PersistenceLevel } from '../options/persistence-level';
 import { compileGlob } from '../values/glob';
-import { isExpired, type CacheEntry, type EntryTemplate } from './cache-entry';
+import { isExpired, isStale, type CacheEntry, type EntryTemplate } from './cache-entry';
 import type { CacheTier, RemovalListener, TierUsage } from './cache-tier.interface';
+import type { RemovedKeys } from './removed-keys';
 import { addToCounter, freshEntry, mergeEntry, withExpiry } from './entry-rules';
 import { KeySets } from './key-sets';
 
@@ -114,22 +115,25 @@ export class MemoryTier implements CacheTier {
     return true;
   }
 
-  delete(keys: readonly string[]): string[] {
-    const deleted: string[] = [];
+  delete(keys: readonly string[]): RemovedKeys {
+    const now = Date.now();
+    const held: string[] = [];
+    const stale: string[] = [];
     for (const key of keys) {
-      if (this.get(key) !== undefined) deleted.push(key);
+      const entry = this.get(key);
+      if (entry !== undefined) (isStale(entry, now) ? stale : held).push(key);
       this.lru.delete(key);
     }
-    return deleted;
+    return { held, stale };
   }
 
-  deleteByTags(tags: readonly string[]): string[] {
+  deleteByTags(tags: readonly string[]): RemovedKeys {
     const keys = new Set<string>();
     for (const tag of tags) this.byTag.get(tag)?.forEach((key) => keys.add(key));
     return this.delete([...keys]);
   }
 
-  deleteMatching(glob: string): string[] {
+  deleteMatching(glob: string): RemovedKeys {
     const pattern = compileGlob(glob);
     const keys: string[] = [];
     for (const key of this.lru.keys()) if (pattern.test(key)) keys.push(key);
@@ -139,8 +143,9 @@ export class MemoryTier implements CacheTier {
   keysByIndex(name: string, value: string): string[] {
     const keys = this.byIndex.get(indexKey(name, value));
     if (keys === undefined) return [];
+    const now = Date.now();
     // Copied first: touching an expired key removes it from the set being read.
-    return [...keys].filter((key) => this.get(key) !== undefined);
+    return [...keys].filter((key) => freshEntry(this.get(key), now) !== undefined);
   }
 
   /** Keys of the live entries held (grace included), for telling who listens before a clear. */

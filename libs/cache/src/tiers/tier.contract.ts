@@ -3,6 +3,7 @@ import { PersistenceLevel } from '../options/persistence-level';
 import { snapshotValue } from '../values/snapshot-value';
 import type { CacheEntry } from './cache-entry';
 import type { CacheTier } from './cache-tier.interface';
+import type { RemovedKeys } from './removed-keys';
 import { counterError, NOT_A_NUMBER, NOT_FINITE } from './entry-rules';
 
 /** Builds an entry the way NamespaceCache does. */
@@ -19,6 +20,12 @@ export function entryOf(
     ...extra,
   };
 }
+
+/** The keys a removal counts as held, in order. */
+const held = (removed: RemovedKeys): string[] => [...removed.held].sort();
+
+/** What a removal that found nothing returns. */
+const NONE: RemovedKeys = { held: [], stale: [] };
 
 /**
  * The behaviour every tier must have. Each tier's spec calls this with a factory that returns
@@ -118,6 +125,46 @@ export function describeTierContract(
       expect(await tier.update('object', { b: 2 })).toBeUndefined();
       expect(await tier.expire('ttl', Date.now() + 60_000)).toBe(false);
       expect((await tier.get('ttl'))?.expiresAt).toBe(stale.expiresAt);
+    });
+
+    it('lists no entry past its TTL (within grace) by index', async () => {
+      const stale = { expiresAt: Date.now() + 100, graceUntil: Date.now() + 60_000 };
+      await tier.set('expired', entryOf(1, { ...stale, indexes: { owner: 'ada' } }));
+      await tier.set(
+        'live',
+        entryOf(2, { expiresAt: Date.now() + 60_000, indexes: { owner: 'ada' } }),
+      );
+      await setup.advance(150);
+      expect(await tier.keysByIndex('owner', 'ada')).toEqual(['live']);
+      // Still held for getOrSet's grace fallback.
+      expect((await tier.get('expired'))?.value).toBe(1);
+    });
+
+    it('removes an entry past its TTL (within grace) without counting it as held', async () => {
+      const stale = { expiresAt: Date.now() + 100, graceUntil: Date.now() + 60_000 };
+      for (const key of ['key:stale', 'tag:stale', 'glob:stale']) {
+        await tier.set(key, entryOf('old', { ...stale, tags: [key.split(':')[0]] }));
+      }
+      await tier.set('key:live', entryOf('new'));
+      await tier.set('tag:live', entryOf('new', { tags: ['tag'] }));
+      await tier.set('glob:live', entryOf('new'));
+      await setup.advance(150);
+      const removed = [
+        await tier.delete(['key:stale', 'key:live']),
+        await tier.deleteByTags(['tag']),
+        await tier.deleteMatching('glob:*'),
+      ];
+      expect(removed).toEqual([
+        { held: ['key:live'], stale: ['key:stale'] },
+        { held: ['tag:live'], stale: ['tag:stale'] },
+        { held: ['glob:live'], stale: ['glob:stale'] },
+      ]);
+      // Gone for getOrSet's grace fallback too.
+      expect(await tier.getMany(['key:stale', 'tag:stale', 'glob:stale'])).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
     });
 
     it('reads back expiries to the millisecond, near and far', async () => {
@@ -224,7 +271,7 @@ export function describeTierContract(
     it('deletes keys and reports which held entries', async () => {
       await tier.set('a', entryOf(1));
       await tier.set('b', entryOf(2));
-      expect((await tier.delete(['a', 'x'])).sort()).toEqual(['a']);
+      expect(held(await tier.delete(['a', 'x']))).toEqual(['a']);
       expect(await tier.get('a')).toBeUndefined();
       expect((await tier.get('b'))?.value).toBe(2);
     });
@@ -234,9 +281,9 @@ export function describeTierContract(
       await tier.set('b', entryOf(2, { tags: ['red', 'blue'] }));
       await tier.set('c', entryOf(3, { tags: ['blue'] }));
       await tier.set('a', entryOf(1, { tags: ['green'] }));
-      expect((await tier.deleteByTags(['red'])).sort()).toEqual(['b']);
+      expect(held(await tier.deleteByTags(['red']))).toEqual(['b']);
       expect((await tier.get('a'))?.value).toBe(1);
-      expect((await tier.deleteByTags(['blue', 'green'])).sort()).toEqual(['a', 'c']);
+      expect(held(await tier.deleteByTags(['blue', 'green']))).toEqual(['a', 'c']);
     });
 
     it('does not let an old tag or index reach a newer entry under the same key', async () => {
@@ -246,12 +293,12 @@ export function describeTierContract(
       );
       await setup.advance(150);
       await tier.set('a', entryOf(2));
-      expect(await tier.deleteByTags(['old'])).toEqual([]);
+      expect(await tier.deleteByTags(['old'])).toEqual(NONE);
       expect(await tier.keysByIndex('i', 'x')).toEqual([]);
       expect((await tier.get('a'))?.value).toBe(2);
       await tier.set('b', entryOf(3, { tags: ['old'], indexes: { i: 'y' } }));
       await tier.set('b', entryOf(4));
-      expect(await tier.deleteByTags(['old'])).toEqual([]);
+      expect(await tier.deleteByTags(['old'])).toEqual(NONE);
       expect(await tier.keysByIndex('i', 'y')).toEqual([]);
       expect((await tier.get('b'))?.value).toBe(4);
     });
@@ -264,9 +311,9 @@ export function describeTierContract(
       await tier.set('user:10', entryOf(10));
       await tier.set('order:1', entryOf(3));
       await tier.set('[x]', entryOf(4));
-      expect((await tier.deleteMatching('user:?')).sort()).toEqual(['user:1', 'user:2']);
-      expect((await tier.deleteMatching('[x]')).sort()).toEqual(['[x]']);
-      expect((await tier.deleteMatching('*')).sort()).toEqual(['order:1', 'user:10']);
+      expect(held(await tier.deleteMatching('user:?'))).toEqual(['user:1', 'user:2']);
+      expect(held(await tier.deleteMatching('[x]'))).toEqual(['[x]']);
+      expect(held(await tier.deleteMatching('*'))).toEqual(['order:1', 'user:10']);
       expect((await other.get('user:1'))?.value).toBe('theirs');
     });
 
