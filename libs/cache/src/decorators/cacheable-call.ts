@@ -13,8 +13,8 @@ class MethodFailed extends Error {
  * whatever the cache does. The method's own error propagates (to every call that shared its
  * load), and so does `E_CACHE_LOADER_TIMEOUT`, the deadline the caller asked for. Anything else
  * the cache raises (a result or tags it cannot store, a key it refuses, a backend fault in strict
- * mode) is logged, and the call returns the method's result: from the run it already made, or
- * from one it makes now.
+ * mode) is logged, and the call returns the method's result: from the run it already made, from
+ * the run of the call whose load it joined, or from one it makes now.
  */
 export class CacheableCall {
   /** The one run of the method, once started. */
@@ -23,6 +23,11 @@ export class CacheableCall {
   constructor(
     private readonly call: () => Promise<unknown>,
     private readonly where: { readonly className: string; readonly method: string },
+    /**
+     * The call of the same key in flight when this one began, whose load this one may have
+     * joined: when the cache refuses what that load produced, its run answers this call too.
+     */
+    private readonly joined?: CacheableCall,
   ) {}
 
   /** The loader for `getOrSet`: the method's one run, its failure marked as its own. */
@@ -39,10 +44,11 @@ export class CacheableCall {
     methodCacheLogger.warn(
       `${className}.${method}: result not cached: ${(outcome as Error)?.message ?? String(outcome)}`,
     );
-    return this.runOnce();
+    return this.joined?.run ?? this.runOnce();
   }
 
   private runOnce(): Promise<unknown> {
-    return (this.run ??= this.call());
+    // A method that throws before it returns its Promise fails this run, as a rejection would.
+    return (this.run ??= new Promise((resolve) => resolve(this.call())));
   }
 }

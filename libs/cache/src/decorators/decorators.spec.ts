@@ -396,3 +396,70 @@ describe('mergeRouteOptions', () => {
     expect(mergeRouteOptions(undefined, undefined)).toEqual({});
   });
 });
+
+@Injectable()
+class Reports {
+  runs = 0;
+  private release?: () => void;
+  private gate?: Promise<void>;
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.release = resolve));
+  }
+  open(): void {
+    this.release?.();
+  }
+
+  /** A result the cache refuses (undefined inside an array). */
+  @Cacheable({ namespace: 'reports' })
+  async build(): Promise<{ rows: Array<number | undefined> }> {
+    this.runs++;
+    await this.gate;
+    return { rows: [1, undefined] };
+  }
+
+  /** Declared to return a Promise, but refuses a bad argument before it makes one. */
+  @Cacheable({ namespace: 'reports' })
+  find(id: string): Promise<string> {
+    this.runs++;
+    if (id === '') throw new Error('id required');
+    return Promise.resolve(`report ${id}`);
+  }
+}
+
+describe('@Cacheable calls whose result the cache refuses', () => {
+  let moduleRef: TestingModule;
+  let reports: Reports;
+
+  beforeEach(async () => {
+    moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: ['reports'] })],
+      providers: [Reports],
+    }).compile();
+    await moduleRef.init();
+    reports = moduleRef.get(Reports);
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await moduleRef.close();
+  });
+
+  it('share one run of the method among concurrent calls', async () => {
+    jest.spyOn(methodCacheLogger, 'warn').mockImplementation(() => undefined);
+    reports.hold();
+    const first = reports.build();
+    const second = reports.build();
+    await new Promise((resolve) => setImmediate(resolve));
+    reports.open();
+    expect(await first).toEqual({ rows: [1, undefined] });
+    expect(await second).toEqual({ rows: [1, undefined] });
+    expect(reports.runs).toBe(1);
+  });
+
+  it('runs a method that throws before returning its Promise once, and logs no cache fault', async () => {
+    const warn = jest.spyOn(methodCacheLogger, 'warn').mockImplementation(() => undefined);
+    await expect(reports.find('')).rejects.toThrow('id required');
+    expect(reports.runs).toBe(1);
+    expect(warn).not.toHaveBeenCalled();
+  });
+});
