@@ -288,12 +288,14 @@ describe.each(setups)('input limits, %s', (label, setup) => {
       expect((await refusal(n.keysByIndex(over, 'v'))).code).toBe('E_CACHE_INVALID_OPTION');
     });
 
-    it('refuses a lock that never expires, naming lock.ttl, and runs no loader', async () => {
+    it('refuses a lock that never expires or a wait for one that never ends, naming them, and runs no loader', async () => {
       let calls = 0;
       const load = async (): Promise<number> => ++calls;
       const error = await refusal(n.getOrSet('locked', load, { lock: { ttl: Infinity } }));
       expect(error.code).toBe('E_CACHE_INVALID_OPTION');
       expect(error.message).toMatch(/lock\.ttl: a lock must expire/);
+      const waiting = await refusal(n.getOrSet('locked', load, { lock: { wait: Infinity } }));
+      expect(waiting.message).toMatch(/lock\.wait: a wait for a lock must end/);
       expect(calls).toBe(0);
     });
 

@@ -1,7 +1,6 @@
 import { InvalidValueError } from '../errors/cache.error';
 import { diagnostics } from '../metrics/diagnostics';
 import { describe } from '../options/option-checks';
-import { isPlainRecord } from '../values/plain-record';
 import type { NamespaceSignals } from '../namespace/namespace-signals';
 import { createEntry } from '../namespace/create-entry';
 import type { ParsedGetOrSetOptions } from '../options/call-options';
@@ -113,7 +112,8 @@ export class LoaderCalls<V> {
       const result: unknown = await loadMissing(keys);
       if (result instanceof Map) return result as Map<string, V>;
       if (result === undefined || result === null) return new Map();
-      if (!isPlainRecord(result)) {
+      const proto: unknown = typeof result === 'object' ? Object.getPrototypeOf(result) : undefined;
+      if (proto !== Object.prototype && proto !== null) {
         throw new InvalidValueError(
           `getOrSetMany: loadMissing returned ${describe(result)}, not a Map or a record of values by key`,
         );

@@ -155,7 +155,15 @@ describe.each([
     });
 
     it('refuses what a loader returns that is neither a Map nor a record, naming it, storing nothing', async () => {
-      for (const returned of [['X', 'Y'], 'XY', 42]) {
+      const returns = [
+        ['X', 'Y'],
+        'XY',
+        42,
+        Float64Array.from([1, 2]),
+        Object('XY'),
+        new Set(['x']),
+      ];
+      for (const returned of returns) {
         await expect(cache.getOrSetMany(['x', 'y'], async () => returned as never)).rejects.toThrow(
           /loadMissing returned .*, not a Map or a record of values by key/,
         );

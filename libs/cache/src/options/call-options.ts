@@ -83,7 +83,7 @@ export function parseGetOrSetOptions(
     ...parsed,
     lock: {
       ttl: parseLockTtl(lock.ttl ?? CACHE_DEFAULTS.lock.ttl, `${path}.lock.ttl`),
-      wait: parseDuration(lock.wait ?? CACHE_DEFAULTS.lock.wait, `${path}.lock.wait`),
+      wait: parseLockWait(lock.wait ?? CACHE_DEFAULTS.lock.wait, `${path}.lock.wait`),
     },
   };
 }
@@ -101,6 +101,18 @@ function parseLockTtl(value: unknown, path: string): number {
     );
   }
   return Math.ceil(ttl);
+}
+
+/** How long a load waits for another instance's lock: bounded, since a holder may die. */
+function parseLockWait(value: unknown, path: string): number {
+  const wait = parseDuration(value, path);
+  if (!Number.isFinite(wait)) {
+    throw new InvalidOptionError(
+      `${path}: a wait for a lock must end (its holder may die and never store a value)`,
+      'give the longest a load may wait for another instance, e.g. "5s"',
+    );
+  }
+  return wait;
 }
 
 function parseOptions(raw: object, known: readonly string[], path: string): ParsedSetOptions {
