@@ -75,7 +75,13 @@ export function mergeRouteOptions(
   for (const [name, value] of Object.entries(own) as Array<[keyof RouteCacheOptions, unknown]>) {
     if (value !== undefined) (merged as Record<string, unknown>)[name] = value;
   }
-  const vary = union(inherited.vary, own.vary);
+  // Header names are one whatever their case: the class's spelling is kept.
+  const vary = union(
+    inherited.vary,
+    own.vary?.filter(
+      (name) => !inherited.vary?.some((other) => other.toLowerCase() === name.toLowerCase()),
+    ),
+  );
   const tags = union(inherited.tags, own.tags);
   return { ...merged, ...(vary && { vary }), ...(tags && { tags }) };
 }

@@ -388,6 +388,9 @@ describe('mergeRouteOptions', () => {
         { vary: ['Authorization', 'X-Tenant'], tags: ['mine'] },
       ),
     ).toEqual({ vary: ['X-Tenant', 'Authorization'], tags: ['products', 'mine'] });
+    expect(mergeRouteOptions({ vary: ['X-Tenant'] }, { vary: ['x-tenant'] })).toEqual({
+      vary: ['X-Tenant'],
+    });
   });
 
   it('answers either side alone as it is', () => {
