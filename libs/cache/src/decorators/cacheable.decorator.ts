@@ -66,38 +66,18 @@ export function Cacheable<Args extends unknown[] = unknown[], Result = unknown>(
   options: CacheableOptions<Args, Result>,
 ): MethodDecorator {
   const settings = options as unknown as CacheableOptions;
-  // The calls in flight, by namespace (one per app) and key: a call that joins another's load
-  // can be answered by that call's run (see `CacheableCall`).
-  const inFlight = new WeakMap<object, Map<string, CacheableCall>>();
   return wrappingDecorator('Cacheable', options?.namespace, (namespace, call, args, where) => {
     if (settings.condition && !settings.condition(...args)) return call();
     const target = callTarget(settings, args, where);
     if (!target) return call();
-    const { key, tags } = target;
     const { ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock } = settings;
-    let calls = inFlight.get(namespace);
-    if (!calls) inFlight.set(namespace, (calls = new Map<string, CacheableCall>()));
-    const joined = calls.get(key);
-    const cached = new CacheableCall(call, where, joined);
-    if (!joined) calls.set(key, cached);
-    const done = (): void => {
-      if (calls.get(key) === cached) calls.delete(key);
-    };
+    const cached = new CacheableCall(call, where, namespace.settings.maxValueBytes);
     return namespace
-      .getOrSet(key, cached.loader, {
+      .getOrSet(target.key, cached.loader, {
         ...defined({ ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock }),
-        tags,
+        tags: target.tags,
       })
-      .then(
-        (value) => {
-          done();
-          return value;
-        },
-        (outcome: unknown) => {
-          done();
-          return cached.settle(outcome);
-        },
-      );
+      .catch((outcome: unknown) => cached.settle(outcome));
   });
 }
 
