@@ -112,8 +112,9 @@ export class LoaderCalls<V> {
       const result: unknown = await loadMissing(keys);
       if (result instanceof Map) return result as Map<string, V>;
       if (result === undefined || result === null) return new Map();
-      const proto: unknown = typeof result === 'object' ? Object.getPrototypeOf(result) : undefined;
-      if (proto !== Object.prototype && proto !== null) {
+      // A record of any realm (and a class instance, as before) is an `[object Object]`; arrays,
+      // typed arrays, boxed strings and Sets, read as records, would give keys '0', '1'...
+      if (Object.prototype.toString.call(result) !== '[object Object]') {
         throw new InvalidValueError(
           `getOrSetMany: loadMissing returned ${describe(result)}, not a Map or a record of values by key`,
         );

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { NamespaceCache } from '../namespace/namespace-cache';
 import { createNamespaceCache, deferred } from '../testing/namespace-fixtures';
 import { LoaderTimeoutError } from './deadlines';
@@ -175,6 +176,13 @@ describe.each([
         undefined,
       ]);
       expect(await cache.getOrSetMany(['x'], async () => undefined as never)).toEqual([undefined]);
+    });
+
+    it('takes a record of any realm, with or without a prototype', async () => {
+      const bare = Object.assign(Object.create(null) as Record<string, string>, { a: 'A' });
+      expect(await cache.getOrSetMany(['a'], async () => bare)).toEqual(['A']);
+      const foreign = runInNewContext('({ b: "B", c: "C" })') as Record<string, string>;
+      expect(await cache.getOrSetMany(['b', 'c'], async () => foreign)).toEqual(['B', 'C']);
     });
 
     it('shares in-flight loads between overlapping callers', async () => {
