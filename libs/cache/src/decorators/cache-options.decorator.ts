@@ -70,24 +70,30 @@ export function mergeRouteOptions(
   inherited: RouteCacheOptions | undefined,
   own: RouteCacheOptions | undefined,
 ): RouteCacheOptions {
-  if (!inherited || !own) return own ?? inherited ?? {};
   const merged: RouteCacheOptions = { ...inherited };
-  for (const [name, value] of Object.entries(own) as Array<[keyof RouteCacheOptions, unknown]>) {
+  for (const [name, value] of Object.entries(own ?? {}) as Array<
+    [keyof RouteCacheOptions, unknown]
+  >) {
     if (value !== undefined) (merged as Record<string, unknown>)[name] = value;
   }
-  // Header names are one whatever their case: the class's spelling is kept.
-  const vary = union(
-    inherited.vary,
-    own.vary?.filter(
-      (name) => !inherited.vary?.some((other) => other.toLowerCase() === name.toLowerCase()),
-    ),
-  );
-  const tags = union(inherited.tags, own.tags);
-  return { ...merged, ...(vary && { vary }), ...(tags && { tags }) };
+  const vary = joined([...(inherited?.vary ?? []), ...(own?.vary ?? [])], true);
+  const tags = joined([...(inherited?.tags ?? []), ...(own?.tags ?? [])], false);
+  if (vary) merged.vary = vary;
+  if (tags) merged.tags = tags;
+  return merged;
 }
 
-/** Both lists, each item once, in order; undefined when neither is given. */
-function union(first?: readonly string[], second?: readonly string[]): string[] | undefined {
-  if (!first || !second) return (first ?? second)?.slice();
-  return [...new Set([...first, ...second])];
+/**
+ * `items` each once, in order, the first spelling kept (header names are one whatever their
+ * case: `caseless`); undefined when there are none.
+ */
+function joined(items: readonly string[], caseless: boolean): string[] | undefined {
+  if (items.length === 0) return undefined;
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const name = caseless ? item.toLowerCase() : item;
+    if (seen.has(name)) return false;
+    seen.add(name);
+    return true;
+  });
 }

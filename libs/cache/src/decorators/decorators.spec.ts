@@ -391,6 +391,12 @@ describe('mergeRouteOptions', () => {
     expect(mergeRouteOptions({ vary: ['X-Tenant'] }, { vary: ['x-tenant'] })).toEqual({
       vary: ['X-Tenant'],
     });
+    expect(
+      mergeRouteOptions({ vary: ['X-Tenant'] }, { vary: ['Accept-Language', 'accept-language'] }),
+    ).toEqual({ vary: ['X-Tenant', 'Accept-Language'] });
+    expect(mergeRouteOptions(undefined, { vary: ['Accept', 'ACCEPT'] })).toEqual({
+      vary: ['Accept'],
+    });
   });
 
   it('answers either side alone as it is', () => {
