@@ -18,7 +18,7 @@ import {
 import { defined } from '../decorators/cacheable.decorator';
 import type { NamespaceCache } from '../namespace/namespace-cache';
 import type { GetOrSetOptions } from '../options/cache-options.interface';
-import { isCachedResponse, writesPrimitiveJson, type CachedResponse } from './cached-response';
+import { isCachedResponse, jsonDiffersFromStored, type CachedResponse } from './cached-response';
 import { serializeStoredJsonOnFastify } from './fastify-stored-json';
 import { sendStoredJson } from './stored-json';
 import { cacheHandlerValue, HandlerLoad, Uncacheable } from './handler-load';
@@ -242,7 +242,7 @@ export class CacheInterceptor implements NestInterceptor {
     const cookie = response.getHeader('set-cookie') ?? response.raw?.getHeader('set-cookie');
     if (cookie !== undefined) return false;
     if (body === undefined || body instanceof StreamableFile || Buffer.isBuffer(body)) return false;
-    if (writesPrimitiveJson(body)) return false;
+    if (jsonDiffersFromStored(body)) return false;
     return typeof (body as { pipe?: unknown }).pipe !== 'function';
   }
 

@@ -1,3 +1,5 @@
+import { unboxed } from '../values/unboxed';
+
 /** A response as the route cache stores it. */
 export interface CachedResponse {
   readonly status: number;
@@ -20,16 +22,23 @@ export function isCachedResponse(value: unknown): value is CachedResponse {
 const DATE_TO_JSON: unknown = Reflect.get(Date.prototype, 'toJSON');
 
 /**
- * True when `body` is an object that JSON writes as a bare string, number or boolean (a boxed
- * primitive, or a `toJSON` returning one, as Decimal or Luxon values do). Such a body is stored
- * as that primitive, which the platform would send as text on a hit where the miss sent JSON, so
- * its route is served uncached.
+ * True when JSON writes `body` otherwise than the cache would give it back: a boxed primitive
+ * (stored as the primitive), a `toJSON` that returns a primitive, a box, null or a Date (as
+ * Decimal or Luxon values do), or an array with a `toJSON` of its own. Stored, such a body would
+ * be sent on a hit as text, or as other JSON, where the miss sent its JSON, so its route is
+ * served uncached.
  */
-export function writesPrimitiveJson(body: unknown): boolean {
+export function jsonDiffersFromStored(body: unknown): boolean {
   if (typeof body !== 'object' || body === null) return false;
-  if (body instanceof Number || body instanceof String || body instanceof Boolean) return true;
+  if (unboxed(body) !== undefined) return true;
   const toJSON: unknown = (body as { toJSON?: unknown }).toJSON;
   if (typeof toJSON !== 'function' || toJSON === DATE_TO_JSON) return false;
+  if (Array.isArray(body)) return true;
   const json: unknown = (toJSON as (this: unknown, key: string) => unknown).call(body, '');
-  return typeof json !== 'object' || json === null;
+  return (
+    typeof json !== 'object' ||
+    json === null ||
+    unboxed(json) !== undefined ||
+    Object.prototype.toString.call(json) === '[object Date]'
+  );
 }

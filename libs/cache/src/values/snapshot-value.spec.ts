@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { InvalidValueError } from '../errors';
 import { snapshotValue } from './snapshot-value';
 
@@ -81,6 +82,18 @@ describe('snapshotValue', () => {
     expect(value).toEqual(JSON.parse(JSON.stringify(input)));
     expect(value).toEqual({ n: 5, s: 'ab', no: false, list: [0, ''] });
     expect(Object.is((value as { list: unknown[] }).list[0], 0)).toBe(true);
+  });
+
+  it('unboxes a boxed primitive of another realm, and takes no object for a box by its tag', () => {
+    const foreign = runInNewContext('({ n: new Number(5), s: new String("ab") })') as object;
+    expect(snapshotValue(foreign).value).toEqual({ n: 5, s: 'ab' });
+    class Liar {
+      readonly x = 1;
+      get [Symbol.toStringTag](): string {
+        return 'Number';
+      }
+    }
+    expect(snapshotValue({ liar: new Liar() }).value).toEqual({ liar: { x: 1 } });
   });
 
   it("keeps a Date as a Date, but stores a Date subclass's own toJSON as JSON would", () => {

@@ -6,6 +6,7 @@ import {
 } from '../errors/cache.error';
 import { readonlyDate } from './readonly-date';
 import { textProblem } from './storable-text';
+import { unboxed } from './unboxed';
 
 /** A value as the cache keeps it: a deeply frozen copy, and its approximate JSON size. */
 export interface ValueSnapshot {
@@ -80,14 +81,6 @@ let idleWalker: SnapshotWalker | undefined;
 
 // Read off the prototype to compare with, never called detached.
 const DATE_TO_JSON: unknown = Reflect.get(Date.prototype, 'toJSON');
-
-/** The primitive of a `Number`, `String` or `Boolean` object, as JSON reads it; else undefined. */
-function unboxed(value: object): number | string | boolean | undefined {
-  if (value instanceof Number) return Number(value);
-  if (value instanceof String) return String(value);
-  if (value instanceof Boolean) return Boolean.prototype.valueOf.call(value);
-  return undefined;
-}
 
 class SnapshotWalker {
   size = 0;
