@@ -3,11 +3,9 @@ import { defineScripts } from '../libs/cache/src/redis/redis-connection';
 import { decodeEntry } from '../libs/cache/src/redis/redis-entry';
 import { RedisTier } from '../libs/cache/src/redis/redis.tier';
 import { entryOf } from '../libs/cache/src/tiers/tier.contract';
-import { deferred } from '../libs/cache/src/testing/namespace-fixtures';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
+import { loadManyAround as loadManyAroundOn, type Change } from './servers/loads-around';
 import { RedisServer } from './servers/redis-server';
-
-type Change = (other: CacheApp, namespace: string) => Promise<unknown>;
 
 describe('getOrSetMany across two instances on one Redis', () => {
   let server: RedisServer;
@@ -58,28 +56,8 @@ describe('getOrSetMany across two instances on one Redis', () => {
     }
   }
 
-  /**
-   * Starts a getOrSetMany of `keys` on A whose batch loader waits, runs `meanwhile` on B once
-   * the loader has been called (the batch's first read is done), then lets every key load as
-   * 'loaded'.
-   */
-  async function loadManyAround(
-    namespace: string,
-    keys: string[],
-    meanwhile: Change,
-  ): Promise<unknown[]> {
-    const called = deferred<void>();
-    const release = deferred<void>();
-    const load = a.ns<string>(namespace).getOrSetMany(keys, async (missing) => {
-      called.resolve();
-      await release.promise;
-      return new Map(missing.map((key) => [key, 'loaded']));
-    });
-    await called.promise;
-    await meanwhile(b, namespace);
-    release.resolve();
-    return load;
-  }
+  const loadManyAround = (namespace: string, keys: string[], meanwhile: Change) =>
+    loadManyAroundOn({ a, b }, namespace, keys, meanwhile);
 
   describe.each(['near', 'far'])('a slow batch load on A (%s)', (namespace) => {
     it('stores its values when nothing changed meanwhile', async () => {

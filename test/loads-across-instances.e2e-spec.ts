@@ -1,14 +1,9 @@
+import { deferred } from '../libs/cache/src/testing/namespace-fixtures';
 import { advanceDate } from './servers/advance-date';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
+import { loadAround as loadAroundOn, type Change } from './servers/loads-around';
 import { RedisServer } from './servers/redis-server';
-
-/** A promise and the functions that settle it, for loaders a test releases by hand. */
-function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((done) => (resolve = done));
-  return { promise, resolve };
-}
 
 describe('loads, grace and refresh across two instances on one Redis', () => {
   let server: RedisServer;
@@ -43,26 +38,8 @@ describe('loads, grace and refresh across two instances on one Redis', () => {
     await b.close();
   });
 
-  /**
-   * Starts a getOrSet of `key` on A whose loader waits, runs `meanwhile` on B once the loader
-   * has been called (the load's first read is done), then lets the loader return 'loaded'.
-   */
-  async function loadAround(
-    namespace: string,
-    key: string,
-    meanwhile: (b: CacheApp) => Promise<unknown>,
-  ): Promise<string> {
-    const called = deferred();
-    const release = deferred<string>();
-    const load = a.ns<string>(namespace).getOrSet(key, () => {
-      called.resolve();
-      return release.promise;
-    });
-    await called.promise;
-    await meanwhile(b);
-    release.resolve('loaded');
-    return load;
-  }
+  const loadAround = (namespace: string, key: string, meanwhile: Change): Promise<string> =>
+    loadAroundOn({ a, b }, namespace, key, meanwhile);
 
   describe.each(['near', 'far'])('a slow load on A (%s)', (namespace) => {
     it('stores its value when nothing changed meanwhile', async () => {
@@ -100,7 +77,7 @@ describe('loads, grace and refresh across two instances on one Redis', () => {
     it('refreshes ahead of expiry', async () => {
       await a.ns(namespace).set('r', 'old', { ttl: 1000 });
       advanceDate(900);
-      const called = deferred();
+      const called = deferred<void>();
       const value = await a.ns<string>(namespace).getOrSet(
         'r',
         () => {

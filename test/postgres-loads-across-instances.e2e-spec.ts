@@ -1,32 +1,15 @@
 import { PostgresTier } from '../libs/cache/src/persistence/postgres.tier';
 import { StorageStore } from '../libs/cache/src/persistence/storage-store';
-import { deferred } from '../libs/cache/src/testing/namespace-fixtures';
 import { entryOf } from '../libs/cache/src/tiers/tier.contract';
+import { advanceDate } from './servers/advance-date';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
+import {
+  loadAround as loadAroundOn,
+  loadManyAround as loadManyAroundOn,
+  type Change,
+} from './servers/loads-around';
 import { PostgresDatabase } from './servers/postgres-database';
-
-type Change = (other: CacheApp, namespace: string) => Promise<unknown>;
-
-/** Moves only `Date` forward: timers, the driver and the bus keep real time. */
-function advanceClock(ms: number): void {
-  const now = Date.now();
-  jest.useFakeTimers({
-    doNotFake: [
-      'nextTick',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-      'queueMicrotask',
-      'hrtime',
-      'performance',
-    ],
-  });
-  jest.setSystemTime(now + ms);
-}
 
 describe('loads across two instances on one PostgreSQL table (the PostgreSQL tier)', () => {
   let database: PostgresDatabase;
@@ -62,6 +45,12 @@ describe('loads across two instances on one PostgreSQL table (the PostgreSQL tie
     await b.close();
   });
 
+  // Every load is tagged `t`, so invalidateTags(['t']) reaches it.
+  const loadAround = (namespace: string, key: string, meanwhile: Change): Promise<string> =>
+    loadAroundOn({ a, b }, namespace, key, meanwhile, { tags: ['t'] });
+  const loadManyAround = (namespace: string, keys: string[], meanwhile: Change) =>
+    loadManyAroundOn({ a, b }, namespace, keys, meanwhile);
+
   /** What the table itself holds under `key`: no instance's memory in the way. */
   async function inTable(namespace: string, key: string): Promise<unknown> {
     const [row] = await database.query<{ value: unknown }>(
@@ -69,46 +58,6 @@ describe('loads across two instances on one PostgreSQL table (the PostgreSQL tie
       [prefix, namespace, key],
     );
     return row?.value;
-  }
-
-  /**
-   * Starts a getOrSet of `key` on A (tagged `t`) whose loader waits, runs `meanwhile` on B once
-   * the loader has been called (the load's first read is done), then lets it return 'loaded'.
-   */
-  async function loadAround(namespace: string, key: string, meanwhile: Change): Promise<string> {
-    const called = deferred<void>();
-    const release = deferred<string>();
-    const load = a.ns<string>(namespace).getOrSet(
-      key,
-      () => {
-        called.resolve();
-        return release.promise;
-      },
-      { tags: ['t'] },
-    );
-    await called.promise;
-    await meanwhile(b, namespace);
-    release.resolve('loaded');
-    return load;
-  }
-
-  /** `loadAround` for a getOrSetMany of `keys`: every key loads as 'loaded'. */
-  async function loadManyAround(
-    namespace: string,
-    keys: string[],
-    meanwhile: Change,
-  ): Promise<unknown[]> {
-    const called = deferred<void>();
-    const release = deferred<void>();
-    const load = a.ns<string>(namespace).getOrSetMany(keys, async (missing) => {
-      called.resolve();
-      await release.promise;
-      return new Map(missing.map((key) => [key, 'loaded']));
-    });
-    await called.promise;
-    await meanwhile(b, namespace);
-    release.resolve();
-    return load;
   }
 
   describe.each(['table', 'fronted'])('a slow load on A (%s)', (namespace) => {
@@ -182,7 +131,7 @@ describe('loads across two instances on one PostgreSQL table (the PostgreSQL tie
   describe('a slow reload of a stale entry on A (within grace)', () => {
     beforeEach(async () => {
       await a.ns('graced').set('k', 'stale', { tags: ['t'] });
-      advanceClock(1000);
+      advanceDate(1000);
     });
 
     it('replaces it when nothing changed meanwhile', async () => {
