@@ -364,6 +364,24 @@ describe('CacheInterceptor hits on Express: the JSON written once for the stored
     expect(app.get(Calls).count('typed')).toBe(1);
   });
 
+  it('sends the stored bytes on later hits, without measuring or encoding the text again', async () => {
+    await http().get('/items?page=9').expect(200);
+    const first = await http().get('/items?page=9').expect(200);
+    expect(first.headers['x-cache']).toBe('HIT');
+    // Express's send measures (or encodes) a text body as UTF-8 on every call; bytes it takes as
+    // they are. (The test's client measures the text it receives, without naming an encoding.)
+    const byteLength = jest.spyOn(Buffer, 'byteLength');
+    const from = jest.spyOn(Buffer, 'from');
+    for (let i = 0; i < 2; i++) {
+      const hit = await http().get('/items?page=9').expect(200);
+      expect(hit.text).toBe(first.text);
+    }
+    const ofText = (calls: unknown[][]) =>
+      calls.filter(([value, encoding]) => value === first.text && encoding === 'utf8');
+    expect(ofText(byteLength.mock.calls)).toEqual([]);
+    expect(ofText(from.mock.calls)).toEqual([]);
+  });
+
   it('serializes a stored body once, however many hits send it', async () => {
     await http().get('/items?page=8').expect(200);
     const stringify = jest.spyOn(JSON, 'stringify');
