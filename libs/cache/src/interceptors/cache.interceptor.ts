@@ -121,7 +121,8 @@ export class CacheInterceptor implements NestInterceptor {
           options.enabled !== false &&
           !this.takesRawResponse(context) &&
           !this.reflector.get(SSE_METADATA, handler),
-        vary: [...new Set((options.vary ?? []).map((name) => name.toLowerCase()))],
+        // Each header once already (`mergeRouteOptions`), whatever its case.
+        vary: (options.vary ?? []).map((name) => name.toLowerCase()),
         status: this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? 200,
         load: this.loadOptions(options),
       };

@@ -1,3 +1,4 @@
+import { DATE_TO_JSON } from '../values/snapshot-value';
 import { unboxed } from '../values/unboxed';
 
 /** A response as the route cache stores it. */
@@ -18,8 +19,6 @@ export function isCachedResponse(value: unknown): value is CachedResponse {
     typeof (value as CachedResponse).headers === 'object'
   );
 }
-
-const DATE_TO_JSON: unknown = Reflect.get(Date.prototype, 'toJSON');
 
 /**
  * True when JSON writes `body` otherwise than the cache would give it back: a boxed primitive

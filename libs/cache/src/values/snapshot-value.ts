@@ -80,7 +80,8 @@ function messageOf(error: unknown): string {
 let idleWalker: SnapshotWalker | undefined;
 
 // Read off the prototype to compare with, never called detached.
-const DATE_TO_JSON: unknown = Reflect.get(Date.prototype, 'toJSON');
+/** `Date.prototype.toJSON`: a Date with no other `toJSON` is kept as a Date. */
+export const DATE_TO_JSON: unknown = Reflect.get(Date.prototype, 'toJSON');
 
 class SnapshotWalker {
   size = 0;
