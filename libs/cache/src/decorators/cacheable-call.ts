@@ -1,25 +1,11 @@
-import { CacheError } from '../errors/cache.error';
+import { refusedLoad } from '../errors/refused-load';
 import { LoaderTimeoutError } from '../loading/deadlines';
-import { snapshotValue } from '../values/snapshot-value';
 import { methodCacheLogger } from './method-cache';
 
 /** The method itself failed: its error belongs to the callers, not to the cache. */
 class MethodFailed extends Error {
   constructor(readonly error: unknown) {
     super(error instanceof Error ? error.message : String(error));
-  }
-}
-
-/**
- * The cache cannot store what the method returned: the load fails with this, carrying the
- * result, so every call that shared the load returns that result from its one run.
- */
-class ResultRefused extends Error {
-  constructor(
-    readonly result: unknown,
-    readonly reason: CacheError,
-  ) {
-    super(reason.message);
   }
 }
 
@@ -38,41 +24,25 @@ export class CacheableCall {
   constructor(
     private readonly call: () => Promise<unknown>,
     private readonly where: { readonly className: string; readonly method: string },
-    /** The namespace's `maxValueBytes`, which a result must fit to be stored. */
-    private readonly maxValueBytes: number,
   ) {}
 
-  /**
-   * The loader for `getOrSet`: the method's one run, its failure marked as its own, and a
-   * result the cache would refuse carried by the load's failure to every call that shares it.
-   */
-  readonly loader = async (): Promise<unknown> => {
-    let result: unknown;
-    try {
-      result = await this.runOnce();
-    } catch (error) {
+  /** The loader for `getOrSet`: the method's one run, its failure marked as its own. */
+  readonly loader = (): Promise<unknown> =>
+    this.runOnce().catch((error: unknown) => {
       throw new MethodFailed(error);
-    }
-    try {
-      snapshotValue(result, 'result', this.maxValueBytes);
-    } catch (error) {
-      if (error instanceof CacheError) throw new ResultRefused(result, error);
-      throw error;
-    }
-    return result;
-  };
+    });
 
-  /** What the call returns once `getOrSet` failed with `outcome`. */
-  async settle(outcome: unknown): Promise<unknown> {
+  /** What the call returns once `getOrSet` failed with `outcome` (called in its `catch`). */
+  settle(outcome: unknown): unknown {
     if (outcome instanceof MethodFailed) throw outcome.error;
     if (outcome instanceof LoaderTimeoutError) throw outcome;
     const { className, method } = this.where;
-    const reason = outcome instanceof ResultRefused ? outcome.reason : outcome;
     methodCacheLogger.warn(
-      `${className}.${method}: result not cached: ${(reason as Error)?.message ?? String(reason)}`,
+      `${className}.${method}: result not cached: ${(outcome as Error)?.message ?? String(outcome)}`,
     );
-    if (outcome instanceof ResultRefused) return outcome.result;
-    return this.runOnce();
+    // A result the cache refused comes with its refusal, to every call that shared the load.
+    const refused = refusedLoad(outcome);
+    return refused ? refused.loaded : this.runOnce();
   }
 
   private runOnce(): Promise<unknown> {

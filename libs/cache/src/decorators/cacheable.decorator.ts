@@ -71,7 +71,7 @@ export function Cacheable<Args extends unknown[] = unknown[], Result = unknown>(
     const target = callTarget(settings, args, where);
     if (!target) return call();
     const { ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock } = settings;
-    const cached = new CacheableCall(call, where, namespace.settings.maxValueBytes);
+    const cached = new CacheableCall(call, where);
     return namespace
       .getOrSet(target.key, cached.loader, {
         ...defined({ ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock }),

@@ -1,4 +1,6 @@
 import { InvalidValueError } from '../errors/cache.error';
+import { isUserError } from '../errors/fault';
+import { markRefusedLoad } from '../errors/refused-load';
 import { diagnostics } from '../metrics/diagnostics';
 import { describe } from '../options/option-checks';
 import type { NamespaceSignals } from '../namespace/namespace-signals';
@@ -78,9 +80,15 @@ export class LoaderCalls<V> {
     budget?: FarBudget,
     ticket?: LoadTicket,
   ): Promise<V> {
-    const entry = createEntry(this.settings, loaded, options);
-    if (isCurrent()) await this.stack.writeLoaded(key, entry, ticket, budget);
-    return entry.value as V;
+    try {
+      const entry = createEntry(this.settings, loaded, options);
+      if (isCurrent()) await this.stack.writeLoaded(key, entry, ticket, budget);
+      return entry.value as V;
+    } catch (error) {
+      // A value the cache cannot hold: every caller that shared the load can still have it.
+      if (isUserError(error)) markRefusedLoad(error, loaded);
+      throw error;
+    }
   }
 
   /**
