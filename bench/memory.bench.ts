@@ -7,6 +7,7 @@ import type { Cache } from 'cache-manager';
 import { LRUCache } from 'lru-cache';
 import { Registry } from 'prom-client';
 import { CacheModule, CacheService, getCacheToken, type NamespaceCache } from 'nest-tiered-cache';
+import { floorPeer, frozenCopy } from './floors';
 import { compare, type BenchRecord } from './harness';
 
 const KEYS = 100_000;
@@ -36,6 +37,7 @@ export async function benchMemory(): Promise<BenchRecord[]> {
   const cache = app.get<NamespaceCache<Item>>(getCacheToken('bench'));
   const manager = app.get<Cache>(CACHE_MANAGER);
   const lru = new LRUCache<string, Item>({ max: KEYS * 2, ttl: TTL });
+  const copies = new LRUCache<string, Item>({ max: KEYS * 2, ttl: TTL });
   const map = new Map<string, Item>();
   const bento = new BentoCache({
     default: 'memory',
@@ -57,6 +59,7 @@ export async function benchMemory(): Promise<BenchRecord[]> {
   for (let i = 0; i < KEYS; i++) await cache.set(keys[i], items[i]);
   for (let i = 0; i < KEYS; i++) await manager.set(keys[i], items[i]);
   for (let i = 0; i < KEYS; i++) lru.set(keys[i], items[i]);
+  for (let i = 0; i < KEYS; i++) copies.set(keys[i], frozenCopy(items[i]));
   for (let i = 0; i < KEYS; i++) map.set(keys[i], items[i]);
   for (let i = 0; i < KEYS; i++) await bento.set({ key: keys[i], value: items[i] });
   const key = (i: number): string => keys[i % KEYS];
@@ -87,6 +90,7 @@ export async function benchMemory(): Promise<BenchRecord[]> {
       'lru-cache': (i) => lru.set(key(i), item(i)),
       [bentoPeer]: (i) => bento.set({ key: key(i), value: item(i) }),
       'await Map': async (i) => await map.set(key(i), item(i)),
+      [floorPeer('lru-cache set of a frozen copy')]: (i) => copies.set(key(i), frozenCopy(item(i))),
     })),
   );
   // Every contender is handed the loader a caller would build for the call, as a closure.

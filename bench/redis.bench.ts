@@ -10,6 +10,7 @@ import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import { CacheModule, CacheService, type NamespaceCache } from 'nest-tiered-cache';
 import { RedisServer } from '../test/servers/redis-server';
+import { floorPeer, storedText, storedValue, valueKeyOf } from './floors';
 import { compare, type BenchRecord } from './harness';
 
 const KEYS = 10_000;
@@ -93,6 +94,9 @@ export async function benchRedis(): Promise<BenchRecord[]> {
   for (let i = 0; i < KEYS; i++) await bentoRemote.set({ key: keys[i], value: items[i] });
   for (let i = 0; i < KEYS; i++) await bentoLayered.set({ key: keys[i], value: items[i] });
   const key = (i: number): string => keys[i % KEYS];
+  // The floors read what the namespace stored, and write beside the raw peer's keys.
+  const storedKeys = keys.map((k) => valueKeyOf('bench', 'remote', k));
+  const storedKey = (i: number): string => storedKeys[i % KEYS];
   // 9 reads in 10 go to a hot set that stays in memory; 1 in 10 walks the cold keys.
   const mixed = (i: number): string =>
     i % 10 === 0 ? keys[HOT + ((i / 10) % (KEYS - HOT))] : keys[i % HOT];
@@ -108,6 +112,8 @@ export async function benchRedis(): Promise<BenchRecord[]> {
           'raw ioredis GET + JSON.parse': async (i) =>
             JSON.parse((await raw.get(`raw:${key(i)}`)) as string) as unknown,
           'BentoCache Redis-only': (i) => bentoRemote.get({ key: key(i) }),
+          [floorPeer('raw GET + entry decode and freeze')]: async (i) =>
+            storedValue((await raw.get(storedKey(i))) as string),
         },
         concurrency,
       )),
@@ -118,6 +124,8 @@ export async function benchRedis(): Promise<BenchRecord[]> {
           'raw ioredis SET PX + JSON.stringify': (i) =>
             raw.set(`raw:${key(i)}`, JSON.stringify(items[i % KEYS]), 'PX', TTL),
           'BentoCache Redis-only': (i) => bentoRemote.set({ key: key(i), value: items[i % KEYS] }),
+          [floorPeer('raw SET PX of the entry (frozen copy, encoded)')]: (i) =>
+            raw.set(`floor:${key(i)}`, storedText(items[i % KEYS], TTL), 'PX', TTL),
         },
         concurrency,
       )),
@@ -131,10 +139,13 @@ export async function benchRedis(): Promise<BenchRecord[]> {
   );
   const batches = Array.from({ length: 100 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
   const rawBatches = batches.map((batch) => batch.map((k) => `raw:${k}`));
+  const storedBatches = batches.map((batch) => batch.map((k) => valueKeyOf('bench', 'remote', k)));
   records.push(
     ...(await compare('redis getMany(100)', (i) => remote.getMany(batches[i % 100]), {
       'raw ioredis MGET + JSON.parse': async (i) =>
         (await raw.mget(rawBatches[i % 100])).map((text) => JSON.parse(text as string) as unknown),
+      [floorPeer('raw MGET + entry decode and freeze')]: async (i) =>
+        (await raw.mget(storedBatches[i % 100])).map((text) => storedValue(text as string)),
     })),
   );
 

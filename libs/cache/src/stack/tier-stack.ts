@@ -63,11 +63,16 @@ export class TierStack extends StackReads implements RestorableNamespace {
     if (this.metrics || takesTurn(this.persistence, entry)) {
       return this.write(key, entry, undefined, true);
     }
-    // Nothing timed or persisted: the shared tier's write chained (no async frame on the hot
-    // path), or memory alone written now and answered with a settled promise every such call
-    // shares.
-    if (this.far)
-      return this.placeFar(key, entry, undefined).then(() => this.listener.written(key));
+    // Nothing timed or persisted: the shared tier's write with one step chained after it (no
+    // async frame on the hot path), or memory alone written now and answered with a settled
+    // promise every such call shares.
+    if (this.far) {
+      const version = this.version.current();
+      return this.sendFar(key, entry, undefined).then(() => {
+        this.placed(key, entry, version);
+        this.listener.written(key);
+      });
+    }
     try {
       this.storeNear(key, entry);
     } catch (error) {
@@ -164,15 +169,7 @@ export class TierStack extends StackReads implements RestorableNamespace {
     const far = this.far as FarGuard;
     // Chained, not awaited: every write to the shared tier passes here (no async frame).
     if (ticket === undefined || far.tier.setUnlessChanged === undefined) {
-      return far
-        .call(
-          'set',
-          key,
-          (tier) => tier.set(key, entry),
-          () => undefined,
-          budget,
-        )
-        .then(() => this.placed(key, entry, version));
+      return this.sendFar(key, entry, budget).then(() => this.placed(key, entry, version));
     }
     // A load's value goes in only if nobody changed the key since the load began; a write that
     // failed is taken as done (memory is written even if the shared tier fails).
@@ -186,6 +183,17 @@ export class TierStack extends StackReads implements RestorableNamespace {
         budget,
       )
       .then((stored) => stored && this.placed(key, entry, version));
+  }
+
+  /** The shared tier's write of `entry`, its fault absorbed (see `placeFar`). */
+  private sendFar(key: string, entry: CacheEntry, budget: FarBudget | undefined): Promise<void> {
+    return (this.far as FarGuard).call(
+      'set',
+      key,
+      (tier) => tier.set(key, entry),
+      () => undefined,
+      budget,
+    );
   }
 
   /** After the shared tier's write: other instances told, memory written (see `placeFar`). */
