@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { defineScripts } from '../libs/cache/src/redis/redis-connection';
+import { defineScripts } from '../libs/cache/src/redis/redis-script-commands';
 import { decodeEntry } from '../libs/cache/src/redis/redis-entry';
 import { RedisTier } from '../libs/cache/src/redis/redis.tier';
 import { entryOf } from '../libs/cache/src/tiers/tier.contract';

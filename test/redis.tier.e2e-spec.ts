@@ -1,5 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
-import { defineScripts, type RedisClient } from '../libs/cache/src/redis/redis-connection';
+import { mastersOf, type RedisClient } from '../libs/cache/src/redis/redis-connection';
+import { defineScripts } from '../libs/cache/src/redis/redis-script-commands';
 import { RedisTier } from '../libs/cache/src/redis/redis.tier';
 import { describeTierContract, entryOf } from '../libs/cache/src/tiers/tier.contract';
 import { freePort } from './servers/free-port';
@@ -58,6 +59,32 @@ describe.each([
       `{${prefix}:slots}:t:t`,
       `{${prefix}:slots}:v:a`,
     ]);
+  });
+
+  it('runs its scripts on servers that forgot them, one by one and in a batch', async () => {
+    const tier = tierFor('flushed');
+    const forget = async (): Promise<void> => {
+      for (const node of mastersOf(client)) await node.script('FLUSH');
+    };
+    await forget();
+    await tier.set('a', entryOf(1, { tags: ['t'] }));
+    expect(await tier.setIfAbsent('a', entryOf(9))).toBe(false);
+    await forget();
+    expect(
+      await tier.setManyIfAbsent([
+        ['a', entryOf(2)],
+        ['b', entryOf(3)],
+        ['c', entryOf(4, { tags: ['t'] })],
+      ]),
+    ).toEqual([false, true, true]);
+    expect((await tier.getMany(['a', 'b', 'c'])).map((entry) => entry?.value)).toEqual([1, 3, 4]);
+    expect([...(await tier.deleteByTags(['t'])).held].sort()).toEqual(['a', 'c']);
+  });
+
+  it("leaves the client's pipelines without its scripts (each batch of commands builds one)", () => {
+    tierFor('plain');
+    expect('cacheSet' in client).toBe(true);
+    expect('cacheSet' in client.pipeline()).toBe(false);
   });
 
   it('gives tag and index sets the lifetime of their longest-lived member', async () => {

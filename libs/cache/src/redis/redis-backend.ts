@@ -8,13 +8,8 @@ import { looksLikeRedisClient } from '../options/redis-settings';
 import { parseDuration } from '../options/duration';
 import { CircuitBreaker } from '../stack/circuit-breaker';
 import type { CircuitState } from '../stack/circuit-state';
-import {
-  defineScripts,
-  ioredis,
-  logConnectionState,
-  type RedisClient,
-  type ScriptedClient,
-} from './redis-connection';
+import { ioredis, logConnectionState, type RedisClient } from './redis-connection';
+import { defineScripts, type ScriptedClient } from './redis-script-commands';
 import type { RedisTierSettings } from './redis-options';
 
 /** Health of the Redis backend, as `CacheService.info()` reports it. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CacheEntry } from '../tiers/cache-entry';
 import type { LoadTicket } from '../tiers/cache-tier.interface';
-import type { ScriptedClient } from './redis-connection';
+import type { ScriptedClient } from './redis-script-commands';
 import { encodeEntry } from './redis-entry';
 import { LOAD_WINDOW_MS } from '../tiers/load-window';
 

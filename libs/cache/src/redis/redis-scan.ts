@@ -1,6 +1,7 @@
 import { CircuitOpenError } from '../stack/circuit-breaker';
 import { compileGlob } from '../values/glob';
-import { mastersOf, type ScriptedClient } from './redis-connection';
+import { mastersOf } from './redis-connection';
+import type { ScriptedClient } from './redis-script-commands';
 import { escapeRedisGlob, toRedisGlob } from './redis-glob';
 import { writeCounterKey } from './redis-load-tickets';
 

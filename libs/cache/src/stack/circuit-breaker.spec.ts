@@ -37,6 +37,14 @@ describe('CircuitBreaker', () => {
   });
 
   describe('attempt', () => {
+    /** One call as a tier call makes it, answered through `done` or `failed`. */
+    const attempt = <T>(
+      deadline: number,
+      send: () => T | PromiseLike<T>,
+      done: (value: T) => void,
+      failed: (error: unknown) => void,
+    ): void =>
+      breaker.attempt({ deadline, done: false, apart: false, succeed: done, fail: failed }, send, 0);
     const outcomes = (): { done: jest.Mock; failed: jest.Mock } => ({
       done: jest.fn(),
       failed: jest.fn(),
@@ -44,12 +52,12 @@ describe('CircuitBreaker', () => {
 
     it('answers a synchronous call at once, and counts a synchronous throw as a failure', () => {
       const first = outcomes();
-      breaker.attempt(Date.now() + 100, () => 'now', first.done, first.failed);
+      attempt(Date.now() + 100, () => 'now', first.done, first.failed);
       expect(first.done).toHaveBeenCalledWith('now');
       expect(first.failed).not.toHaveBeenCalled();
       for (let i = 0; i < 3; i++) {
         const { done, failed } = outcomes();
-        breaker.attempt(
+        attempt(
           Date.now() + 100,
           () => {
             throw new Error('socket closed');
@@ -66,7 +74,7 @@ describe('CircuitBreaker', () => {
     it('fails at the deadline once, and a late answer is not reported', async () => {
       let answer!: (value: string) => void;
       const { done, failed } = outcomes();
-      breaker.attempt(
+      attempt(
         Date.now() + 50,
         () => new Promise<string>((resolve) => (answer = resolve)),
         done,
@@ -84,7 +92,7 @@ describe('CircuitBreaker', () => {
     it('waits for a thenable that is not a native promise', async () => {
       const { done, failed } = outcomes();
       const thenable = { then: (resolve: (value: string) => void) => resolve('foreign') };
-      breaker.attempt(Date.now() + 100, () => thenable as PromiseLike<string>, done, failed);
+      attempt(Date.now() + 100, () => thenable as PromiseLike<string>, done, failed);
       await Promise.resolve();
       expect(done).toHaveBeenCalledWith('foreign');
       expect(failed).not.toHaveBeenCalled();
@@ -92,7 +100,7 @@ describe('CircuitBreaker', () => {
 
     it('answers once when a synchronous call closes the breaker under it', () => {
       const { done, failed } = outcomes();
-      breaker.attempt(
+      attempt(
         Date.now() + 100,
         () => {
           breaker.close();
@@ -108,7 +116,7 @@ describe('CircuitBreaker', () => {
     it('refuses a spent deadline without calling', () => {
       const call = jest.fn(() => 'never');
       const { done, failed } = outcomes();
-      breaker.attempt(Date.now(), call, done, failed);
+      attempt(Date.now(), call, done, failed);
       expect(call).not.toHaveBeenCalled();
       expect(failed.mock.calls[0][0]).toBeInstanceOf(CommandTimeoutError);
       expect(breaker.current).toBe('closed');

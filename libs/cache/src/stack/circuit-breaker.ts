@@ -22,6 +22,12 @@ export class CommandTimeoutError extends CacheError {
   }
 }
 
+/** A call as `CircuitBreaker.attempt` runs it: queued by its deadline, answered by `succeed`. */
+export interface BreakerCall<T> extends PendingCall {
+  /** Ends the call with the backend's answer. */
+  succeed(value: T): void;
+}
+
 /**
  * Settings of a circuit breaker: how its calls are bounded and judged, and when its circuit opens
  * (`CircuitStateOptions`).
@@ -70,44 +76,53 @@ export class CircuitBreaker extends CircuitStateMachine {
    */
   run<T>(call: () => Promise<T>, deadline = Date.now() + this.options.timeout): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.attempt(deadline, call, resolve, (error) => reject(asError(error)));
+      const pending: BreakerCall<T> = {
+        deadline,
+        done: false,
+        apart: false,
+        succeed: resolve,
+        fail: (error) => reject(asError(error)),
+      };
+      this.attempt(pending, call, undefined);
     });
   }
 
   /**
    * `run` without a promise of its own, for callers that build theirs (the hot path of a tier
-   * call): exactly one of `done` and `failed` is called, once. A refusal (the deadline passed,
-   * the circuit is open) comes before `call` runs and says nothing about the backend's health;
-   * a call may answer synchronously.
+   * call): `send(argument)` is the call (no closure per call), and exactly one of `pending`'s
+   * `succeed` and `fail` is called, once. A refusal (the deadline passed, the circuit is open)
+   * comes before `send` runs and says nothing about the backend's health; a call may answer
+   * synchronously.
    */
-  attempt<T>(
-    deadline: number,
-    call: () => T | PromiseLike<T>,
-    done: (value: T) => void,
-    failed: (error: unknown) => void,
+  attempt<T, A>(
+    pending: BreakerCall<T>,
+    send: (argument: A) => T | PromiseLike<T>,
+    argument: A,
   ): void {
-    const refusal = this.admit(deadline);
-    if (refusal) return failed(refusal);
-    const pending: PendingCall = { deadline, reject: failed, done: false, apart: false };
+    const refusal = this.admit(pending.deadline);
+    if (refusal) return pending.fail(refusal);
     this.inFlight.add(pending);
-    if (deadline < this.timerAt) this.arm(deadline);
-    const fault = (error: unknown): void => {
-      if (this.settle(pending, error)) failed(error);
-    };
+    if (pending.deadline < this.timerAt) this.arm(pending.deadline);
     let result: T | PromiseLike<T>;
     try {
-      result = call();
+      result = send(argument);
     } catch (error) {
-      return fault(error);
+      if (this.settle(pending, error)) pending.fail(error);
+      return;
     }
     // Any thenable is waited for (a promise of another library or realm included).
     if (!isThenable(result)) {
-      if (this.settle(pending)) done(result);
+      if (this.settle(pending)) pending.succeed(result);
       return;
     }
-    result.then((value) => {
-      if (this.settle(pending)) done(value);
-    }, fault);
+    result.then(
+      (value) => {
+        if (this.settle(pending)) pending.succeed(value);
+      },
+      (error: unknown) => {
+        if (this.settle(pending, error)) pending.fail(error);
+      },
+    );
   }
 
   /** The error that refuses a call now (its deadline passed, or the circuit is open). */
@@ -178,7 +193,7 @@ export class CircuitBreaker extends CircuitStateMachine {
     for (const pending of due) {
       // A timeout is a fault of the backend; calls failed by `close` are not.
       if (now !== Infinity) this.failed();
-      pending.reject(
+      pending.fail(
         new CommandTimeoutError(this.options.name, this.options.timeout, this.options.timeoutHint),
       );
     }

@@ -1,7 +1,7 @@
 import { DeadlineQueue, type PendingCall } from './deadline-queue';
 
 function call(deadline: number): PendingCall {
-  return { deadline, reject: () => undefined, done: false, apart: false };
+  return { deadline, fail: () => undefined, done: false, apart: false };
 }
 
 describe('DeadlineQueue', () => {

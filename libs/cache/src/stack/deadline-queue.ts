@@ -1,7 +1,8 @@
 /** A call waiting for the backend, with the moment it gives up (see `CircuitBreaker.attempt`). */
 export interface PendingCall {
   readonly deadline: number;
-  readonly reject: (error: Error) => void;
+  /** Ends the call with its failure: the backend's error, or a timeout at its deadline. */
+  fail(error: unknown): void;
   /** Answered, or failed at its deadline. */
   done: boolean;
   /** Queued apart from the calls in deadline order (see `DeadlineQueue`). */

@@ -4,6 +4,7 @@ import { diagnostics } from '../metrics/diagnostics';
 import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
 import type { CircuitBreaker } from './circuit-breaker';
 import { FarBudget } from './far-budget';
+import { TierCall, type FaultAbsorber, type TierRun } from './tier-call';
 
 /** Told about a backend fault that was absorbed (or, when strict, thrown). */
 export type FaultListener = (operation: string, error: Error, key?: string) => void;
@@ -37,98 +38,101 @@ export class FarGuard {
   }
 
   /**
-   * Calls the tier; a fault is reported and answered by `degrade()` unless strict. Without a
-   * `budget` the call has a timeout of its own; with one, it has what is left of it.
+   * Calls the tier; a fault is reported and answered by `degrade(key)` unless strict. Without a
+   * `budget` the call has a timeout of its own; with one, it has what is left of it. `run` and
+   * `degrade` are given the tier and the key, so a caller can pass functions made once.
    */
   call<T>(
     operation: string,
     key: string | undefined,
-    run: (tier: CacheTier) => Awaitable<T>,
-    degrade: () => T,
+    run: TierRun<T>,
+    degrade: (key: string | undefined) => T,
     budget?: FarBudget,
   ): Promise<T> {
     if (diagnostics.tier.hasSubscribers) return this.traced(operation, key, run, degrade, budget);
-    return this.bounded(operation, key, run, degrade, budget);
+    return this.send(operation, key, run, degrade, budget).answer;
   }
 
   /**
    * The tier call under the breaker, one deadline for all the commands it sends, its fault
-   * absorbed. Every tier call of the namespace passes here, so it builds one promise and settles
-   * it from the tier's own (no async layers in between).
+   * absorbed. Every tier call of the namespace passes here: one `TierCall` and its promise,
+   * settled from the tier's own (no async layers in between).
    */
-  private bounded<T>(
+  private send<T>(
     operation: string,
     key: string | undefined,
-    run: (tier: CacheTier) => Awaitable<T>,
-    degrade: () => T,
+    run: TierRun<T>,
+    degrade: (key: string | undefined) => T,
     budget: FarBudget | undefined,
-    trace?: { failure?: unknown },
-  ): Promise<T> {
+  ): TierCall<T> {
     const breaker = this.breaker;
-    if (breaker === undefined) {
-      return new Promise<T>((resolve) => resolve(run(this.tier))).catch((error: unknown) => {
-        if (trace) trace.failure = error;
-        return this.absorb(operation, key, error, degrade);
-      });
+    const deadline = breaker ? (budget ? budget.open() : Date.now() + breaker.timeout) : Infinity;
+    const call = new TierCall(
+      this.tier,
+      deadline,
+      operation,
+      key,
+      run,
+      degrade,
+      budget,
+      this.absorber,
+    );
+    if (breaker) {
+      breaker.attempt(call, sendCall, call);
+      return call;
     }
-    return new Promise<T>((resolve, reject) => {
-      breaker.attempt(
-        budget ? budget.open() : Date.now() + breaker.timeout,
-        () => run(this.tier),
-        (value) => {
-          budget?.close();
-          resolve(value);
-        },
-        (error) => {
-          budget?.close();
-          if (trace) trace.failure = error;
-          try {
-            resolve(this.absorb(operation, key, error, degrade));
-          } catch (thrown) {
-            reject(asError(thrown));
-          }
-        },
+    // No breaker (a stand-in tier in specs): nothing bounds the call.
+    try {
+      Promise.resolve(call.send()).then(
+        (value) => call.succeed(value),
+        (error: unknown) => call.fail(error),
       );
-    });
+    } catch (error) {
+      call.fail(error);
+    }
+    return call;
   }
 
-  private absorb<T>(
-    operation: string,
-    key: string | undefined,
-    error: unknown,
-    degrade: () => T,
-  ): T {
+  /** A fault of a tier call: thrown when the caller's or when strict, else reported and degraded. */
+  private readonly absorber: FaultAbsorber = (operation, key, error, degrade) => {
     if (isUserError(error)) throw error;
     const fault = asError(error);
     this.onFault(operation, fault, key);
     if (this.strict) throw new UnavailableError(this.namespace, operation, fault);
-    return degrade();
-  }
+    return degrade(key);
+  };
 
   /** `call`, timed and published on the tier diagnostics channel. */
   private async traced<T>(
     operation: string,
     key: string | undefined,
-    run: (tier: CacheTier) => Awaitable<T>,
-    degrade: () => T,
+    run: TierRun<T>,
+    degrade: (key: string | undefined) => T,
     budget: FarBudget | undefined,
   ): Promise<T> {
     const started = performance.now();
-    const trace: { failure?: unknown } = {};
+    const call = this.send(operation, key, run, degrade, budget);
+    let failure: unknown;
     try {
-      return await this.bounded(operation, key, run, degrade, budget, trace);
+      return await call.answer;
     } catch (error) {
-      trace.failure ??= error;
+      failure = error;
       throw error;
     } finally {
+      failure = call.failure ?? failure;
       diagnostics.tier.publish({
         namespace: this.namespace,
         tier: this.tier.kind,
         operation,
         ...(key !== undefined && { key }),
         durationMs: performance.now() - started,
-        ...(trace.failure !== undefined && { error: trace.failure }),
+        ...(failure !== undefined && { error: failure }),
       });
     }
   }
+}
+
+/** The breaker's call of a `TierCall`: a function made once, where a closure would be per call. */
+function sendCall<T>(call: TierCall<T>): Awaitable<T> {
+  return call.send();
 }

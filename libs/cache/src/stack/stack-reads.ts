@@ -7,7 +7,11 @@ import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
 import type { ReadVersion } from './read-version';
 import { SharedUsage, type HeldUsage } from './shared-usage';
+import type { TierRun } from './tier-call';
 import type { StackTiers } from './stack-tiers';
+
+/** The shared tier's read of one key, made once (every read below memory passes it). */
+const readEntry: TierRun<CacheEntry | undefined> = (tier, key) => tier.get(key as string);
 
 /** What a load's first read found, and the ticket its store presents (shared tiers only). */
 export interface LoadRead {
@@ -218,13 +222,7 @@ export class StackReads {
     key: string,
     budget: FarBudget | undefined,
   ): Promise<CacheEntry | undefined> {
-    return (this.far as FarGuard).call(
-      operation,
-      key,
-      (far) => far.get(key),
-      () => this.lastResort(key),
-      budget,
-    );
+    return (this.far as FarGuard).call(operation, key, readEntry, this.lastResortOf, budget);
   }
 
   /**
@@ -241,6 +239,10 @@ export class StackReads {
       this.storeNear(key, entry);
     }
   }
+
+  /** `lastResort` as the guard's fallback, made once (every read below memory passes it). */
+  private readonly lastResortOf = (key: string | undefined): CacheEntry | undefined =>
+    this.lastResort(key as string);
 
   /**
    * What memory holds for `key` when the shared tier cannot answer. Memory bypassed for want of

@@ -1,0 +1,68 @@
+import { asError } from '../errors/as-error';
+import type { BreakerCall } from './circuit-breaker';
+import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
+import type { FarBudget } from './far-budget';
+
+/** What a tier call does on the tier, given the call's key. */
+export type TierRun<T> = (tier: CacheTier, key: string | undefined) => Awaitable<T>;
+
+/** Where a tier call's fault goes: answered by a fallback value, or thrown (see `FarGuard`). */
+export type FaultAbsorber = <T>(
+  operation: string,
+  key: string | undefined,
+  error: unknown,
+  degrade: (key: string | undefined) => T,
+) => T;
+
+/**
+ * One call of a namespace to its shared tier, from the breaker's queue to the caller's promise:
+ * the one object a tier call allocates besides its promise (a tier call is the hot path of every
+ * read and write below memory). Its answer resolves the promise; its failure is absorbed (a
+ * fallback value) or rejects it; either way the budget it drew from is closed.
+ */
+export class TierCall<T> implements BreakerCall<T> {
+  done = false;
+  apart = false;
+  /** Set when the call failed: what the diagnostics channel reports. */
+  failure: unknown = undefined;
+  /** The promise the call settles. */
+  readonly answer: Promise<T>;
+  private resolve!: (value: T) => void;
+  private reject!: (error: Error) => void;
+
+  constructor(
+    private readonly tier: CacheTier,
+    readonly deadline: number,
+    private readonly operation: string,
+    private readonly key: string | undefined,
+    private readonly run: TierRun<T>,
+    private readonly degrade: (key: string | undefined) => T,
+    private readonly budget: FarBudget | undefined,
+    private readonly absorb: FaultAbsorber,
+  ) {
+    this.answer = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /** Sends the call to the tier. */
+  send(): Awaitable<T> {
+    return this.run(this.tier, this.key);
+  }
+
+  succeed(value: T): void {
+    this.budget?.close();
+    this.resolve(value);
+  }
+
+  fail(error: unknown): void {
+    this.budget?.close();
+    this.failure = error;
+    try {
+      this.resolve(this.absorb(this.operation, this.key, error, this.degrade));
+    } catch (thrown) {
+      this.reject(asError(thrown));
+    }
+  }
+}
