@@ -29,4 +29,32 @@ describe('redis settings', () => {
     ).toMatchObject({ commandTimeout: 2000, failureThreshold: 2 });
     expect(() => validateRedis({ url: 'http://localhost' })).toThrow('redis.url');
   });
+
+  it("refuses ioredis' keyPrefix on a client or in options, naming where", () => {
+    const client = new Redis({ lazyConnect: true, keyPrefix: 'app:' });
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], {
+      lazyConnect: true,
+      keyPrefix: 'app:',
+    });
+    try {
+      expect(() => validateRedis(client)).toThrow('redis.options.keyPrefix: "app:"');
+      expect(() => validateRedis(cluster)).toThrow('redis.options.keyPrefix');
+    } finally {
+      client.disconnect();
+      cluster.disconnect();
+    }
+    expect(() => validateRedis({ host: 'localhost', keyPrefix: 'a:' })).toThrow('redis.keyPrefix');
+    expect(() => validateRedis({ url: 'redis://localhost', options: { keyPrefix: 'a:' } })).toThrow(
+      "set the module's prefix option instead",
+    );
+    expect(() =>
+      validateRedis({
+        cluster: [{ port: 1 }],
+        clusterOptions: { redisOptions: { keyPrefix: 'a:' } },
+      }),
+    ).toThrow('redis.clusterOptions.redisOptions.keyPrefix');
+    expect(
+      validateRedis({ url: 'redis://localhost', options: { keyPrefix: '' } }).commandTimeout,
+    ).toBe(500);
+  });
 });

@@ -25,6 +25,7 @@ export function looksLikeRedisClient(value: unknown): value is Redis | Cluster {
 
 /** Validates `redis` and fills in the settings of the Redis tier. */
 export function validateRedis(raw: unknown): ResolvedRedisOptions {
+  refuseKeyPrefix(raw);
   if (looksLikeRedisClient(raw)) {
     return {
       connection: raw,
@@ -66,4 +67,33 @@ export function validateRedis(raw: unknown): ResolvedRedisOptions {
       'redis.retryAfter',
     ),
   };
+}
+
+/** Where a client or connection options may carry ioredis' `keyPrefix`, relative to `redis`. */
+const KEY_PREFIX_PATHS: ReadonlyArray<readonly string[]> = [
+  ['keyPrefix'],
+  ['options', 'keyPrefix'],
+  ['options', 'redisOptions', 'keyPrefix'],
+  ['clusterOptions', 'keyPrefix'],
+  ['clusterOptions', 'redisOptions', 'keyPrefix'],
+];
+
+/**
+ * Refuses ioredis' `keyPrefix`, in options or on a client: ioredis puts it before the keys a
+ * command names, but not before the keys the cache's scripts build from a namespace's base nor
+ * in a SCAN pattern, so tag invalidation, clear and pattern deletes would miss every entry.
+ */
+function refuseKeyPrefix(raw: unknown): void {
+  for (const path of KEY_PREFIX_PATHS) {
+    let value: unknown = raw;
+    for (const step of path) {
+      value = typeof value === 'object' && value !== null ? Reflect.get(value, step) : undefined;
+    }
+    if (value !== undefined && value !== '') {
+      throw new InvalidOptionError(
+        `redis.${path.join('.')}: ${describe(value)} is not supported, as the cache's scripts and scans name keys themselves`,
+        "give the cache a client without keyPrefix, and set the module's prefix option instead",
+      );
+    }
+  }
 }
