@@ -81,12 +81,6 @@ describe.each([
     expect([...(await tier.deleteByTags(['t'])).held].sort()).toEqual(['a', 'c']);
   });
 
-  it("leaves the client's pipelines without its scripts (each batch of commands builds one)", () => {
-    tierFor('plain');
-    expect('cacheSet' in client).toBe(true);
-    expect('cacheSet' in client.pipeline()).toBe(false);
-  });
-
   it('gives tag and index sets the lifetime of their longest-lived member', async () => {
     const tier = tierFor('ttl');
     await tier.set('a', entryOf(1, { tags: ['t'], expiresAt: Date.now() + 10_000 }));

@@ -57,4 +57,15 @@ describe('redis settings', () => {
       validateRedis({ url: 'redis://localhost', options: { keyPrefix: '' } }).commandTimeout,
     ).toBe(500);
   });
+
+  it("refuses ioredis' keyPrefix in the URL's query, which ioredis reads as an option", () => {
+    expect(() => validateRedis({ url: 'redis://localhost:6379/?keyPrefix=app:' })).toThrow(
+      'redis.url: keyPrefix "app:"',
+    );
+    expect(() => validateRedis({ url: 'rediss://localhost/0?tls=1&keyPrefix=a' })).toThrow(
+      "set the module's prefix option instead",
+    );
+    expect(validateRedis({ url: 'redis://localhost/?keyPrefix=' }).commandTimeout).toBe(500);
+    expect(validateRedis({ url: 'redis://localhost/?db=1' }).commandTimeout).toBe(500);
+  });
 });

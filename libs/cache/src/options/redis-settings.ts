@@ -84,16 +84,27 @@ const KEY_PREFIX_PATHS: ReadonlyArray<readonly string[]> = [
  * in a SCAN pattern, so tag invalidation, clear and pattern deletes would miss every entry.
  */
 function refuseKeyPrefix(raw: unknown): void {
+  const url: unknown =
+    typeof raw === 'object' && raw !== null ? Reflect.get(raw, 'url') : undefined;
+  // ioredis takes every parameter of the URL's query as an option, keyPrefix included.
+  if (typeof url === 'string' && url.includes('?')) {
+    const value = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('keyPrefix');
+    if (value) refusePrefix(`redis.url: keyPrefix ${describe(value)}`);
+  }
   for (const path of KEY_PREFIX_PATHS) {
     let value: unknown = raw;
     for (const step of path) {
       value = typeof value === 'object' && value !== null ? Reflect.get(value, step) : undefined;
     }
     if (value !== undefined && value !== '') {
-      throw new InvalidOptionError(
-        `redis.${path.join('.')}: ${describe(value)} is not supported, as the cache's scripts and scans name keys themselves`,
-        "give the cache a client without keyPrefix, and set the module's prefix option instead",
-      );
+      refusePrefix(`redis.${path.join('.')}: ${describe(value)}`);
     }
   }
+}
+
+function refusePrefix(where: string): never {
+  throw new InvalidOptionError(
+    `${where} is not supported, as the cache's scripts and scans name keys themselves`,
+    "give the cache a client without keyPrefix, and set the module's prefix option instead",
+  );
 }

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import type { RedisClient } from './redis-connection';
-import type { RedisScript } from './redis-script-helpers';
 import { REDIS_SCRIPTS } from './redis-scripts';
 
 /** The scripts of `REDIS_SCRIPTS`, defined as commands on a client. */
@@ -75,87 +73,17 @@ export type ScriptedClient = RedisClient & ScriptCommands;
 /** A pipeline of the client, with the cache's scripts queued on it. */
 export interface ScriptedPipeline {
   cacheSetIfAbsent(...args: Parameters<ScriptCommands['cacheSetIfAbsent']>): ScriptedPipeline;
-  /** The replies, in order: `[error, reply]` each. */
-  exec(): Promise<Array<[Error | null, unknown]>>;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
-
-/** A script with the SHA1 the server knows it by. */
-interface LoadedScript extends RedisScript {
-  readonly sha: string;
-}
-
-const LOADED: ReadonlyArray<[keyof ScriptCommands, LoadedScript]> = Object.entries(
-  REDIS_SCRIPTS,
-).map(([name, script]) => [
-  name as keyof ScriptCommands,
-  { ...script, sha: createHash('sha1').update(script.lua).digest('hex') },
-]);
 
 /**
- * Gives `client` the cache's scripts as methods (EVALSHA, falling back to EVAL when the server
- * does not hold the script yet). Not ioredis's `defineCommand`: ioredis copies every defined
- * command onto each pipeline it builds, and with auto-pipelining it builds one per batch of
- * plain GETs and SETs, which made every command on the client slower.
+ * Defines the cache's scripts as commands on `client`. ioredis sends a script by its body the
+ * first time on each connection and by SHA after, so a script keeps its place among the other
+ * commands even on a server that does not hold it yet (see redis-script-order e2e).
  */
 export function defineScripts(client: RedisClient): ScriptedClient {
-  for (const [name, script] of LOADED) {
-    if (name in client) continue;
-    Object.defineProperty(client, name, {
-      value: (...args: Array<string | number>) => runScript(client, script, args),
-      configurable: true,
-    });
+  for (const [name, script] of Object.entries(REDIS_SCRIPTS)) {
+    if (!(name in client)) client.defineCommand(name, script);
   }
   return client as ScriptedClient;
-}
-
-/** A pipeline on `client` that queues the cache's scripts (see `ScriptedPipeline`). */
-export function scriptedPipeline(client: ScriptedClient): ScriptedPipeline {
-  const pipeline = client.pipeline();
-  const queued: Array<Array<string | number>> = [];
-  const setIfAbsent = scriptNamed('cacheSetIfAbsent');
-  const scripted: ScriptedPipeline = {
-    cacheSetIfAbsent: (...args) => {
-      queued.push(args);
-      pipeline.evalsha(setIfAbsent.sha, setIfAbsent.numberOfKeys, ...args);
-      return scripted;
-    },
-    exec: async () => {
-      const replies = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
-      const missing = replies.flatMap(([error], i) => (isNoScript(error) ? [i] : []));
-      if (missing.length === 0) return replies;
-      // The node did not hold the script (a new or restarted server): nothing ran. The first
-      // call loads it, the others follow by its SHA.
-      const [first, ...rest] = missing;
-      const rerun = async (i: number): Promise<void> => {
-        try {
-          replies[i] = [null, await runScript(client, setIfAbsent, queued[i])];
-        } catch (error) {
-          replies[i] = [error as Error, null];
-        }
-      };
-      await rerun(first);
-      await Promise.all(rest.map(rerun));
-      return replies;
-    },
-  };
-  return scripted;
-}
-
-function scriptNamed(name: keyof ScriptCommands): LoadedScript {
-  return (LOADED.find(([known]) => known === name) as [string, LoadedScript])[1];
-}
-
-function runScript(
-  client: RedisClient,
-  script: LoadedScript,
-  args: Array<string | number>,
-): Promise<unknown> {
-  return client.evalsha(script.sha, script.numberOfKeys, ...args).catch((error: unknown) => {
-    if (!isNoScript(error)) throw error;
-    return client.eval(script.lua, script.numberOfKeys, ...args);
-  });
-}
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }

@@ -14,10 +14,9 @@ import {
 } from './redis-write-scripts';
 
 /**
- * Lua scripts of the Redis tier, run by EVALSHA through the methods `defineScripts` gives its
- * client: the writes of one entry (`redis-write-scripts.ts`), the removals and the marks loads
- * check (`redis-removal-scripts.ts`), and here the reads of an index set and the release of a
- * lock.
+ * Lua scripts of the Redis tier, defined as commands on its client (`defineScripts`): the writes
+ * of one entry (`redis-write-scripts.ts`), the removals and the marks loads check
+ * (`redis-removal-scripts.ts`), and here the reads of an index set and the release of a lock.
  * The Lua they share, and how an entry is stored, is in `redis-script-helpers.ts`.
  */
 

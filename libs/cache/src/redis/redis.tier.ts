@@ -6,7 +6,7 @@ import type { CacheTier, LoadTicket, TicketedRead, TierUsage } from '../tiers/ca
 import { counterError, mergeEntry } from '../tiers/entry-rules';
 import { joinRemoved, type RemovedKeys } from '../tiers/removed-keys';
 import { encodeValue } from '../values/value-codec';
-import { scriptedPipeline, type ScriptedClient } from './redis-script-commands';
+import type { ScriptedClient, ScriptedPipeline } from './redis-script-commands';
 import { decodeEntry, encodeEntry, encodeHead, indexRef } from './redis-entry';
 import { issueTicket, storeUnlessChanged, writeCounterKey } from './redis-load-tickets';
 import { countEntries, keysMatching, unlinkNamespace } from './redis-scan';
@@ -119,12 +119,12 @@ export class RedisTier implements CacheTier {
     if (entries.length === 0) return [];
     const now = Date.now();
     // Every key of the namespace shares its hash tag: a Cluster pipelines them to one node too.
-    const pipeline = scriptedPipeline(this.client);
+    const pipeline = this.client.pipeline() as unknown as ScriptedPipeline;
     for (const [key, entry] of entries) {
       const { text, ttl, refs } = encodeEntry(entry, now);
       pipeline.cacheSetIfAbsent(this.valueKey(key), this.base, key, text, ttl, refs, now);
     }
-    const replies = await pipeline.exec();
+    const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, stored]) => {
       if (error) throw error;
       return stored === 1;
