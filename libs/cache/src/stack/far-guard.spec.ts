@@ -165,4 +165,35 @@ describe('FarGuard', () => {
     await expect(guard().call('get', 'k', run, () => 'refused')).resolves.toBe('refused');
     expect(run).not.toHaveBeenCalled();
   });
+
+  it('fails a call whose circuit watcher throws as a fault, its budget closed', async () => {
+    for (let i = 0; i < 2; i++) {
+      await guard().call(
+        'get',
+        'k',
+        () => Promise.reject(new Error('down')),
+        () => undefined,
+      );
+    }
+    jest.advanceTimersByTime(1000);
+    breaker.watch(() => {
+      throw new Error('watcher failed');
+    });
+    const budget = new FarBudget(100);
+    let answer: Promise<string> | undefined;
+    expect(() => {
+      answer = guard().call(
+        'get',
+        'k',
+        async () => 'up',
+        () => 'degraded',
+        budget,
+      );
+    }).not.toThrow();
+    await expect(answer).resolves.toBe('degraded');
+    expect(faults.at(-1)?.[1].message).toBe('watcher failed');
+    // Closed when the call failed: 10 ms later, none of it counts as spent.
+    jest.advanceTimersByTime(10);
+    expect(budget.open()).toBe(Date.now() + 100);
+  });
 });

@@ -78,7 +78,13 @@ export class FarGuard {
       this.absorber,
     );
     if (breaker) {
-      breaker.attempt(call, sendCall, call);
+      try {
+        breaker.attempt(call, sendCall, call);
+      } catch (error) {
+        // Thrown before the call was queued (a state watcher of the circuit that throws): failed
+        // like any tier call, its budget closed, never thrown at the caller.
+        call.fail(error);
+      }
       return call;
     }
     // No breaker (a stand-in tier in specs): nothing bounds the call.
