@@ -13,6 +13,17 @@ describe('FarGuard', () => {
   let faults: Array<[string, Error, string | undefined]>;
   const onFault: FaultListener = (operation, error, key) => faults.push([operation, error, key]);
   const guard = (strict = false): FarGuard => new FarGuard(tier, 'ns', breaker, strict, onFault);
+  /** Fails calls until the circuit opens (its threshold is two). */
+  const openCircuit = async (): Promise<void> => {
+    for (let i = 0; i < 2; i++) {
+      await guard().call(
+        'get',
+        'k',
+        () => Promise.reject(new Error('down')),
+        () => undefined,
+      );
+    }
+  };
 
   beforeEach(() => {
     jest.useFakeTimers();
@@ -153,28 +164,14 @@ describe('FarGuard', () => {
   });
 
   it('refuses at once, never calling the tier, while the circuit is open', async () => {
-    for (let i = 0; i < 2; i++) {
-      await guard().call(
-        'get',
-        'k',
-        () => Promise.reject(new Error('down')),
-        () => undefined,
-      );
-    }
+    await openCircuit();
     const run = jest.fn(async () => 'called');
     await expect(guard().call('get', 'k', run, () => 'refused')).resolves.toBe('refused');
     expect(run).not.toHaveBeenCalled();
   });
 
   it('fails a call whose circuit watcher throws as a fault, its budget closed', async () => {
-    for (let i = 0; i < 2; i++) {
-      await guard().call(
-        'get',
-        'k',
-        () => Promise.reject(new Error('down')),
-        () => undefined,
-      );
-    }
+    await openCircuit();
     jest.advanceTimersByTime(1000);
     breaker.watch(() => {
       throw new Error('watcher failed');
