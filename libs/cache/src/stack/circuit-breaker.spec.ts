@@ -44,7 +44,11 @@ describe('CircuitBreaker', () => {
       done: (value: T) => void,
       failed: (error: unknown) => void,
     ): void =>
-      breaker.attempt({ deadline, done: false, apart: false, succeed: done, fail: failed }, send, 0);
+      breaker.attempt(
+        { deadline, done: false, apart: false, succeed: done, fail: failed },
+        send,
+        0,
+      );
     const outcomes = (): { done: jest.Mock; failed: jest.Mock } => ({
       done: jest.fn(),
       failed: jest.fn(),
