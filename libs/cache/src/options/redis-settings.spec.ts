@@ -68,4 +68,22 @@ describe('redis settings', () => {
     expect(validateRedis({ url: 'redis://localhost/?keyPrefix=' }).commandTimeout).toBe(500);
     expect(validateRedis({ url: 'redis://localhost/?db=1' }).commandTimeout).toBe(500);
   });
+
+  it("refuses keyPrefix on a Cluster's seeds, whose connections take it", () => {
+    expect(() =>
+      validateRedis({ cluster: [{ port: 7000 }, { port: 7001, keyPrefix: 'a:' }] }),
+    ).toThrow('redis.cluster[1].keyPrefix: "a:"');
+    expect(() => validateRedis({ cluster: ['redis://h:7000/?keyPrefix=a:'] })).toThrow(
+      'redis.cluster[0]: keyPrefix "a:"',
+    );
+    // Typed out by ioredis, yet taken by the connections made to the seed.
+    const seed = { host: '127.0.0.1', port: 1, keyPrefix: 'a:' };
+    const cluster = new Cluster([seed], { lazyConnect: true });
+    try {
+      expect(() => validateRedis(cluster)).toThrow('redis.startupNodes[0].keyPrefix');
+    } finally {
+      cluster.disconnect();
+    }
+    expect(validateRedis({ cluster: ['redis://h:7000', { port: 7001 }] }).commandTimeout).toBe(500);
+  });
 });

@@ -84,22 +84,41 @@ const KEY_PREFIX_PATHS: ReadonlyArray<readonly string[]> = [
  * in a SCAN pattern, so tag invalidation, clear and pattern deletes would miss every entry.
  */
 function refuseKeyPrefix(raw: unknown): void {
-  const url: unknown =
-    typeof raw === 'object' && raw !== null ? Reflect.get(raw, 'url') : undefined;
-  // ioredis takes every parameter of the URL's query as an option, keyPrefix included.
-  if (typeof url === 'string' && url.includes('?')) {
-    const value = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('keyPrefix');
-    if (value) refusePrefix(`redis.url: keyPrefix ${describe(value)}`);
+  refuseUrlPrefix(field(raw, 'url'), 'redis.url');
+  // A Cluster's seeds pass their options on to the connections made to them (its nodes, which
+  // SCAN and UNLINK go through): in options, or kept by a Cluster client as it was given them.
+  for (const [name, seeds] of [
+    ['cluster', field(raw, 'cluster')],
+    ['startupNodes', field(raw, 'startupNodes')],
+  ] as const) {
+    if (!Array.isArray(seeds)) continue;
+    seeds.forEach((seed: unknown, i) => {
+      refuseUrlPrefix(seed, `redis.${name}[${i}]`);
+      const value = field(seed, 'keyPrefix');
+      if (value !== undefined && value !== '') {
+        refusePrefix(`redis.${name}[${i}].keyPrefix: ${describe(value)}`);
+      }
+    });
   }
   for (const path of KEY_PREFIX_PATHS) {
     let value: unknown = raw;
-    for (const step of path) {
-      value = typeof value === 'object' && value !== null ? Reflect.get(value, step) : undefined;
-    }
+    for (const step of path) value = field(value, step);
     if (value !== undefined && value !== '') {
       refusePrefix(`redis.${path.join('.')}: ${describe(value)}`);
     }
   }
+}
+
+/** `value[name]` when `value` is an object. */
+function field(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null ? Reflect.get(value, name) : undefined;
+}
+
+/** Refuses a URL whose query sets keyPrefix: ioredis takes every parameter as an option. */
+function refuseUrlPrefix(url: unknown, where: string): void {
+  if (typeof url !== 'string' || !url.includes('?')) return;
+  const value = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('keyPrefix');
+  if (value) refusePrefix(`${where}: keyPrefix ${describe(value)}`);
 }
 
 function refusePrefix(where: string): never {
