@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { CacheModule } from '../cache.module';
+import type { TestingModule } from '@nestjs/testing';
 import { CacheService } from '../cache.service';
+import { decoratedModule } from '../testing/decorated-module';
 import { Cacheable } from './cacheable.decorator';
 import { methodCacheLogger } from './method-cache';
 
@@ -62,11 +62,7 @@ describe('@Cacheable joined calls when the cache refuses the result', () => {
   let cache: CacheService;
 
   beforeEach(async () => {
-    moduleRef = await Test.createTestingModule({
-      imports: [CacheModule.forRoot({ namespaces: ['prices'] })],
-      providers: [Prices],
-    }).compile();
-    await moduleRef.init();
+    moduleRef = await decoratedModule(['prices'], Prices);
     prices = moduleRef.get(Prices);
     cache = moduleRef.get(CacheService);
     jest.spyOn(methodCacheLogger, 'warn').mockImplementation(() => undefined);

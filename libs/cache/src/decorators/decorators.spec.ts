@@ -9,6 +9,7 @@ import { CacheEvict } from './cache-evict.decorator';
 import { CachePut } from './cache-put.decorator';
 import { Cacheable } from './cacheable.decorator';
 import { CacheNotReadyError, methodCacheLogger } from './method-cache';
+import { decoratedModule } from '../testing/decorated-module';
 
 const TRACED = 'traced';
 
@@ -111,11 +112,7 @@ describe('method decorators', () => {
   let users: UsersService;
 
   beforeEach(async () => {
-    moduleRef = await Test.createTestingModule({
-      imports: [CacheModule.forRoot({ namespaces: ['users'] })],
-      providers: [UsersService],
-    }).compile();
-    await moduleRef.init();
+    moduleRef = await decoratedModule(['users'], UsersService);
     users = moduleRef.get(UsersService);
   });
   afterEach(async () => {
@@ -441,11 +438,7 @@ describe('@Cacheable calls whose result the cache refuses', () => {
   let reports: Reports;
 
   beforeEach(async () => {
-    moduleRef = await Test.createTestingModule({
-      imports: [CacheModule.forRoot({ namespaces: ['reports'] })],
-      providers: [Reports],
-    }).compile();
-    await moduleRef.init();
+    moduleRef = await decoratedModule(['reports'], Reports);
     reports = moduleRef.get(Reports);
   });
   afterEach(async () => {
