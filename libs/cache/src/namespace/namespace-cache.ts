@@ -100,9 +100,8 @@ export class NamespaceCache<V = unknown> {
       // Checked past memory: memory holds no key that fails the check (every write checks its
       // key first, and warm start skips a row whose key fails), so a hit needs none.
       assertKey(key);
-      const below = this.#stack.read(key);
-      if (below instanceof Promise) return below.then((entry) => this.#found(key, entry));
-      return Promise.resolve(this.#found(key, below));
+      // The count of a hit or miss runs in the read's own settlement (no promise of its own).
+      return Promise.resolve(this.#stack.readThen(key, this.#foundOf));
     } catch (error) {
       // A bad key: rejected, as from any other call (always a CacheError).
       const failure = error as Error;
@@ -339,7 +338,7 @@ export class NamespaceCache<V = unknown> {
     metrics: NamespaceMetrics,
     started: number,
   ): Promise<V | undefined> {
-    const value = this.#found(key, await this.#stack.read(key));
+    const value = await this.#stack.readThen(key, this.#foundOf);
     metrics.observe(this.#stack.kind, 'get', (performance.now() - started) / 1000);
     return value;
   }
@@ -348,4 +347,8 @@ export class NamespaceCache<V = unknown> {
   #found(key: string, entry: CacheEntry | undefined): V | undefined {
     return this.#signals.found(key, entry, Date.now()) as V | undefined;
   }
+
+  /** `#found` as a read's outcome, made once (every get below memory passes it). */
+  readonly #foundOf = (key: string, entry: CacheEntry | undefined): V | undefined =>
+    this.#found(key, entry);
 }

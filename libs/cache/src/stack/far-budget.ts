@@ -16,8 +16,7 @@ export class FarBudget {
   ) {}
 
   /** Starts a call now; returns the moment (epoch ms) it must have answered by. */
-  open(): number {
-    const now = Date.now();
+  open(now = Date.now()): number {
     const deadline = now + this.limit - this.spentBy(now);
     if (this.running++ === 0) this.since = now;
     return deadline;

@@ -76,6 +76,47 @@ describe('FarGuard', () => {
     expect(faults).toEqual([['get', refused, 'k']]);
   });
 
+  it("resolves to the caller's outcome of the answer or of the fallback", async () => {
+    const outcome = (key: string | undefined, value: string): string => `${key}=${value}`;
+    await expect(
+      guard().call(
+        'get',
+        'k',
+        async () => 'v',
+        () => 'degraded',
+        undefined,
+        outcome,
+      ),
+    ).resolves.toBe('k=v');
+    await expect(
+      guard().call(
+        'get',
+        'k',
+        () => Promise.reject(new Error('down')),
+        () => 'degraded',
+        undefined,
+        outcome,
+      ),
+    ).resolves.toBe('k=degraded');
+  });
+
+  it('rejects with what the outcome throws, and counts the call as the success it was', async () => {
+    const broken = new Error('listener failed');
+    const answer = guard().call(
+      'get',
+      'k',
+      async () => 'v',
+      () => 'degraded',
+      undefined,
+      () => {
+        throw broken;
+      },
+    );
+    await expect(answer).rejects.toBe(broken);
+    expect(faults).toEqual([]);
+    expect(breaker.current).toBe('closed');
+  });
+
   it('degrades a tier call that throws before it returns a promise, and counts it', async () => {
     const run = (): Promise<string> => {
       throw new Error('socket gone');

@@ -4,7 +4,7 @@ import { diagnostics } from '../metrics/diagnostics';
 import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
 import type { CircuitBreaker } from './circuit-breaker';
 import { FarBudget } from './far-budget';
-import { TierCall, type FaultAbsorber, type TierRun } from './tier-call';
+import { TierCall, type FaultAbsorber, type TierOutcome, type TierRun } from './tier-call';
 
 /** Told about a backend fault that was absorbed (or, when strict, thrown). */
 export type FaultListener = (operation: string, error: Error, key?: string) => void;
@@ -41,16 +41,21 @@ export class FarGuard {
    * Calls the tier; a fault is reported and answered by `degrade(key)` unless strict. Without a
    * `budget` the call has a timeout of its own; with one, it has what is left of it. `run` and
    * `degrade` are given the tier and the key, so a caller can pass functions made once.
+   * `outcome`, when given, is what the answer resolves to, made of the tier's answer or of
+   * `degrade`'s (the caller's next step, without a promise of its own).
    */
-  call<T>(
+  call<T, R = T>(
     operation: string,
     key: string | undefined,
     run: TierRun<T>,
     degrade: (key: string | undefined) => T,
     budget?: FarBudget,
-  ): Promise<T> {
-    if (diagnostics.tier.hasSubscribers) return this.traced(operation, key, run, degrade, budget);
-    return this.send(operation, key, run, degrade, budget).answer;
+    outcome?: TierOutcome<T, R>,
+  ): Promise<R> {
+    if (diagnostics.tier.hasSubscribers) {
+      return this.traced(operation, key, run, degrade, budget, outcome);
+    }
+    return this.send(operation, key, run, degrade, budget, outcome).answer;
   }
 
   /**
@@ -58,15 +63,17 @@ export class FarGuard {
    * absorbed. Every tier call of the namespace passes here: one `TierCall` and its promise,
    * settled from the tier's own (no async layers in between).
    */
-  private send<T>(
+  private send<T, R>(
     operation: string,
     key: string | undefined,
     run: TierRun<T>,
     degrade: (key: string | undefined) => T,
     budget: FarBudget | undefined,
-  ): TierCall<T> {
+    outcome: TierOutcome<T, R> | undefined,
+  ): TierCall<T, R> {
     const breaker = this.breaker;
-    const deadline = breaker ? (budget ? budget.open() : Date.now() + breaker.timeout) : Infinity;
+    const now = breaker ? Date.now() : 0;
+    const deadline = breaker ? (budget ? budget.open(now) : now + breaker.timeout) : Infinity;
     const call = new TierCall(
       this.tier,
       deadline,
@@ -76,10 +83,11 @@ export class FarGuard {
       degrade,
       budget,
       this.absorber,
+      outcome,
     );
     if (breaker) {
       try {
-        breaker.attempt(call, sendCall, call);
+        breaker.attempt(call, sendCall, call, now);
       } catch (error) {
         // Thrown before the call was queued (a state watcher of the circuit that throws): failed
         // like any tier call, its budget closed, never thrown at the caller.
@@ -109,15 +117,16 @@ export class FarGuard {
   };
 
   /** `call`, timed and published on the tier diagnostics channel. */
-  private async traced<T>(
+  private async traced<T, R>(
     operation: string,
     key: string | undefined,
     run: TierRun<T>,
     degrade: (key: string | undefined) => T,
     budget: FarBudget | undefined,
-  ): Promise<T> {
+    outcome: TierOutcome<T, R> | undefined,
+  ): Promise<R> {
     const started = performance.now();
-    const call = this.send(operation, key, run, degrade, budget);
+    const call = this.send(operation, key, run, degrade, budget, outcome);
     let failure: unknown;
     try {
       return await call.answer;
@@ -139,6 +148,6 @@ export class FarGuard {
 }
 
 /** The breaker's call of a `TierCall`: a function made once, where a closure would be per call. */
-function sendCall<T>(call: TierCall<T>): Awaitable<T> {
+function sendCall<T, R>(call: TierCall<T, R>): Awaitable<T> {
   return call.send();
 }

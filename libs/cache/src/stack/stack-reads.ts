@@ -7,11 +7,17 @@ import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
 import type { ReadVersion } from './read-version';
 import { SharedUsage, type HeldUsage } from './shared-usage';
-import type { TierRun } from './tier-call';
+import type { TierOutcome, TierRun } from './tier-call';
 import type { StackTiers } from './stack-tiers';
 
 /** The shared tier's read of one key, made once (every read below memory passes it). */
 const readEntry: TierRun<CacheEntry | undefined> = (tier, key) => tier.get(key as string);
+
+/** The outcome of a read that is the entry itself. */
+const theEntry = (_key: string, entry: CacheEntry | undefined): CacheEntry | undefined => entry;
+
+/** What a caller of `readThen` makes of the entry a read found (undefined: none). */
+export type EntryOutcome<R> = (key: string, entry: CacheEntry | undefined) => R;
 
 /** What a load's first read found, and the ticket its store presents (shared tiers only). */
 export interface LoadRead {
@@ -76,7 +82,32 @@ export class StackReads {
    * memory when fresh; memory's own entry, at once, when there is no shared tier.
    */
   read(key: string, budget?: FarBudget): Awaitable<CacheEntry | undefined> {
-    return this.far ? this.readShared(key, budget) : this.readNear(key);
+    return this.readThen(key, theEntry, budget);
+  }
+
+  /**
+   * `read`, resolved to what `outcome` makes of the entry found, in the read's own settlement
+   * (one promise per read below memory, where a `then` would add one).
+   */
+  readThen<R>(key: string, outcome: EntryOutcome<R>, budget?: FarBudget): Awaitable<R> {
+    const far = this.far;
+    if (!far) return outcome(key, this.readNear(key));
+    // Without memory there is nothing to fill: the caller's step is the only one.
+    if (!this.near) {
+      return far.call(
+        'get',
+        key,
+        readEntry,
+        this.lastResortOf,
+        budget,
+        outcome as TierOutcome<CacheEntry | undefined, R>,
+      );
+    }
+    const version = this.version.current();
+    return far.call('get', key, readEntry, this.lastResortOf, budget, (_, entry) => {
+      if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
+      return outcome(key, entry);
+    });
   }
 
   /** `read` at the start of a load, with the ticket `writeLoaded` presents (see `LoadRead`). */
@@ -154,17 +185,6 @@ export class StackReads {
     if (this.near.fits(key, entry)) this.near.set(key, entry);
     else if (this.far) this.near.delete([key]);
     else this.near.set(key, entry);
-  }
-
-  /** `read` from the shared tier, filling memory with a fresh entry. */
-  private readShared(key: string, budget?: FarBudget): Promise<CacheEntry | undefined> {
-    // Without memory there is nothing to fill: the read is the tier's, with no step after it.
-    if (!this.near) return this.readFar('get', key, budget);
-    const version = this.version.current();
-    return this.readFar('get', key, budget).then((entry) => {
-      if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
-      return entry;
-    });
   }
 
   /**

@@ -6,6 +6,12 @@ import type { FarBudget } from './far-budget';
 /** What a tier call does on the tier, given the call's key. */
 export type TierRun<T> = (tier: CacheTier, key: string | undefined) => Awaitable<T>;
 
+/**
+ * What the caller makes of a tier call's outcome (its answer, or the fallback for a fault), run
+ * in the call's own settlement: a step after the call without a promise of its own.
+ */
+export type TierOutcome<T, R> = (key: string | undefined, value: T) => R;
+
 /** Where a tier call's fault goes: answered by a fallback value, or thrown (see `FarGuard`). */
 export type FaultAbsorber = <T>(
   operation: string,
@@ -20,14 +26,14 @@ export type FaultAbsorber = <T>(
  * read and write below memory). Its answer resolves the promise; its failure is absorbed (a
  * fallback value) or rejects it; either way the budget it drew from is closed.
  */
-export class TierCall<T> implements BreakerCall<T> {
+export class TierCall<T, R = T> implements BreakerCall<T> {
   done = false;
   apart = false;
   /** Set when the call failed: what the diagnostics channel reports. */
   failure: unknown = undefined;
   /** The promise the call settles. */
-  readonly answer: Promise<T>;
-  private resolve!: (value: T) => void;
+  readonly answer: Promise<R>;
+  private resolve!: (value: R) => void;
   private reject!: (error: Error) => void;
 
   constructor(
@@ -39,8 +45,9 @@ export class TierCall<T> implements BreakerCall<T> {
     private readonly degrade: (key: string | undefined) => T,
     private readonly budget: FarBudget | undefined,
     private readonly absorb: FaultAbsorber,
+    private readonly outcome: TierOutcome<T, R> | undefined,
   ) {
-    this.answer = new Promise<T>((resolve, reject) => {
+    this.answer = new Promise<R>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
@@ -53,14 +60,30 @@ export class TierCall<T> implements BreakerCall<T> {
 
   succeed(value: T): void {
     this.budget?.close();
-    this.resolve(value);
+    this.settle(value);
   }
 
   fail(error: unknown): void {
     this.budget?.close();
     this.failure = error;
+    let fallback: T;
     try {
-      this.resolve(this.absorb(this.operation, this.key, error, this.degrade));
+      fallback = this.absorb(this.operation, this.key, error, this.degrade);
+    } catch (thrown) {
+      this.reject(asError(thrown));
+      return;
+    }
+    this.settle(fallback);
+  }
+
+  /** Resolves the answer with what the caller makes of `value`; what it throws rejects it. */
+  private settle(value: T): void {
+    if (this.outcome === undefined) {
+      this.resolve(value as unknown as R);
+      return;
+    }
+    try {
+      this.resolve(this.outcome(this.key, value));
     } catch (thrown) {
       this.reject(asError(thrown));
     }
