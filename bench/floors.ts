@@ -7,7 +7,8 @@ import { snapshotValue } from '../libs/cache/src/values/snapshot-value';
  * Floors: a raw peer that also does what this module's guarantees ask of every value, with the
  * module's own code. A value is copied and deeply frozen when stored (`snapshotValue`), a value
  * read from Redis is decoded from the stored entry (its expiry and metadata before the value)
- * and deeply frozen (`decodeEntry`). No namespace, tier stack, breaker, timeout or event runs.
+ * and deeply frozen (`decodeEntry`), and a Redis key is named under the namespace's base on
+ * each call, as isolation asks. No namespace, tier stack, breaker, timeout or event runs.
  *
  * A case measured against its floor shows what the module adds beyond those guarantees; the
  * floor against the raw peer shows what the guarantees themselves cost, in the same run.

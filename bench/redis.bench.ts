@@ -94,9 +94,9 @@ export async function benchRedis(): Promise<BenchRecord[]> {
   for (let i = 0; i < KEYS; i++) await bentoRemote.set({ key: keys[i], value: items[i] });
   for (let i = 0; i < KEYS; i++) await bentoLayered.set({ key: keys[i], value: items[i] });
   const key = (i: number): string => keys[i % KEYS];
-  // The floors read what the namespace stored, and write beside the raw peer's keys.
-  const storedKeys = keys.map((k) => valueKeyOf('bench', 'remote', k));
-  const storedKey = (i: number): string => storedKeys[i % KEYS];
+  // The floors read what the namespace stored, and write beside the raw peer's keys. They name
+  // a key as the namespace must, its base before the caller's key, built on each call.
+  const storedKey = (i: number): string => valueKeyOf('bench', 'remote', key(i));
   // 9 reads in 10 go to a hot set that stays in memory; 1 in 10 walks the cold keys.
   const mixed = (i: number): string =>
     i % 10 === 0 ? keys[HOT + ((i / 10) % (KEYS - HOT))] : keys[i % HOT];
@@ -139,13 +139,14 @@ export async function benchRedis(): Promise<BenchRecord[]> {
   );
   const batches = Array.from({ length: 100 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
   const rawBatches = batches.map((batch) => batch.map((k) => `raw:${k}`));
-  const storedBatches = batches.map((batch) => batch.map((k) => valueKeyOf('bench', 'remote', k)));
   records.push(
     ...(await compare('redis getMany(100)', (i) => remote.getMany(batches[i % 100]), {
       'raw ioredis MGET + JSON.parse': async (i) =>
         (await raw.mget(rawBatches[i % 100])).map((text) => JSON.parse(text as string) as unknown),
       [floorPeer('raw MGET + entry decode and freeze')]: async (i) =>
-        (await raw.mget(storedBatches[i % 100])).map((text) => storedValue(text as string)),
+        (await raw.mget(batches[i % 100].map((k) => valueKeyOf('bench', 'remote', k)))).map(
+          (text) => storedValue(text as string),
+        ),
     })),
   );
 

@@ -170,17 +170,27 @@ export class NamespaceCache<V = unknown> {
   }
 
   /** Values of `keys`, in order; undefined where missing. */
-  async getMany(keys: readonly string[]): Promise<Array<V | undefined>> {
-    assertKeys(keys);
-    const { values, below } = readMemoryFirst<V>(this.#stack, this.#signals, keys);
-    if (below.length === 0) return values;
-    const entries = await this.#stack.readMany(keysAt(keys, below));
-    const now = Date.now();
-    for (let j = 0; j < below.length; j++) {
-      const index = below[j];
-      values[index] = this.#signals.found(keys[index], entries[j], now) as V | undefined;
+  getMany(keys: readonly string[]): Promise<Array<V | undefined>> {
+    // Not async: the values are filled in the shared tier call's own settlement.
+    try {
+      assertKeys(keys);
+      const { values, below } = readMemoryFirst<V>(this.#stack, this.#signals, keys);
+      if (below.length === 0) return Promise.resolve(values);
+      const wanted = below.length === keys.length ? keys : keysAt(keys, below);
+      return Promise.resolve(
+        this.#stack.readManyThen(wanted, (entries) => {
+          const now = Date.now();
+          for (let j = 0; j < below.length; j++) {
+            const index = below[j];
+            values[index] = this.#signals.found(keys[index], entries[j], now) as V | undefined;
+          }
+          return values;
+        }),
+      );
+    } catch (error) {
+      // A bad key: rejected, as from any other call (always a CacheError).
+      return Promise.reject(error as Error);
     }
-    return values;
   }
 
   /**

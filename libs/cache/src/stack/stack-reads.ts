@@ -115,9 +115,28 @@ export class StackReads {
     return this.far ? this.readSharedForLoad(key, budget) : { entry: this.readNear(key) };
   }
 
-  /** `read` for many keys in one call to the shared tier; none without one. */
-  readMany(keys: readonly string[]): Awaitable<ReadonlyArray<CacheEntry | undefined>> {
-    return this.far ? this.readManyShared(keys) : [];
+  /**
+   * `read` for many keys in one call to the shared tier, resolved to what `outcome` makes of
+   * their entries (in order; none without a shared tier) in the call's own settlement.
+   */
+  readManyThen<R>(
+    keys: readonly string[],
+    outcome: (entries: ReadonlyArray<CacheEntry | undefined>) => R,
+  ): Awaitable<R> {
+    const far = this.far;
+    if (!far) return outcome([]);
+    const version = this.version.current();
+    return far.call(
+      'getMany',
+      undefined,
+      (tier) => tier.getMany(keys),
+      () => keys.map((key) => this.lastResort(key)),
+      undefined,
+      (_, entries) => {
+        this.fillMany(keys, entries, version);
+        return outcome(entries);
+      },
+    );
   }
 
   /**
@@ -228,12 +247,22 @@ export class StackReads {
       () => keys.map((key) => this.lastResort(key)),
       budget,
     );
-    if (!this.near) return entries;
-    const now = Date.now();
-    entries.forEach((entry, i) => {
-      if (entry !== undefined && !isStale(entry, now)) this.fill(keys[i], entry, version);
-    });
+    this.fillMany(keys, entries, version);
     return entries;
+  }
+
+  /** `fill` of each fresh entry of `keys` read at `version`. */
+  private fillMany(
+    keys: readonly string[],
+    entries: ReadonlyArray<CacheEntry | undefined>,
+    version: number,
+  ): void {
+    if (!this.near) return;
+    const now = Date.now();
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      if (entry !== undefined && !isStale(entry, now)) this.fill(keys[i], entry, version);
+    }
   }
 
   /** The shared tier's entry of `key` (fresh or stale), or memory's when it cannot answer. */
