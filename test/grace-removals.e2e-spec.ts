@@ -95,6 +95,17 @@ describe('an entry past its TTL, within grace, on every tier', () => {
         await expect(ns.getOrSet(key, failing)).rejects.toThrow('source down');
       },
     );
+
+    it('is removed by clear without being counted', async () => {
+      const ns = cache.ns<number>(name);
+      await ns.clear();
+      await ns.set(`${key}:expired`, 1, { ttl: TTL, tags: [key], indexes: { owner: key } });
+      await ns.set(`${key}:live`, 2, { ttl: 2 * TTL, tags: [key], indexes: { owner: key } });
+      advanceDate(TTL + 1000);
+      expect(await ns.clear()).toBe(1);
+      await expect(ns.getOrSet(`${key}:expired`, failing)).rejects.toThrow('source down');
+      expect(await ns.clear()).toBe(0);
+    });
   });
 
   it.each(REMOVALS)(

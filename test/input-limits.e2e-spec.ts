@@ -288,7 +288,7 @@ describe.each(setups)('input limits, %s', (label, setup) => {
       expect((await refusal(n.keysByIndex(over, 'v'))).code).toBe('E_CACHE_INVALID_OPTION');
     });
 
-    it('refuses a lock that never expires or a wait for one that never ends, naming them, and runs no loader', async () => {
+    it('refuses a lock that never expires or a wait for one that never ends or outlasts its bounds, naming them, and runs no loader', async () => {
       let calls = 0;
       const load = async (): Promise<number> => ++calls;
       const error = await refusal(n.getOrSet('locked', load, { lock: { ttl: Infinity } }));
@@ -296,6 +296,12 @@ describe.each(setups)('input limits, %s', (label, setup) => {
       expect(error.message).toMatch(/lock\.ttl: a lock must expire/);
       const waiting = await refusal(n.getOrSet('locked', load, { lock: { wait: Infinity } }));
       expect(waiting.message).toMatch(/lock\.wait: a wait for a lock must end/);
+      // A typo of a unit: an hour's wait would hold the caller (and poll the tier) for an hour.
+      const typo = await refusal(n.getOrSet('locked', load, { lock: { ttl: '2h', wait: '1h' } }));
+      expect(typo.code).toBe('E_CACHE_INVALID_OPTION');
+      expect(typo.message).toMatch(/lock\.wait: "1h" is longer than the longest wait .*\(1m\)/);
+      const pastTtl = await refusal(n.getOrSet('locked', load, { lock: { wait: '30s' } }));
+      expect(pastTtl.message).toMatch(/lock\.wait: "30s" is longer than options\.lock\.ttl/);
       expect(calls).toBe(0);
     });
 

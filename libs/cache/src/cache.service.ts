@@ -132,7 +132,7 @@ export class CacheService
   }
 
   /**
-   * Clears every namespace; returns how many entries there were. The namespaces are cleared side
+   * Clears every namespace; returns how many live values they held (see `NamespaceCache.clear`). The namespaces are cleared side
    * by side, so a frozen backend holds the call one `commandTimeout`, not one per namespace; each
    * takes its place in the order of changes as it starts, in registration order. In strict mode
    * the first failure is thrown once every clear has settled.

@@ -1,4 +1,4 @@
-import { refusedLoad } from '../errors/refused-load';
+import { unstoredLoad } from '../errors/unstored-load';
 import { LoaderTimeoutError } from '../loading/deadlines';
 import { methodCacheLogger } from './method-cache';
 
@@ -10,12 +10,20 @@ class MethodFailed extends Error {
 }
 
 /**
+ * The run of the method that serves the calls of one failed load, by the error that failed it:
+ * calls that shared a load are rejected with one error, so they find one run here.
+ */
+const fallbackRuns = new WeakMap<object, Promise<unknown>>();
+
+/**
  * One call of a `@Cacheable` method through `getOrSet`, in which the method runs at most once
- * whatever the cache does. The method's own error propagates (to every call that shared its
- * load), and so does `E_CACHE_LOADER_TIMEOUT`, the deadline the caller asked for. A result the
- * cache cannot store is logged and returned to every call that shared its load. Anything else
- * the cache raises (tags or a key it refuses, a backend fault in strict mode) is logged, and the
- * call returns the method's result: from the run its own loader made, or from one it makes now.
+ * for all the calls that share a load, whatever the cache does. The method's own error
+ * propagates (to every call that shared its load), and so does `E_CACHE_LOADER_TIMEOUT`, the
+ * deadline the caller asked for. Anything else the cache raises (a result it cannot store, tags
+ * or a key it refuses, a backend fault in strict mode) is logged, and the calls that shared the
+ * load get the method's one result: the one its loader produced, carried by the error (see
+ * `markUnstoredLoad`), or, when the load failed before its loader ran, one run the first of them
+ * to settle makes for them all.
  */
 export class CacheableCall {
   /** The one run of the method by this call, once started. */
@@ -40,9 +48,15 @@ export class CacheableCall {
     methodCacheLogger.warn(
       `${className}.${method}: result not cached: ${(outcome as Error)?.message ?? String(outcome)}`,
     );
-    // A result the cache refused comes with its refusal, to every call that shared the load.
-    const refused = refusedLoad(outcome);
-    return refused ? refused.loaded : this.runOnce();
+    const unstored = unstoredLoad(outcome);
+    if (unstored) return unstored.loaded;
+    if (typeof outcome !== 'object' || outcome === null) return this.runOnce();
+    let shared = fallbackRuns.get(outcome);
+    if (shared === undefined) {
+      shared = this.runOnce();
+      fallbackRuns.set(outcome, shared);
+    }
+    return shared;
   }
 
   private runOnce(): Promise<unknown> {

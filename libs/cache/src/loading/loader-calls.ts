@@ -1,6 +1,5 @@
 import { InvalidValueError } from '../errors/cache.error';
-import { isUserError } from '../errors/fault';
-import { markRefusedLoad } from '../errors/refused-load';
+import { markUnstoredLoad } from '../errors/unstored-load';
 import { diagnostics } from '../metrics/diagnostics';
 import { describe } from '../options/option-checks';
 import type { NamespaceSignals } from '../namespace/namespace-signals';
@@ -9,6 +8,7 @@ import type { ParsedGetOrSetOptions } from '../options/call-options';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { FarBudget } from '../stack/far-budget';
 import type { TierStack } from '../stack/tier-stack';
+import type { CacheEntry } from '../tiers/cache-entry';
 import type { LoadTicket } from '../tiers/cache-tier.interface';
 import { loadUnderLock } from './locked-load';
 
@@ -64,13 +64,21 @@ export class LoaderCalls<V> {
         });
       }
     }
-    if (loaded === undefined || options.unless?.(loaded as never)) return loaded;
-    return this.store(key, loaded, options, isCurrent, budget, ticket);
+    try {
+      if (loaded === undefined || options.unless?.(loaded as never)) return loaded;
+      return await this.store(key, loaded, options, isCurrent, budget, ticket);
+    } catch (error) {
+      // The loader ran: whatever stopped its value here, every caller that shared the load can
+      // still have it (`store` marked its own failures with the stored copy first).
+      markUnstoredLoad(error, loaded);
+      throw error;
+    }
   }
 
   /**
    * Stores a loaded value unless the load was superseded here or, with a ticket, the key changed
-   * on any instance since the load began; returns the frozen copy.
+   * on any instance since the load began; returns the frozen copy. A failure carries the value
+   * (see `markUnstoredLoad`): the frozen copy once made, else the value as loaded.
    */
   async store(
     key: string,
@@ -80,13 +88,15 @@ export class LoaderCalls<V> {
     budget?: FarBudget,
     ticket?: LoadTicket,
   ): Promise<V> {
+    let entry: CacheEntry | undefined;
     try {
-      const entry = createEntry(this.settings, loaded, options);
+      entry = createEntry(this.settings, loaded, options);
       if (isCurrent()) await this.stack.writeLoaded(key, entry, ticket, budget);
       return entry.value as V;
     } catch (error) {
-      // A value the cache cannot hold: every caller that shared the load can still have it.
-      if (isUserError(error)) markRefusedLoad(error, loaded);
+      // A value the cache cannot hold, or a backend that failed (strict): every caller that
+      // shared the load can still have it.
+      markUnstoredLoad(error, entry ? entry.value : loaded);
       throw error;
     }
   }

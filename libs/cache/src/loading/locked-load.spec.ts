@@ -44,4 +44,13 @@ describe('loadUnderLock', () => {
     expect(await loadUnderLock(lock, 1000, load, () => events.push('waiting'))).toBe('loaded here');
     expect(events).toEqual(['acquire', 'load']);
   });
+
+  it('stops waiting when a poll finds the shared tier failing, and loads at once', async () => {
+    const events: string[] = [];
+    const lock = { ...heldLock(events), read: async () => (events.push('read'), null) };
+    const value = loadUnderLock(lock, 60_000, async () => (events.push('load'), 'loaded here'));
+    await jest.advanceTimersByTimeAsync(5);
+    expect(await value).toBe('loaded here');
+    expect(events).toEqual(['acquire', 'read', 'load']);
+  });
 });

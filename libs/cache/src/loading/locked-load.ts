@@ -6,15 +6,16 @@ export interface LockOperations {
   acquire(): Promise<string | undefined | null>;
   /** Frees the lock; may reject (strict mode), which the load ignores. */
   release(token: string): Promise<void>;
-  /** The stored entry, if any (undefined as well when the tier is failing). */
-  read(): Promise<CacheEntry | undefined>;
+  /** The stored entry; undefined when there is none, null when the tier is failing. */
+  read(): Promise<CacheEntry | undefined | null>;
 }
 
 /**
  * Loads under a lock shared by every instance: the holder loads and stores; the others poll the
  * shared tier for the holder's value until `wait` ms have passed (`waiting` is called as they
  * start), then load themselves. A lock that cannot be taken because the tier is failing is
- * skipped.
+ * skipped, and a poll that finds the tier failing (the call's budget spent, the circuit open)
+ * ends the wait: the caller loads rather than keep polling a tier it cannot read in time.
  */
 export async function loadUnderLock<T>(
   lock: LockOperations,
@@ -29,6 +30,7 @@ export async function loadUnderLock<T>(
     for (let pause = 5; Date.now() < deadline; pause = Math.min(pause * 2, 100)) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, deadline - Date.now())));
       const entry = await lock.read();
+      if (entry === null) break;
       if (entry !== undefined) return entry.value as T;
     }
   }
@@ -36,7 +38,7 @@ export async function loadUnderLock<T>(
     if (token) {
       // The previous holder may have stored the value just before we got the lock.
       const stored = await lock.read();
-      if (stored !== undefined) return stored.value as T;
+      if (stored) return stored.value as T;
     }
     return await load();
   } finally {

@@ -164,7 +164,10 @@ export class NamespaceCache<V = unknown> {
     return (await this.#stack.peek(key)) !== undefined;
   }
 
-  /** Deletes every entry of this namespace (and of no other); returns how many there were. */
+  /**
+   * Deletes every entry of this namespace (and of no other); returns how many live values it
+   * removed: an entry past its TTL, kept for `grace`, is removed but not counted.
+   */
   clear(): Promise<number> {
     return this.#stack.clear();
   }

@@ -43,8 +43,12 @@ export const CACHE_DEFAULTS = {
   loadPageSize: 1000,
   /** Batches of `batchSize` one cleanup run deletes at most, so a backlog never holds it long. */
   cleanupRounds: 100,
-  /** A `getOrSet` lock: how long it lives, and how long others wait for its value. */
-  lock: { ttl: '10s', wait: '5s' },
+  /**
+   * A `getOrSet` lock: how long it lives, and how long others wait for its value (never longer
+   * than the lock lives, nor than `maxWait`: a caller held a minute waiting for another
+   * instance's loader is a mistake, such as a unit typed wrong).
+   */
+  lock: { ttl: '10s', wait: '5s', maxWait: '1m' },
   metricsPrefix: 'cache_',
   /** Histogram buckets of tier operations, in seconds. */
   metricsBuckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5] as const,

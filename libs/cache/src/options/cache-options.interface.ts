@@ -193,7 +193,10 @@ export interface SetOptions {
 export interface GetOrSetOptions extends SetOptions {
   /**
    * With a shared tier (Redis): only one instance runs the loader for a missing key; the others
-   * wait for its value (at most `wait`), then load themselves. `true` uses the defaults.
+   * wait for its value (at most `wait`), then load themselves. `true` uses the defaults. `ttl` is
+   * the longest a load may take (the lock then expires); `wait` is at most `ttl` (by default 5s,
+   * or `ttl` when shorter) and at most one minute, else `E_CACHE_INVALID_OPTION`. The wait also
+   * ends, and the caller loads, when a poll finds Redis failing.
    * @default false; `{ ttl: '10s', wait: '5s' }` when true
    */
   lock?: boolean | { ttl?: Duration; wait?: Duration };

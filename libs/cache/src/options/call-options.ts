@@ -79,13 +79,13 @@ export function parseGetOrSetOptions(
   if (raw.lock === undefined || raw.lock === false) return parsed;
   const lock = raw.lock === true ? {} : expectObject(raw.lock, `${path}.lock`);
   expectKnownKeys(lock, LOCK_KEYS, `${path}.lock`);
-  return {
-    ...parsed,
-    lock: {
-      ttl: parseLockTtl(lock.ttl ?? CACHE_DEFAULTS.lock.ttl, `${path}.lock.ttl`),
-      wait: parseLockWait(lock.wait ?? CACHE_DEFAULTS.lock.wait, `${path}.lock.wait`),
-    },
-  };
+  const ttl = parseLockTtl(lock.ttl ?? CACHE_DEFAULTS.lock.ttl, `${path}.lock.ttl`);
+  // The default wait is cut to a shorter lock's ttl; a wait given is checked against it.
+  const wait =
+    lock.wait === undefined
+      ? Math.min(parseDuration(CACHE_DEFAULTS.lock.wait, 'lock.wait'), ttl)
+      : parseLockWait(lock.wait, ttl, `${path}.lock`);
+  return { ...parsed, lock: { ttl, wait } };
 }
 
 /**
@@ -103,13 +103,30 @@ function parseLockTtl(value: unknown, path: string): number {
   return Math.ceil(ttl);
 }
 
-/** How long a load waits for another instance's lock: bounded, since a holder may die. */
-function parseLockWait(value: unknown, path: string): number {
-  const wait = parseDuration(value, path);
+/**
+ * How long a load waits for another instance's lock: bounded, since a holder may die; at most
+ * `lock.maxWait` (a caller is held all that time) and at most the lock's `ttl` (by then the lock
+ * is gone, its holder presumed dead, and the wait would be for no one). `path` names the lock.
+ */
+function parseLockWait(value: unknown, ttl: number, path: string): number {
+  const wait = parseDuration(value, `${path}.wait`);
   if (!Number.isFinite(wait)) {
     throw new InvalidOptionError(
-      `${path}: a wait for a lock must end (its holder may die and never store a value)`,
+      `${path}.wait: a wait for a lock must end (its holder may die and never store a value)`,
       'give the longest a load may wait for another instance, e.g. "5s"',
+    );
+  }
+  const maxWait = CACHE_DEFAULTS.lock.maxWait;
+  if (wait > parseDuration(maxWait, 'lock.maxWait')) {
+    throw new InvalidOptionError(
+      `${path}.wait: ${describe(value)} is longer than the longest wait for a lock (${maxWait})`,
+      'a caller waits all that time for another instance; give the longest a load may take, e.g. "5s"',
+    );
+  }
+  if (wait > ttl) {
+    throw new InvalidOptionError(
+      `${path}.wait: ${describe(value)} is longer than ${path}.ttl (${ttl} ms)`,
+      `the lock is gone after its ttl: shorten the wait, or raise ${path}.ttl to the longest a load may take`,
     );
   }
   return wait;

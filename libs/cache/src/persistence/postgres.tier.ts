@@ -2,7 +2,7 @@ import { asError } from '../errors/as-error';
 import { randomUUID } from 'node:crypto';
 import type { CacheEntry, EntryTemplate } from '../tiers/cache-entry';
 import type { CacheTier, LoadTicket, TicketedRead, TierUsage } from '../tiers/cache-tier.interface';
-import { keysOf, type RemovedKeys } from '../tiers/removed-keys';
+import type { RemovedKeys } from '../tiers/removed-keys';
 import { addToCounter, freshEntry, mergeEntry, withExpiry } from '../tiers/entry-rules';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { PersistenceLevel } from '../options/persistence-level';
@@ -134,7 +134,7 @@ export class PostgresTier implements CacheTier {
   }
 
   async clear(): Promise<number> {
-    return keysOf(await this.remove({ all: true })).length;
+    return (await this.remove({ all: true })).held.length;
   }
 
   async usage(): Promise<TierUsage> {

@@ -25,6 +25,25 @@ end
 return removed
 `);
 
+/**
+ * KEYS[1] any key of the namespace (routing); ARGV now, value keys... Unlinks the value keys;
+ * returns how many held a fresh entry: one past its TTL at now (kept for its grace period) is
+ * not counted, nor text that is not an entry, nor a key of another type.
+ */
+export const UNLINK_VALUES_SCRIPT = scriptWithHelpers(`
+local now = tonumber(ARGV[1])
+local fresh = 0
+for i = 2, #ARGV do
+  local current = redis.pcall('GET', ARGV[i])
+  if type(current) == 'string' then
+    local expires = split(current)
+    if expires ~= nil and not stale(expires, now) then fresh = fresh + 1 end
+  end
+  redis.call('UNLINK', ARGV[i])
+end
+return fresh
+`);
+
 /** KEYS[1] any key of the namespace; ARGV base. Loads started before now store nothing. */
 export const MARK_EPOCH_SCRIPT = scriptWithHelpers(`
 redis.call('SET', ARGV[1] .. ':e', redis.call('INCR', ARGV[1] .. ':n'))

@@ -50,9 +50,11 @@ export async function keysMatching(
 
 /**
  * Unlinks every key of the namespace at `base` but its locks, its write counter and its epoch;
- * returns how many entries it held.
+ * returns how many fresh values it held (see `UNLINK_VALUES_SCRIPT`): an entry past its TTL,
+ * kept for its grace period, is absent to every caller, so it goes uncounted.
  */
 export async function unlinkNamespace(client: ScriptedClient, base: string): Promise<number> {
+  const now = Date.now();
   const valuePrefix = `${base}:v:`;
   // Locks stay: another instance may be loading under one right now.
   const lockPrefix = `${base}:l:`;
@@ -60,9 +62,15 @@ export async function unlinkNamespace(client: ScriptedClient, base: string): Pro
   const kept = new Set([writeCounterKey(base), `${base}:e`]);
   let count = 0;
   await scanMasters(client, `${escapeRedisGlob(base)}:*`, async (found, node) => {
-    const doomed = found.filter((key) => !key.startsWith(lockPrefix) && !kept.has(key));
-    count += doomed.filter((key) => key.startsWith(valuePrefix)).length;
-    if (doomed.length > 0) await node.unlink(...doomed);
+    const values: string[] = [];
+    const others: string[] = [];
+    for (const key of found) {
+      if (key.startsWith(valuePrefix)) values.push(key);
+      else if (!key.startsWith(lockPrefix) && !kept.has(key)) others.push(key);
+    }
+    // Through the client, routed by the namespace's hash tag: scripts are defined on it alone.
+    if (values.length > 0) count += await client.cacheUnlinkValues(values[0], now, ...values);
+    if (others.length > 0) await node.unlink(...others);
   });
   return count;
 }

@@ -53,6 +53,8 @@ export interface ScriptCommands {
     ...tags: string[]
   ): Promise<[string[], string[]]>;
   cacheMarkEpoch(anyKey: string, base: string): Promise<number>;
+  /** How many of the unlinked `valueKeys` held a fresh entry at `now`. */
+  cacheUnlinkValues(anyKey: string, now: number, ...valueKeys: string[]): Promise<number>;
   cacheSetUnlessChanged(
     vkey: string,
     base: string,

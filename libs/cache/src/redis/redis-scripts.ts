@@ -4,6 +4,7 @@ import {
   DELETE_SCRIPT,
   MARK_EPOCH_SCRIPT,
   SET_UNLESS_CHANGED_SCRIPT,
+  UNLINK_VALUES_SCRIPT,
 } from './redis-removal-scripts';
 import {
   COMPARE_AND_SET_SCRIPT,
@@ -54,6 +55,7 @@ export const REDIS_SCRIPTS = {
   cacheDelete: DELETE_SCRIPT,
   cacheDeleteByTags: DELETE_BY_TAGS_SCRIPT,
   cacheMarkEpoch: MARK_EPOCH_SCRIPT,
+  cacheUnlinkValues: UNLINK_VALUES_SCRIPT,
   cacheSetUnlessChanged: SET_UNLESS_CHANGED_SCRIPT,
   cacheIndexMembers: INDEX_MEMBERS_SCRIPT,
   cacheReleaseLock: RELEASE_LOCK_SCRIPT,

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { CircuitBreaker, CircuitOpenError, CommandTimeoutError } from './circuit-breaker';
 import type { CircuitState } from './circuit-state';
 
@@ -210,6 +211,81 @@ describe('CircuitBreaker', () => {
     stop();
     for (let i = 0; i < 3; i++) await expect(breaker.run(fail)).rejects.toThrow();
     expect(seen).toEqual(['open', 'closed']);
+  });
+
+  describe('a state watcher that throws', () => {
+    const throwOn =
+      (wanted: CircuitState) =>
+      (state: CircuitState): void => {
+        if (state === wanted) throw new Error(`watcher failed on ${state}`);
+      };
+    const openIt = async (): Promise<void> => {
+      for (let i = 0; i < 3; i++) await expect(breaker.run(fail)).rejects.toThrow();
+    };
+
+    it('on half-open neither refuses the trial nor wedges the circuit', async () => {
+      const reported: Array<[string, CircuitState]> = [];
+      breaker = new CircuitBreaker({
+        name: 'backend',
+        timeout: 100,
+        failureThreshold: 3,
+        resetAfter: 1000,
+        maxResetAfter: 4000,
+        onWatcherError: (error, state) => reported.push([error.message, state]),
+      });
+      const seen: CircuitState[] = [];
+      breaker.watch(throwOn('half-open'));
+      breaker.watch((state) => seen.push(state));
+      await openIt();
+      jest.advanceTimersByTime(1000);
+      await expect(breaker.run(succeed)).resolves.toBe('ok');
+      expect(breaker.current).toBe('closed');
+      expect(seen).toEqual(['open', 'half-open', 'closed']);
+      expect(reported).toEqual([['watcher failed on half-open', 'half-open']]);
+      // A failed trial after a throwing half-open opens it again, and the next pause lets one through.
+      await openIt();
+      jest.advanceTimersByTime(1000);
+      await expect(breaker.run(fail)).rejects.toThrow('connection refused');
+      expect(breaker.current).toBe('open');
+      jest.advanceTimersByTime(2000);
+      await expect(breaker.run(succeed)).resolves.toBe('ok');
+      expect(breaker.current).toBe('closed');
+    });
+
+    it('on open or closed still answers the call that moved it', async () => {
+      const reported: CircuitState[] = [];
+      breaker = new CircuitBreaker({
+        name: 'backend',
+        timeout: 100,
+        failureThreshold: 1,
+        resetAfter: 1000,
+        maxResetAfter: 4000,
+        onStateChange: throwOn('open'),
+        onWatcherError: (_error, state) => reported.push(state),
+      });
+      breaker.watch(throwOn('closed'));
+      await expect(breaker.run(fail)).rejects.toThrow('connection refused');
+      expect(breaker.current).toBe('open');
+      jest.advanceTimersByTime(1000);
+      await expect(breaker.run(succeed)).resolves.toBe('ok');
+      expect(breaker.current).toBe('closed');
+      expect(() => breaker.reset()).not.toThrow();
+      expect(reported).toEqual(['open', 'closed']);
+    });
+
+    it('is logged when nobody is told of watcher errors', async () => {
+      const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      try {
+        breaker.watch(throwOn('half-open'));
+        await openIt();
+        jest.advanceTimersByTime(1000);
+        await expect(breaker.run(succeed)).resolves.toBe('ok');
+        expect(logged).toHaveBeenCalledTimes(1);
+        expect(String(logged.mock.calls[0][0])).toContain('watcher failed on half-open');
+      } finally {
+        logged.mockRestore();
+      }
+    });
   });
 
   it('does not count errors the backend answered with', async () => {

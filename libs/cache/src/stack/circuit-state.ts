@@ -1,3 +1,6 @@
+import { Logger } from '@nestjs/common';
+import { asError } from '../errors/as-error';
+
 /** State of a circuit breaker. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -9,6 +12,19 @@ export interface CircuitStateOptions {
   readonly resetAfter: number;
   readonly maxResetAfter: number;
   readonly onStateChange?: (state: CircuitState) => void;
+  /**
+   * Told when `onStateChange` or a watcher throws. The error never reaches the state machine or
+   * the call that moved it: a throw there would leave the circuit half-open with no trial in
+   * flight, refusing every call for good.
+   * @default logged through Nest's `Logger` ('CacheCircuit')
+   */
+  readonly onWatcherError?: (error: Error, state: CircuitState) => void;
+}
+
+const logger = new Logger('CacheCircuit');
+
+function logWatcherError(error: Error, state: CircuitState): void {
+  logger.error(`a watcher of the circuit threw on '${state}': ${error.message}`, error.stack);
 }
 
 /**
@@ -34,7 +50,10 @@ export class CircuitStateMachine {
     return this.state;
   }
 
-  /** Calls `listener` on every change of state; returns a function that stops it. */
+  /**
+   * Calls `listener` on every change of state, once the state has moved; returns a function that
+   * stops it. A throw from `listener` goes to `onWatcherError`, never to the call that moved it.
+   */
   watch(listener: (state: CircuitState) => void): () => void {
     this.watchers.add(listener);
     return () => this.watchers.delete(listener);
@@ -64,16 +83,26 @@ export class CircuitStateMachine {
     }
   }
 
+  /** Moves to `state`, then tells the watchers; none of them can undo or interrupt the move. */
   protected transition(state: CircuitState): void {
     if (this.state === state) return;
     this.state = state;
-    this.stateOptions.onStateChange?.(state);
-    for (const watcher of this.watchers) watcher(state);
+    const { onStateChange } = this.stateOptions;
+    if (onStateChange) this.tell(onStateChange, state);
+    for (const watcher of this.watchers) this.tell(watcher, state);
   }
 
   /** Drops every watcher (the breaker is closing). */
   protected forgetWatchers(): void {
     this.watchers.clear();
+  }
+
+  private tell(watcher: (state: CircuitState) => void, state: CircuitState): void {
+    try {
+      watcher(state);
+    } catch (error) {
+      (this.stateOptions.onWatcherError ?? logWatcherError)(asError(error), state);
+    }
   }
 
   private open(): void {

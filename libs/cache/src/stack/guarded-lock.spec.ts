@@ -61,4 +61,26 @@ describe('guardedLock', () => {
     await expect(lock.release('token')).rejects.toThrow('connection lost');
     await expect(loadUnderLock(lock, 1000, async () => 'loaded')).resolves.toBe('loaded');
   });
+
+  it('stops waiting for another holder once its budget is spent, and loads', async () => {
+    // Held elsewhere; each read of the slow tier takes 30 ms of the 100 ms budget.
+    const slow = {
+      ...tier,
+      acquireLock: async () => undefined,
+      get: () => new Promise((resolve) => setTimeout(() => resolve(undefined), 30)),
+    } as unknown as CacheTier;
+    const faults: Error[] = [];
+    const lock = guardedLock(
+      new FarGuard(slow, 'ns', breaker, false, (_operation, error) => faults.push(error)),
+      'k',
+      60_000,
+      new FarBudget(100),
+    );
+    let answer: string | undefined;
+    void loadUnderLock(lock, 60_000, async () => 'loaded').then((value) => (answer = value));
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(answer).toBe('loaded');
+    // The poll that ran out of budget ends the wait: no poll is refused after it.
+    expect(faults).toHaveLength(1);
+  });
 });

@@ -81,7 +81,7 @@ export class StackRemovals {
     );
   }
 
-  /** Deletes every entry of the namespace; returns how many there were. */
+  /** Deletes every entry of the namespace; returns how many held a live value (stale ones apart). */
   async clear(): Promise<number> {
     const { near, far, persistence, listener } = this.tiers;
     listener.removing({ all: true });

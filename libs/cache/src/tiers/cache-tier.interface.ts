@@ -56,7 +56,10 @@ export interface CacheTier {
   deleteMatching(glob: string): Awaitable<RemovedKeys>;
   /** Keys of fresh entries whose index `name` has `value` (one past its TTL is absent). */
   keysByIndex(name: string, value: string): Awaitable<string[]>;
-  /** Deletes every entry of this namespace; returns how many there were. */
+  /**
+   * Deletes every entry of this namespace; returns how many held a fresh value (one past its TTL,
+   * within grace, is deleted but not counted, as in `RemovedKeys`).
+   */
   clear(): Awaitable<number>;
   /** Entries held and their approximate size in bytes. */
   usage(): Awaitable<TierUsage>;

@@ -158,10 +158,10 @@ export class MemoryTier implements CacheTier {
 
   clear(): number {
     const now = Date.now();
-    let live = 0;
-    for (const entry of this.lru.values()) if (!isExpired(entry, now)) live++;
+    let fresh = 0;
+    for (const entry of this.lru.values()) if (!isStale(entry, now)) fresh++;
     this.lru.clear();
-    return live;
+    return fresh;
   }
 
   usage(): TierUsage {

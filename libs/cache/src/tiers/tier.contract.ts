@@ -167,6 +167,22 @@ export function describeTierContract(
       ]);
     });
 
+    it('clears an entry past its TTL (within grace) without counting it', async () => {
+      const now = Date.now();
+      const stale = { expiresAt: now - 1, graceUntil: now + 60_000 };
+      await tier.set('stale', entryOf('old', { ...stale, tags: ['t'], indexes: { i: 'v' } }));
+      await tier.set('live', entryOf('new', { tags: ['t'], indexes: { i: 'v' } }));
+      await tier.set('forever', entryOf('kept'));
+      expect(await tier.clear()).toBe(2);
+      // Gone for getOrSet's grace fallback too.
+      expect(await tier.getMany(['stale', 'live', 'forever'])).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      expect(await tier.clear()).toBe(0);
+    });
+
     it('reads back expiries to the millisecond, near and far', async () => {
       const near = Date.now() + 3_600_007;
       const far = Date.UTC(2200, 0, 1, 0, 0, 0, 123);
