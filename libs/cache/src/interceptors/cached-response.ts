@@ -1,5 +1,5 @@
 import { StreamableFile } from '@nestjs/common';
-import { DATE_TO_JSON } from '../values/snapshot-value';
+import { DATE_TO_JSON } from '../values/snapshot-walker';
 import { unboxed } from '../values/unboxed';
 
 /** A response as the route cache stores it. */
