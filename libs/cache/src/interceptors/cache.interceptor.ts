@@ -11,7 +11,7 @@ import { CacheService } from '../cache.service';
 import type { RouteCacheOptions } from '../decorators/cache-options.decorator';
 import { defined } from '../decorators/cacheable.decorator';
 import type { NamespaceCache } from '../namespace/namespace-cache';
-import type { GetOrSetOptions } from '../options/cache-options.interface';
+import type { GetOrSetOptions } from '../options/call-options.interface';
 import {
   isCacheableResponse,
   isCachedResponse,

@@ -6,7 +6,7 @@ import {
   mergeRouteOptions,
   type RouteCacheOptions,
 } from '../decorators/cache-options.decorator';
-import type { GetOrSetOptions } from '../options/cache-options.interface';
+import type { GetOrSetOptions } from '../options/call-options.interface';
 
 /** What never changes for a route. */
 export interface RoutePlan {

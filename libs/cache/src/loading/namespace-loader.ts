@@ -6,7 +6,7 @@ import {
   type ParsedGetOrSetOptions,
   type ParsedSetOptions,
 } from '../options/call-options';
-import type { GetOrSetOptions } from '../options/cache-options.interface';
+import type { GetOrSetOptions } from '../options/call-options.interface';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { Removal } from '../persistence/persistence-manager';
 import type { TierStack } from '../stack/tier-stack';
