@@ -5,6 +5,7 @@ import * as ts from 'typescript';
 const ROOT = resolve(__dirname, '..');
 const README = join(ROOT, 'README.md');
 const OPTIONS = 'libs/cache/src/options/cache-options.interface.ts';
+const CALL_OPTIONS = 'libs/cache/src/options/call-options.interface.ts';
 
 /** The line after which README.md holds the generated reference. */
 export const BEGIN_MARKER = '<!-- options-reference:begin -->';
@@ -19,8 +20,8 @@ const INTERFACES: ReadonlyArray<{ name: string; file: string }> = [
   { name: 'NamespaceOptions', file: OPTIONS },
   { name: 'RedisTierSettings', file: 'libs/cache/src/redis/redis-options.ts' },
   { name: 'MetricsOptions', file: 'libs/cache/src/options/metrics-options.ts' },
-  { name: 'SetOptions', file: OPTIONS },
-  { name: 'GetOrSetOptions', file: OPTIONS },
+  { name: 'SetOptions', file: CALL_OPTIONS },
+  { name: 'GetOrSetOptions', file: CALL_OPTIONS },
 ];
 
 /** One property of an options interface, as its source declares and documents it. */

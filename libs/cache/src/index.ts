@@ -17,10 +17,9 @@ export type {
   CacheModuleOptions,
   MemoryOptions,
   NamespaceOptions,
-  GetOrSetOptions,
-  SetOptions,
   TierKind,
 } from './options/cache-options.interface';
+export type { GetOrSetOptions, SetOptions } from './options/call-options.interface';
 export type { Duration } from './options/duration';
 export { PersistenceLevel } from './options/persistence-level';
 export type { NamespaceSettings } from './options/resolved-options';

@@ -1,4 +1,4 @@
-import type { GetOrSetOptions } from '../options/cache-options.interface';
+import type { GetOrSetOptions } from '../options/call-options.interface';
 import type { Duration } from '../options/duration';
 import { CacheableCall } from './cacheable-call';
 import { methodCallKey } from './method-key';

@@ -1,7 +1,6 @@
 import {
   Injectable,
   Logger,
-  StreamableFile,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
@@ -9,53 +8,23 @@ import {
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { of, type Observable } from 'rxjs';
 import { CacheService } from '../cache.service';
-import { CACHE_KEY_METADATA, CACHE_TTL_METADATA } from '../compat/cache-manager.compat';
-import {
-  CACHE_ROUTE_OPTIONS,
-  mergeRouteOptions,
-  type RouteCacheOptions,
-} from '../decorators/cache-options.decorator';
+import type { RouteCacheOptions } from '../decorators/cache-options.decorator';
 import { defined } from '../decorators/cacheable.decorator';
 import type { NamespaceCache } from '../namespace/namespace-cache';
-import type { GetOrSetOptions } from '../options/cache-options.interface';
-import { isCachedResponse, jsonDiffersFromStored, type CachedResponse } from './cached-response';
+import type { GetOrSetOptions } from '../options/call-options.interface';
+import {
+  isCacheableResponse,
+  isCachedResponse,
+  toCachedResponse,
+  type CachedResponse,
+  type HttpResponse,
+} from './cached-response';
 import { serializeStoredJsonOnFastify } from './fastify-stored-json';
 import { sendStoredJson } from './stored-json';
 import { cacheHandlerValue, HandlerLoad, Uncacheable } from './handler-load';
-import {
-  carriesUnvariedCredentials,
-  explicitCacheKey,
-  httpCacheKey,
-  type KeyedRequest,
-} from './http-cache-key';
-import {
-  HTTP_CODE_METADATA,
-  NEXT_PARAM,
-  RESPONSE_PARAM,
-  ROUTE_ARGS_METADATA,
-  SSE_METADATA,
-} from './nest-metadata';
-
-/** Raw request and response as Express and Fastify both expose them. */
-interface HttpRequest extends KeyedRequest {
-  readonly originalUrl?: string;
-}
-interface HttpResponse {
-  getHeader(name: string): unknown;
-  /** Fastify's reply wraps the Node response. */
-  readonly raw?: { getHeader(name: string): unknown };
-}
-
-/** What never changes for a route. */
-interface RoutePlan {
-  readonly options: RouteCacheOptions;
-  /** False when the route is off, takes `@Res()`/`@Next()`, or streams (SSE). */
-  readonly enabled: boolean;
-  /** Header names the key varies on, lower case. */
-  readonly vary: readonly string[];
-  readonly status: number;
-  readonly load: GetOrSetOptions;
-}
+import { HTTP_CODE_METADATA, SSE_METADATA, takesRawResponse } from './nest-metadata';
+import { routeCacheKey } from './route-key';
+import { routeOptions, RoutePlans, type RoutePlan } from './route-plan';
 
 /**
  * Caches GET and HEAD successes of the routes it intercepts (per route, per controller, or
@@ -68,9 +37,7 @@ interface RoutePlan {
 @Injectable()
 export class CacheInterceptor implements NestInterceptor {
   protected readonly logger = new Logger('CacheInterceptor');
-  private readonly plans = new WeakMap<object, WeakMap<object, RoutePlan>>();
-  /** The route planned last: most requests in a row go to one route. */
-  private last?: { controller: object; handler: object; plan: RoutePlan };
+  private readonly plans = new RoutePlans();
   /** The HTTP adapter's type (`express`, `fastify`), once known. */
   private platform?: string;
 
@@ -108,11 +75,7 @@ export class CacheInterceptor implements NestInterceptor {
   protected planFor(context: ExecutionContext): RoutePlan {
     const controller = context.getClass();
     const handler = context.getHandler();
-    const last = this.last;
-    if (last?.handler === handler && last.controller === controller) return last.plan;
-    let plans = this.plans.get(controller);
-    if (!plans) this.plans.set(controller, (plans = new WeakMap()));
-    let plan = plans.get(handler);
+    let plan = this.plans.find(controller, handler);
     if (!plan) {
       const options = this.optionsFor(context);
       plan = {
@@ -126,66 +89,24 @@ export class CacheInterceptor implements NestInterceptor {
         status: this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? 200,
         load: this.loadOptions(options),
       };
-      plans.set(handler, plan);
+      this.plans.keep(controller, handler, plan);
     }
-    this.last = { controller, handler, plan };
     return plan;
   }
 
-  /**
-   * The route's options (`mergeRouteOptions`: the method's over the class's, their `vary` and
-   * `tags` together); `@CacheKey` and `@CacheTTL` (the names `@nestjs/cache-manager` uses) fill in
-   * `key` and `ttl`.
-   */
+  /** The route's options, as its `@CacheOptions`, `@CacheKey` and `@CacheTTL` give them. */
   protected optionsFor(context: ExecutionContext): RouteCacheOptions {
-    const targets = [context.getHandler(), context.getClass()];
-    const [own, inherited] = this.reflector.getAll<Array<RouteCacheOptions | undefined>>(
-      CACHE_ROUTE_OPTIONS,
-      targets,
-    );
-    const options = mergeRouteOptions(inherited, own);
-    const key = this.reflector.getAllAndOverride<string | undefined>(CACHE_KEY_METADATA, targets);
-    const ttl = this.reflector.getAllAndOverride<number | undefined>(CACHE_TTL_METADATA, targets);
-    return {
-      ...options,
-      ...(key !== undefined && { key: options.key ?? key }),
-      ...(ttl !== undefined && { ttl: options.ttl ?? ttl }),
-    };
+    return routeOptions(this.reflector, context);
   }
 
   /** The cache key of this call, or undefined when it must not be cached. */
   protected trackBy(context: ExecutionContext, options: RouteCacheOptions): string | undefined {
-    const http = context.getType() === 'http';
-    const vary = this.planFor(context).vary;
-    let request: HttpRequest | undefined;
-    if (http) {
-      // Whatever the key, only reads are cached, and never a user's across users. The request is
-      // the first argument (what `switchToHttp().getRequest()` reads, without building a view).
-      request = context.getArgByIndex<HttpRequest>(0);
-      if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
-      if (carriesUnvariedCredentials(request, vary)) return undefined;
-    }
-    if (options.key !== undefined) {
-      const key = typeof options.key === 'function' ? options.key(context) : options.key;
-      // Whatever makes the key, the varied headers go into it.
-      return key === undefined || !request ? key : explicitCacheKey(key, request, vary);
-    }
-    if (!request) return undefined;
-    const url = request.originalUrl ?? request.url;
-    return httpCacheKey({ method: request.method, url, headers: request.headers }, vary);
+    return routeCacheKey(context, options, this.planFor(context).vary);
   }
 
   /** Routes that write the response themselves (`@Res()`, `@Next()`) are never cached. */
   protected takesRawResponse(context: ExecutionContext): boolean {
-    const args = Reflect.getMetadata(
-      ROUTE_ARGS_METADATA,
-      context.getClass(),
-      context.getHandler().name,
-    ) as Record<string, unknown> | undefined;
-    return Object.keys(args ?? {}).some((arg) => {
-      const type = Number(arg.split(':')[0]);
-      return type === RESPONSE_PARAM || type === NEXT_PARAM;
-    });
+    return takesRawResponse(context.getClass(), context.getHandler().name);
   }
 
   private async cacheHttp(
@@ -222,12 +143,7 @@ export class CacheInterceptor implements NestInterceptor {
 
   /** The stored form of a response: status, body, and the content type to send it back with. */
   protected toCached(status: number, response: HttpResponse, body: unknown): CachedResponse {
-    const contentType = response.getHeader('content-type');
-    return {
-      status,
-      body,
-      headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
-    };
+    return toCachedResponse(status, response, body);
   }
 
   /** The getOrSet options a route's `@CacheOptions` carry. */
@@ -238,13 +154,7 @@ export class CacheInterceptor implements NestInterceptor {
 
   /** Only 2xx responses with a storable body and no cookie being set are kept. */
   protected isCacheable(status: number, response: HttpResponse, body: unknown): boolean {
-    if (status < 200 || status >= 300) return false;
-    // Middleware may have set the cookie on the Node response under Fastify's reply.
-    const cookie = response.getHeader('set-cookie') ?? response.raw?.getHeader('set-cookie');
-    if (cookie !== undefined) return false;
-    if (body === undefined || body instanceof StreamableFile || Buffer.isBuffer(body)) return false;
-    if (jsonDiffersFromStored(body)) return false;
-    return typeof (body as { pipe?: unknown }).pipe !== 'function';
+    return isCacheableResponse(status, response, body);
   }
 
   /** Headers and status of a response served from, or just stored in, the cache. */

@@ -1,4 +1,5 @@
-import { DATE_TO_JSON } from '../values/snapshot-value';
+import { StreamableFile } from '@nestjs/common';
+import { DATE_TO_JSON } from '../values/snapshot-walker';
 import { unboxed } from '../values/unboxed';
 
 /** A response as the route cache stores it. */
@@ -7,6 +8,42 @@ export interface CachedResponse {
   readonly body: unknown;
   /** Response headers given back on a hit (content type). */
   readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A raw response as Express and Fastify both expose it. */
+export interface HttpResponse {
+  getHeader(name: string): unknown;
+  /** Fastify's reply wraps the Node response. */
+  readonly raw?: { getHeader(name: string): unknown };
+}
+
+/** The stored form of a response: status, body, and the content type to send it back with. */
+export function toCachedResponse(
+  status: number,
+  response: HttpResponse,
+  body: unknown,
+): CachedResponse {
+  const contentType = response.getHeader('content-type');
+  return {
+    status,
+    body,
+    headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
+  };
+}
+
+/** Only 2xx responses with a storable body and no cookie being set are kept. */
+export function isCacheableResponse(
+  status: number,
+  response: HttpResponse,
+  body: unknown,
+): boolean {
+  if (status < 200 || status >= 300) return false;
+  // Middleware may have set the cookie on the Node response under Fastify's reply.
+  const cookie = response.getHeader('set-cookie') ?? response.raw?.getHeader('set-cookie');
+  if (cookie !== undefined) return false;
+  if (body === undefined || body instanceof StreamableFile || Buffer.isBuffer(body)) return false;
+  if (jsonDiffersFromStored(body)) return false;
+  return typeof (body as { pipe?: unknown }).pipe !== 'function';
 }
 
 /** True when `value` has the shape of a `CachedResponse`. */

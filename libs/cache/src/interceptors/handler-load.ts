@@ -1,7 +1,7 @@
 import type { CallHandler, Logger } from '@nestjs/common';
 import { from, lastValueFrom, of, type Observable } from 'rxjs';
 import type { NamespaceCache } from '../namespace/namespace-cache';
-import type { GetOrSetOptions } from '../options/cache-options.interface';
+import type { GetOrSetOptions } from '../options/call-options.interface';
 
 /** The handler's response could not be cached; carries it so the leading request still gets it. */
 export class Uncacheable extends Error {

@@ -20,3 +20,13 @@ export const RESPONSE_PARAM = 1;
 
 /** `RouteParamtypes.NEXT`: the `@Next()` parameter. */
 export const NEXT_PARAM = 2;
+
+/** Whether a route writes the response itself (`@Res()`, `@Next()`), from its parameters. */
+export function takesRawResponse(controller: object, handlerName: string): boolean {
+  const args = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handlerName) as
+    Record<string, unknown> | undefined;
+  return Object.keys(args ?? {}).some((arg) => {
+    const type = Number(arg.split(':')[0]);
+    return type === RESPONSE_PARAM || type === NEXT_PARAM;
+  });
+}

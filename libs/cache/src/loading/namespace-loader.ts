@@ -6,30 +6,34 @@ import {
   type ParsedGetOrSetOptions,
   type ParsedSetOptions,
 } from '../options/call-options';
-import type { GetOrSetOptions } from '../options/cache-options.interface';
+import type { GetOrSetOptions } from '../options/call-options.interface';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { Removal } from '../persistence/persistence-manager';
 import type { TierStack } from '../stack/tier-stack';
 import { isStale, type CacheEntry } from '../tiers/cache-entry';
-import { assertKey, assertKeys } from '../values/validate-key';
+import { assertKey } from '../values/validate-key';
 import { compileGlob } from '../values/glob';
-import { readBatch } from './batch-read';
 import { LoaderTimeoutError, withDeadlines } from './deadlines';
 import { LoaderCalls, type BatchLoader, type CacheLoader } from './loader-calls';
 import type { LoaderRun } from './loader-run';
+import { ManyLoader } from './many-loader';
+import { RefreshAhead } from './refresh-ahead';
 import { SingleFlight } from './single-flight';
 
 export type { BatchLoader, CacheLoader } from './loader-calls';
 
 /**
- * Loading over a namespace's stack: `getOrSet` (single-flight, lock, grace, deadlines),
- * `getOrSetMany` and refresh-ahead. A write or removal of a key while it loads supersedes the
- * load (`supersede`), so a slow loader never brings back data older than the write. The
- * loaders themselves are called, and what they return stored, through `LoaderCalls`.
+ * Loading over a namespace's stack: `getOrSet` (single-flight, lock, grace, deadlines), with
+ * `getOrSetMany` (`ManyLoader`) and refresh-ahead (`RefreshAhead`) on the same flights. A write
+ * or removal of a key while it loads supersedes the load (`supersede`), so a slow loader never
+ * brings back data older than the write. The loaders themselves are called, and what they
+ * return stored, through `LoaderCalls`.
  */
 export class NamespaceLoader<V> {
   private readonly flights = new SingleFlight<V>();
   private readonly calls: LoaderCalls<V>;
+  private readonly many: ManyLoader<V>;
+  private readonly refresh: RefreshAhead<V>;
   /** Stale values (within grace) of keys being loaded, for loaders that fail or are slow. */
   private readonly staleOf = new Map<string, CacheEntry>();
 
@@ -39,6 +43,8 @@ export class NamespaceLoader<V> {
     private readonly signals: NamespaceSignals,
   ) {
     this.calls = new LoaderCalls(settings, stack, signals);
+    this.many = new ManyLoader(stack, signals, this.flights, this.calls);
+    this.refresh = new RefreshAhead(settings, stack, signals, this.flights, this.calls);
   }
 
   /** See `NamespaceCache.getOrSet`. */
@@ -54,7 +60,7 @@ export class NamespaceLoader<V> {
         return this.loadOnMiss(key, loader, options);
       }
       if (options?.refreshAhead !== undefined) {
-        this.refreshAhead(key, near, loader, parseGetOrSetOptions(options));
+        this.refresh.afterHit(key, near, loader, parseGetOrSetOptions(options));
       }
       // Misses are timed by the loader histogram; memory hits here.
       metrics?.memoryHit(started);
@@ -96,42 +102,12 @@ export class NamespaceLoader<V> {
   }
 
   /** See `NamespaceCache.getOrSetMany`. */
-  async getOrSetMany(
+  getOrSetMany(
     keys: readonly string[],
     loadMissing: BatchLoader<V>,
     parsed: ParsedSetOptions,
   ): Promise<Array<V | undefined>> {
-    assertKeys(keys);
-    // One budget for every shared-tier call of this batch: its read and its stores.
-    const budget = this.stack.budget();
-    const { values, tickets } = await readBatch<V>(this.stack, this.signals, keys, budget);
-    const missing = [...new Set(keys.filter((_key, i) => values[i] === undefined))];
-    if (missing.length === 0) return values;
-    const loads = new Map<string, Promise<V>>();
-    const unclaimed = missing.filter((key) => {
-      const joined = this.flights.current(key);
-      if (joined) loads.set(key, joined);
-      return !joined;
-    });
-    let batch: Promise<Map<string, V>> | undefined;
-    const loadBatch = (): Promise<Map<string, V>> =>
-      (batch ??= this.calls.loadBatch(unclaimed, loadMissing));
-    for (const key of unclaimed) {
-      const load = this.flights.run(
-        key,
-        async (isCurrent, run) => {
-          const loaded = (await run.around(loadBatch)()).get(key);
-          if (loaded === undefined) return loaded as V;
-          return this.calls.store(key, loaded, parsed, isCurrent, budget, tickets.get(key));
-        },
-        parsed.tags,
-      );
-      loads.set(key, load);
-    }
-    const loaded = new Map<string, V | undefined>();
-    await Promise.all([...loads].map(async ([key, load]) => loaded.set(key, await load)));
-    // `null` is a value held, not a miss: only `undefined` takes the loaded one.
-    return keys.map((key, i) => (values[i] !== undefined ? values[i] : loaded.get(key)));
+    return this.many.getOrSetMany(keys, loadMissing, parsed);
   }
 
   /** Loads in progress that `removal` (or a write of its keys) makes out of date store nothing. */
@@ -173,7 +149,7 @@ export class NamespaceLoader<V> {
     if (found !== undefined && !isStale(found, Date.now())) {
       // Without memory every hit comes here; the refresh starts once this flight has ended.
       if (options.refreshAhead !== undefined) {
-        setImmediate(() => this.refreshAhead(key, found, loader, options));
+        setImmediate(() => this.refresh.afterHit(key, found, loader, options));
       }
       return this.signals.hit(key, found) as V;
     }
@@ -192,32 +168,5 @@ export class NamespaceLoader<V> {
     } finally {
       if (this.staleOf.get(key) === stale) this.staleOf.delete(key);
     }
-  }
-
-  /** A hit with little of its TTL left starts one background reload. */
-  private refreshAhead(
-    key: string,
-    entry: CacheEntry,
-    loader: CacheLoader<V>,
-    options: ParsedGetOrSetOptions,
-  ): void {
-    const ttl = options.ttl ?? this.settings.ttl;
-    const share = options.refreshAhead as number;
-    if (entry.expiresAt === Infinity || ttl === Infinity || this.flights.current(key)) return;
-    if (entry.expiresAt - Date.now() > ttl * share) return;
-    this.flights
-      .run(
-        key,
-        async (isCurrent, run) => {
-          const budget = this.stack.budget();
-          // Read before the loader runs, so the ticket predates what the loader sees.
-          const ticket = this.stack.tickets
-            ? (await this.stack.readForLoad(key, budget)).ticket
-            : undefined;
-          return this.calls.load(key, run.around(loader), options, isCurrent, budget, ticket);
-        },
-        options.tags,
-      )
-      .catch((error: unknown) => this.signals.failed('refresh', error, key));
   }
 }

@@ -2,7 +2,7 @@ import type { NamespaceCacheEvent, NamespaceCacheListener } from '../events';
 import { InvalidOptionError, InvalidValueError } from '../errors/cache.error';
 import { NamespaceLoader, type BatchLoader, type CacheLoader } from '../loading/namespace-loader';
 import { parseSetOptions } from '../options/call-options';
-import type { GetOrSetOptions, SetOptions } from '../options/cache-options.interface';
+import type { GetOrSetOptions, SetOptions } from '../options/call-options.interface';
 import { parseTtl } from '../options/duration';
 import { describe, expectStringList } from '../options/option-checks';
 import type { NamespaceMetrics } from '../metrics/cache-metrics';
@@ -192,7 +192,8 @@ export class NamespaceCache<V = unknown> {
       );
     } catch (error) {
       // A bad key: rejected, as from any other call (always a CacheError).
-      return Promise.reject(error as Error);
+      const failure = error as Error;
+      return Promise.reject(failure);
     }
   }
 

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors/cache.error';
 import { CACHE_DEFAULTS } from './cache-options.defaults';
-import type { GetOrSetOptions, SetOptions } from './cache-options.interface';
+import type { GetOrSetOptions, SetOptions } from './call-options.interface';
 import { parseDuration, parseTtl } from './duration';
 import {
   describe,

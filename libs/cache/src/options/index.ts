@@ -1,6 +1,7 @@
 export * from './cache-options.defaults';
 export * from './cache-options.interface';
 export * from './call-options';
+export * from './call-options.interface';
 export * from './duration';
 export * from './metrics-options';
 export * from './namespace-options';

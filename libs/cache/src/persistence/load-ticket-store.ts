@@ -3,7 +3,7 @@ import { LOAD_WINDOW_MS } from '../tiers/load-window';
 import type { LoadTicket } from '../tiers/cache-tier.interface';
 import { LoadTicketSql } from './load-ticket-sql';
 import type { Removal } from './removal';
-import { resultRows, toLoadedRows, type LoadedRow } from './storage-rows';
+import { queryRows, resultRows, toLoadedRows, type LoadedRow } from './storage-rows';
 import type { Statement, StoredRow } from './storage-sql';
 
 /** The write counter when a load began, and the version of the row it read (null: none). */
@@ -84,7 +84,7 @@ export class LoadTicketStore {
     });
   }
 
-  private async run<T>(statement: Statement): Promise<T[]> {
-    return resultRows<T>(await this.dataSource.query(statement.sql, statement.params));
+  private run<T>(statement: Statement): Promise<T[]> {
+    return queryRows<T>(this.dataSource, statement);
   }
 }

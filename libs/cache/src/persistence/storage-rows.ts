@@ -1,3 +1,9 @@
+import type { EntityManager } from 'typeorm';
+import type { Statement } from './storage-sql';
+
+/** What runs a statement: the DataSource, or the EntityManager of a transaction. */
+export type StorageQuery = Pick<EntityManager, 'query'>;
+
 /** A row as read back: value and metadata as JSON text, the expiry in epoch ms. */
 export interface LoadedRow {
   readonly key: string;
@@ -20,6 +26,19 @@ export function toLoadedRows(result: unknown): LoadedRow[] {
     loadedRows[i] = { key, value, metadata, expiresAt: expiryOf(end) };
   }
   return loadedRows;
+}
+
+/** Runs `statement` on `db` and reads back the rows it answers. */
+export async function queryRows<T>(db: StorageQuery, statement: Statement): Promise<T[]> {
+  return resultRows<T>(await db.query(statement.sql, statement.params));
+}
+
+/** Runs a `SELECT key, value, metadata, expires_at` on `db`: its rows, decoded. */
+export async function queryLoadedRows(
+  db: StorageQuery,
+  statement: Statement,
+): Promise<LoadedRow[]> {
+  return toLoadedRows(await db.query(statement.sql, statement.params));
 }
 
 /** TypeORM answers UPDATE and DELETE on PostgreSQL with `[rows, count]`, the rest with rows. */

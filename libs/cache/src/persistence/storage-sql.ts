@@ -24,7 +24,8 @@ const REPLACE = `value = excluded.value, expires_at = excluded.expires_at,
 /**
  * The text of every `cache_storage` statement, in PostgreSQL or SQLite, scoped by one
  * application's `prefix` (always parameter 1 of a scoped statement, the namespace parameter 2).
- * Only `StorageStore` runs them: it is the one owner of the table's SQL.
+ * Only `StorageStore` runs them (its removals, pages and row changes through the files it
+ * delegates to): it is the one owner of the table's SQL.
  */
 export class StorageSql extends StorageSqlParts {
   /**

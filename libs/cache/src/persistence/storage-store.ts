@@ -1,11 +1,13 @@
 import type { DataSource } from 'typeorm';
 import type { StorageDialect } from './cache-storage.entity';
-import { joinRemoved, type RemovedKeys } from '../tiers/removed-keys';
-import { compileGlob } from '../values/glob';
+import type { RemovedKeys } from '../tiers/removed-keys';
 import type { Removal } from './removal';
 import { LoadTicketStore } from './load-ticket-store';
 import { connectStorage, migrateStorage, type StorageSource } from './storage-connection';
-import { resultRows, toLoadedRows, type LoadedRow } from './storage-rows';
+import { forEachPage } from './storage-pages';
+import { removeRows } from './storage-removals';
+import { changeRow, type RowChange } from './storage-row-change';
+import { queryLoadedRows, queryRows, type LoadedRow } from './storage-rows';
 import { StorageSql, type Statement, type StoredRow } from './storage-sql';
 import { isStaleRow } from './stored-entry';
 
@@ -71,19 +73,8 @@ export class StorageStore {
    * Deletes the rows a removal covers (keys in batches of `batchSize`), returning the keys of
    * those that were live: held, or stale (within their grace period).
    */
-  async remove(namespace: string, removal: Removal, batchSize: number): Promise<RemovedKeys> {
-    if ('all' in removal) return this.removed(this.sql.deleteKeys(namespace));
-    if ('tags' in removal) {
-      if (removal.tags.length === 0) return { held: [], stale: [] };
-      return this.removed(this.sql.deleteByTags(namespace, removal.tags));
-    }
-    const keys = 'keys' in removal ? removal.keys : await this.matching(namespace, removal.glob);
-    const batches: RemovedKeys[] = [];
-    for (let start = 0; start < keys.length; start += batchSize) {
-      const batch = keys.slice(start, start + batchSize);
-      batches.push(await this.removed(this.sql.deleteKeys(namespace, batch)));
-    }
-    return joinRemoved(batches);
+  remove(namespace: string, removal: Removal, batchSize: number): Promise<RemovedKeys> {
+    return removeRows(this.dataSource, this.sql, namespace, removal, batchSize);
   }
 
   /** Deletes the row of `key` only while it holds `value` (JSON text). */
@@ -93,27 +84,19 @@ export class StorageStore {
 
   /** The live rows of `keys`, in no particular order. */
   read(namespace: string, keys: readonly string[]): Promise<LoadedRow[]> {
-    return this.rows(this.sql.read(namespace, keys));
+    return queryLoadedRows(this.dataSource, this.sql.read(namespace, keys));
   }
 
   /**
    * The unexpired rows of a namespace, one page at a time in key order (keyset paging, never the
    * whole table in memory): `visit` gets each page while the next one is read.
    */
-  async forEachPage(
+  forEachPage(
     namespace: string,
     pageSize: number,
     visit: (rows: LoadedRow[]) => void | Promise<void>,
   ): Promise<void> {
-    let next = this.page(namespace, '', pageSize);
-    for (;;) {
-      const page = await next;
-      if (page.length === 0) return;
-      const more = page.length === pageSize;
-      if (more) next = this.page(namespace, page[page.length - 1].key, pageSize);
-      await visit(page);
-      if (!more) return;
-    }
+    return forEachPage(this.dataSource, this.sql, namespace, pageSize, visit);
   }
 
   /** Gives a live row a new expiry (`null`: none) and drops its grace period; false if none. */
@@ -142,22 +125,9 @@ export class StorageStore {
   change<T>(
     namespace: string,
     key: string,
-    change: (row: LoadedRow | undefined) => { result: T; write?: StoredRow },
+    change: (row: LoadedRow | undefined) => RowChange<T>,
   ): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      const run = async (statement: Statement): Promise<unknown> =>
-        manager.query(statement.sql, statement.params);
-      if (this.dialect === 'postgres') {
-        // Neither a prefix nor a namespace holds a `:`, so the lock name is unambiguous.
-        await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-          `${this.prefix}:${namespace}:${key}`,
-        ]);
-      }
-      const [row] = toLoadedRows(await run(this.sql.read(namespace, [key])));
-      const { result, write } = change(row);
-      if (write) await run(this.sql.upsert([write]));
-      return result;
-    });
+    return changeRow(this.dataSource, this.sql, namespace, key, change);
   }
 
   /** Deletes up to `limit` expired rows of this prefix; returns how many. */
@@ -183,39 +153,7 @@ export class StorageStore {
     if (this.owned && this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 
-  /** The keys a glob matches: LIKE narrows them down; the glob itself decides. */
-  private async matching(namespace: string, glob: string): Promise<string[]> {
-    const pattern = compileGlob(glob);
-    const candidates = await this.run<{ key: string }>(this.sql.candidates(namespace, glob));
-    return candidates.map((row) => row.key).filter((key) => pattern.test(key));
-  }
-
-  /** Runs a delete that returns `key, live, metadata`; answers the live keys, held or stale. */
-  private async removed(statement: Statement): Promise<RemovedKeys> {
-    const rows = await this.run<{ key: string; live: boolean | number; metadata: unknown }>(
-      statement,
-    );
-    const now = Date.now();
-    const held: string[] = [];
-    const stale: string[] = [];
-    for (const row of rows) {
-      if (row.live) (isStaleRow(row.metadata, now) ? stale : held).push(row.key);
-    }
-    return { held, stale };
-  }
-
-  /** A page of `forEachPage`; a read ahead that is never awaited (a visit failed) stays quiet. */
-  private page(namespace: string, after: string, size: number): Promise<LoadedRow[]> {
-    const page = this.rows(this.sql.page(namespace, after, size));
-    page.catch(() => undefined);
-    return page;
-  }
-
-  private async rows(statement: Statement): Promise<LoadedRow[]> {
-    return toLoadedRows(await this.dataSource.query(statement.sql, statement.params));
-  }
-
-  private async run<T>(statement: Statement): Promise<T[]> {
-    return resultRows<T>(await this.dataSource.query(statement.sql, statement.params));
+  private run<T>(statement: Statement): Promise<T[]> {
+    return queryRows<T>(this.dataSource, statement);
   }
 }

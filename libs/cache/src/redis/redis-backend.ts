@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import type { Redis, RedisOptions } from 'ioredis';
 import { createRedisBus } from '../bus/create-bus';
 import type { BusHealth, InvalidationBus } from '../bus/invalidation-bus';
 import type { ResolvedRedisOptions } from '../options/resolved-options';
@@ -8,9 +7,10 @@ import { looksLikeRedisClient } from '../options/redis-settings';
 import { parseDuration } from '../options/duration';
 import { CircuitBreaker } from '../stack/circuit-breaker';
 import type { CircuitState } from '../stack/circuit-state';
-import { ioredis, logConnectionState, type RedisClient } from './redis-connection';
+import { createRedisClient } from './redis-client';
+import { ioredis, logConnectionState } from './redis-connection';
+import { addressOf, waitForReady } from './redis-readiness';
 import { defineScripts, type ScriptedClient } from './redis-script-commands';
-import type { RedisTierSettings } from './redis-options';
 
 /** Health of the Redis backend, as `CacheService.info()` reports it. */
 export interface RedisHealth {
@@ -19,12 +19,6 @@ export interface RedisHealth {
   readonly circuit: CircuitState;
   readonly bus?: BusHealth;
 }
-
-const TIER_SETTINGS: ReadonlyArray<keyof RedisTierSettings> = [
-  'commandTimeout',
-  'failureThreshold',
-  'retryAfter',
-];
 
 /**
  * The Redis connection of the module, its circuit breaker and its invalidation bus. Created and
@@ -45,7 +39,7 @@ export class RedisBackend {
     // The same check that accepted the option: an application's client is used as it is.
     const given = looksLikeRedisClient(connection) ? connection : undefined;
     this.owned = given === undefined;
-    this.client = defineScripts(given ?? createClient(options));
+    this.client = defineScripts(given ?? createRedisClient(options));
     this.breaker = new CircuitBreaker({
       name: 'Redis',
       timeout: options.commandTimeout,
@@ -132,81 +126,6 @@ export class RedisBackend {
     }
     this.client.disconnect();
   }
-}
-
-function createClient(options: ResolvedRedisOptions): RedisClient {
-  const { Cluster, Redis } = ioredis();
-  const connection = options.connection as Record<string, unknown>;
-  const rest = Object.fromEntries(
-    Object.entries(connection).filter(([key]) => !(TIER_SETTINGS as string[]).includes(key)),
-  );
-  const defaults: RedisOptions = {
-    enableAutoPipelining: true,
-    // Fail fast while disconnected: the breaker and the fallbacks take it from there.
-    enableOfflineQueue: false,
-    // The circuit breaker bounds every call in time: one timer, not one per command.
-    maxRetriesPerRequest: 1,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-    // After QUIT the server closes at once; only a socket that already failed (e.g. a refused
-    // TLS certificate) waits this long, holding the process open, before it is destroyed.
-    disconnectTimeout: 200,
-  };
-  if (Array.isArray(rest.cluster)) {
-    const clusterOptions = (rest.clusterOptions ?? {}) as Record<string, unknown>;
-    return new Cluster(rest.cluster as ConstructorParameters<typeof Cluster>[0], {
-      enableAutoPipelining: true,
-      enableOfflineQueue: false,
-      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-      ...clusterOptions,
-      redisOptions: { ...defaults, ...((clusterOptions.redisOptions as RedisOptions) ?? {}) },
-    });
-  }
-  if (typeof rest.url === 'string') {
-    return new Redis(rest.url, { ...defaults, ...((rest.options as RedisOptions) ?? {}) });
-  }
-  return new Redis({ ...defaults, ...(rest as RedisOptions) });
-}
-
-/** Where `client` connects: host:port, a socket path, a Sentinel group or a cluster's seeds. */
-function addressOf(client: RedisClient): string {
-  if (client.isCluster) {
-    // ioredis keeps the seed nodes private; they are what the application configured.
-    const seeds = (client as unknown as { startupNodes?: Array<string | number | RedisOptions> })
-      .startupNodes;
-    const named = (seeds ?? []).map((node) =>
-      typeof node === 'object' ? hostPort(node) : String(node),
-    );
-    return `cluster ${named.join(', ')}`;
-  }
-  const { options } = client as Redis;
-  if (options.sentinels) return `sentinel group "${options.name ?? 'mymaster'}"`;
-  return options.path ?? hostPort(options);
-}
-
-function hostPort(node: { host?: string; port?: number }): string {
-  return `${node.host ?? 'localhost'}:${node.port ?? 6379}`;
-}
-
-/** Undefined once `client` is ready; else why it is not (an error, or the time that ran out). */
-function waitForReady(client: RedisClient, ms: number): Promise<string | undefined> {
-  if (client.status === 'ready') return Promise.resolve(undefined);
-  // Already failed once (an application's client created earlier): start degraded at once.
-  if (client.status === 'reconnecting' || client.status === 'end')
-    return Promise.resolve(`connection ${client.status === 'end' ? 'closed' : 'lost'}`);
-  return new Promise((resolve) => {
-    const done = (failure: string | undefined): void => {
-      clearTimeout(timer);
-      client.off('ready', onReady);
-      client.off('error', onError);
-      resolve(failure);
-    };
-    const onReady = (): void => done(undefined);
-    // A refused connection will not become ready by waiting: start degraded at once.
-    const onError = (error: Error): void => done(error.message || String(error));
-    const timer = setTimeout(() => done(`no connection within ${ms}ms`), ms);
-    client.on('ready', onReady);
-    client.on('error', onError);
-  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { InvalidValueError } from '../errors/cache.error';
 import { readonlyDate } from './readonly-date';
-import { MAX_VALUE_DEPTH } from './snapshot-value';
+import { MAX_VALUE_DEPTH } from './snapshot-walker';
 
 /**
  * Deep-freezes, in place, a value freshly decoded from a tier (JSON data and Dates nobody else

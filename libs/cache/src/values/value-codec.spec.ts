@@ -1,7 +1,8 @@
 import { InvalidValueError } from '../errors';
 import { decodeValue, encodeValue } from './value-codec';
 import { freezeDecoded } from './freeze-decoded';
-import { MAX_VALUE_DEPTH, snapshotValue } from './snapshot-value';
+import { snapshotValue } from './snapshot-value';
+import { MAX_VALUE_DEPTH } from './snapshot-walker';
 
 describe('value codec', () => {
   const roundTrip = (value: unknown): unknown =>
