@@ -5,7 +5,10 @@ import {
 import {
   Controller,
   Get,
+  Header,
+  Injectable,
   Module,
+  type NestInterceptor,
   UseInterceptors,
   type INestApplication,
   type Type,
@@ -13,7 +16,10 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import autocannon from 'autocannon';
+import { of, type Observable } from 'rxjs';
+import { createHash } from 'node:crypto';
 import { CacheInterceptor, CacheModule, CacheOptions } from 'nest-tiered-cache';
+import { floorPeer } from './floors';
 import { median, QUICK, record, type BenchRecord } from './harness';
 
 const CONNECTIONS = 10;
@@ -32,6 +38,12 @@ function buildPage(): Array<{ id: number; name: string; tags: string[] }> {
   return Array.from({ length: 50 }, (_, id) => ({ id, name: `item ${id}`, tags: ['a', 'b'] }));
 }
 const CONSTANT_PAGE = buildPage();
+/** The page as a hit sends it: its JSON, written once, and that text's ETag (as Express's). */
+const PAGE_TEXT = JSON.stringify(CONSTANT_PAGE);
+const PAGE_ETAG = `W/"${Buffer.byteLength(PAGE_TEXT).toString(16)}-${createHash('sha1')
+  .update(PAGE_TEXT, 'utf8')
+  .digest('base64')
+  .substring(0, 27)}"`;
 
 @Controller()
 class OursController {
@@ -59,6 +71,36 @@ class NoWorkController {
     return CONSTANT_PAGE;
   }
 }
+
+/**
+ * Answers every call with the stored JSON text, never running the handler: what a hit of any
+ * interceptor-based cache does at least, with no lookup, no key and no headers of its own.
+ */
+@Injectable()
+class StoredTextInterceptor implements NestInterceptor {
+  intercept(): Observable<string> {
+    return of(PAGE_TEXT);
+  }
+}
+
+/**
+ * The floor of a cached route: Nest's interceptor pipeline answering with the stored JSON text
+ * and its ETag (set with the content type as the route's headers), without serializing or
+ * hashing. No interceptor-based cache's hit can cost less.
+ */
+@Controller()
+class StoredTextController {
+  @Get('page')
+  @UseInterceptors(StoredTextInterceptor)
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  @Header('ETag', PAGE_ETAG)
+  page(): unknown {
+    return buildPage();
+  }
+}
+
+@Module({ controllers: [StoredTextController] })
+class StoredTextModule {}
 
 @Module({ imports: [CacheModule.forRoot({ defaultTtl: '1m' })], controllers: [OursController] })
 class OursModule {}
@@ -104,6 +146,8 @@ async function requestsPerSecond(url: string): Promise<number> {
 const PEERS: Record<string, Type> = {
   '@nestjs/cache-manager CacheInterceptor': NestCacheManagerModuleApp,
   'the same route doing no work, uncached': NoWorkModule,
+  [floorPeer('an interceptor answering the stored JSON text and its ETag, no lookup')]:
+    StoredTextModule,
 };
 
 /**

@@ -10,7 +10,7 @@ import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import { CacheModule, CacheService, type NamespaceCache } from 'nest-tiered-cache';
 import { RedisServer } from '../test/servers/redis-server';
-import { floorPeer, storedText, storedValue, valueKeyOf } from './floors';
+import { floorPeer, frozenCopy, storedText, storedValue, valueKeyOf } from './floors';
 import { compare, type BenchRecord } from './harness';
 
 const KEYS = 10_000;
@@ -131,10 +131,23 @@ export async function benchRedis(): Promise<BenchRecord[]> {
       )),
     );
   }
+  // The ceiling of any two-tier cache here: a hot read costs one Map lookup, a cold one a raw
+  // GET of the stored entry, decoded; against BentoCache it bounds what the ratio can reach.
+  const hotValues = new Map(keys.slice(0, HOT).map((k, i) => [k, frozenCopy(items[i])]));
   records.push(
     ...(await compare('redis two tiers get, 90% memory hits', (i) => layered.get(mixed(i)), {
       'BentoCache L1 + Redis L2 + bus': (i) => bentoLayered.get({ key: mixed(i) }),
       'cache-manager (lru memory + @keyv/redis)': (i) => manager.get(mixed(i)),
+      [floorPeer('a Map for the hot reads, raw GET + entry decode and freeze for the rest')]: (
+        i,
+      ) => {
+        const k = mixed(i);
+        const hot = hotValues.get(k);
+        if (hot !== undefined) return hot;
+        return raw
+          .get(valueKeyOf('bench', 'layered', k))
+          .then((text) => storedValue(text as string));
+      },
     })),
   );
   const batches = Array.from({ length: 100 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
