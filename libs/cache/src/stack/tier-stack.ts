@@ -10,7 +10,7 @@ import { guardedLock } from './guarded-lock';
 import { takesTurn, turnFor } from './persistence-turn';
 import { restoreEntries, type RestoredEntries, type RestoreFailure } from './restore';
 import { StackAtomics } from './stack-atomics';
-import { StackReads } from './stack-reads';
+import { StackLoadReads } from './stack-load-reads';
 import { StackRemovals } from './stack-removals';
 import { holdTiers } from './stack-tiers';
 import type { NamespaceTiers, StackListener } from './stack-types';
@@ -21,12 +21,12 @@ const SETTLED: Promise<void> = Promise.resolve();
 /**
  * The tiers of one namespace and everything that keeps them in step: memory (near) in front of a
  * shared tier (far) behind its guard, the bus channel that keeps other instances' memory
- * coherent, and the persistence sink. It reads them as `StackReads` does, and alone changes them:
+ * coherent, and the persistence sink. It reads them as `StackLoadReads` does, and alone changes them:
  * it fans a write out (far, near, bus, persistence, in that order) and hands removals to
  * `StackRemovals` and read-modify-writes to `StackAtomics`. It counts nothing and emits nothing:
  * it tells its `StackListener`.
  */
-export class TierStack extends StackReads implements RestorableNamespace {
+export class TierStack extends StackLoadReads implements RestorableNamespace {
   private readonly persistence: NamespacePersistence | undefined;
   private readonly metrics: NamespaceMetrics | undefined;
   private readonly removals: StackRemovals;
