@@ -1,26 +1,25 @@
 import type { NamespaceCacheEvent, NamespaceCacheListener } from '../events';
-import { InvalidOptionError, InvalidValueError } from '../errors/cache.error';
-import { NamespaceLoader, type BatchLoader, type CacheLoader } from '../loading/namespace-loader';
+import { InvalidOptionError } from '../errors/cache.error';
+import type { BatchLoader, CacheLoader, NamespaceLoader } from '../loading/namespace-loader';
 import { parseSetOptions } from '../options/call-options';
 import type { GetOrSetOptions, SetOptions } from '../options/call-options.interface';
 import { parseTtl } from '../options/duration';
-import { describe, expectStringList } from '../options/option-checks';
-import type { NamespaceMetrics } from '../metrics/cache-metrics';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { NamespaceTiers } from '../stack/stack-types';
-import { TierStack } from '../stack/tier-stack';
+import type { TierStack } from '../stack/tier-stack';
 import type { NamespaceStats } from '../stats';
 import { remainingTtl, type CacheEntry } from '../tiers/cache-entry';
-import { freshEntry } from '../tiers/entry-rules';
-import { keysOf } from '../tiers/removed-keys';
 import { assertGlob } from '../values/glob';
-import { assertKey, assertKeys, expectKeyText } from '../values/validate-key';
+import { assertKey } from '../values/validate-key';
 import { checkPatch } from '../values/check-patch';
 import { createEntry } from './create-entry';
+import { IndexQueries } from './index-queries';
 import type { InvalidationCallback } from './invalidation-listeners';
-import { bindInternals } from './namespace-internals';
-import { keysAt, readMemoryFirst } from './memory-first';
+import { NamespaceBatches } from './namespace-batches';
+import { NamespaceCounters } from './namespace-counters';
 import { NamespaceSignals } from './namespace-signals';
+import { wireNamespace } from './namespace-wiring';
+import { TimedReads } from './timed-reads';
 
 export type { CacheLoader } from '../loading/namespace-loader';
 
@@ -35,12 +34,19 @@ export type { CacheLoader } from '../loading/namespace-loader';
  * counted in `stats().errors` and emitted as an `error` event.
  *
  * Obtain one with `@InjectCache(name)` or `CacheService.namespace(name)`. Each method checks its
- * arguments and makes one call down: to the tier stack (`stack/`) or to loading (`loading/`).
+ * arguments and makes one call down: to the tier stack (`stack/`) or to loading (`loading/`),
+ * itself or through the collaborator it hands the call to (batches, index queries, counters,
+ * timed reads).
  */
 export class NamespaceCache<V = unknown> {
   readonly #signals: NamespaceSignals;
   readonly #stack: TierStack;
   readonly #loader: NamespaceLoader<V>;
+  /** Present when metrics are on: `get` timed for the latency histograms. */
+  readonly #timed: TimedReads<V> | undefined;
+  readonly #batches: NamespaceBatches<V>;
+  readonly #queries: IndexQueries<V>;
+  readonly #counters: NamespaceCounters;
 
   /** @internal built by `CacheService` (or a spec) from the namespace's tiers. */
   constructor(
@@ -52,36 +58,14 @@ export class NamespaceCache<V = unknown> {
       throw new InvalidOptionError(`namespace "${settings.name}" has no tier`);
     }
     const signals = (this.#signals = new NamespaceSignals(settings.name, tiers.metrics));
-    const stack = (this.#stack = new TierStack(settings.name, tiers, {
-      fault: (operation, error, key) => signals.fault(operation, error, key),
-      written: (key) => {
-        loader.written(key);
-        signals.written(key);
-      },
-      removing: (removal) => loader.supersede(removal),
-      removed: (removed) => {
-        loader.supersede({ keys: keysOf(removed) });
-        signals.removed(removed);
-      },
-      cleared: (count, keys) => signals.cleared(count, keys),
-      dropped: (keys) => {
-        loader.supersede({ keys });
-        signals.dropped(keys);
-      },
-    }));
-    const loader = (this.#loader = new NamespaceLoader<V>(settings, stack, signals));
-    bindInternals(this, {
-      stack,
-      tierRemoved: (key, reason) => {
-        signals.tierRemoved(key, reason);
-        stack.dropped(key);
-      },
-      fault: (operation, error, key) => signals.fault(operation, error, key),
-      close: async () => {
-        signals.close();
-        await stack.close();
-      },
-    });
+    const { stack, loader } = wireNamespace<V>(this, settings, tiers, signals);
+    this.#stack = stack;
+    this.#loader = loader;
+    const metrics = signals.metrics;
+    this.#timed = metrics && new TimedReads<V>(stack, signals, metrics, this.#foundOf);
+    this.#batches = new NamespaceBatches<V>(settings, stack, signals);
+    this.#queries = new IndexQueries<V>(stack);
+    this.#counters = new NamespaceCounters(settings, stack);
   }
 
   /** The namespace's name. */
@@ -93,8 +77,8 @@ export class NamespaceCache<V = unknown> {
   get(key: string): Promise<V | undefined> {
     // Not async: a memory hit (the hot path) builds one settled promise and no async frame.
     try {
-      const metrics = this.#signals.metrics;
-      if (metrics) return Promise.resolve(this.#timedGet(key, metrics));
+      const timed = this.#timed;
+      if (timed !== undefined) return Promise.resolve(timed.get(key));
       const near = this.#stack.freshNear(key);
       if (near !== undefined) return Promise.resolve(this.#signals.hit(key, near) as V);
       // Checked past memory: memory holds no key that fails the check (every write checks its
@@ -176,20 +160,7 @@ export class NamespaceCache<V = unknown> {
   getMany(keys: readonly string[]): Promise<Array<V | undefined>> {
     // Not async: the values are filled in the shared tier call's own settlement.
     try {
-      assertKeys(keys);
-      const { values, below } = readMemoryFirst<V>(this.#stack, this.#signals, keys);
-      if (below.length === 0) return Promise.resolve(values);
-      const wanted = below.length === keys.length ? keys : keysAt(keys, below);
-      return Promise.resolve(
-        this.#stack.readManyThen(wanted, (entries) => {
-          const now = Date.now();
-          for (let j = 0; j < below.length; j++) {
-            const index = below[j];
-            values[index] = this.#signals.found(keys[index], entries[j], now) as V | undefined;
-          }
-          return values;
-        }),
-      );
+      return Promise.resolve(this.#batches.getMany(keys));
     } catch (error) {
       // A bad key: rejected, as from any other call (always a CacheError).
       const failure = error as Error;
@@ -201,24 +172,8 @@ export class NamespaceCache<V = unknown> {
    * Stores many entries. Every key, value and option is checked before anything is written, so
    * one bad entry stores none of them.
    */
-  async setMany(entries: ReadonlyArray<readonly [string, V, SetOptions?]>): Promise<void> {
-    if (!Array.isArray(entries)) {
-      throw new InvalidOptionError('setMany: expected an array of [key, value, options?] tuples');
-    }
-    const prepared = entries.map((tuple: unknown, i) => {
-      if (!Array.isArray(tuple)) {
-        throw new InvalidOptionError(
-          `entries[${i}]: expected a [key, value, options?] tuple, got ${describe(tuple)}`,
-        );
-      }
-      const [key, value, options] = tuple as [string, V, SetOptions?];
-      assertKey(key, `entries[${i}][0]`);
-      const parsed = parseSetOptions(options, `entries[${i}][2]`);
-      const entry = createEntry(this.settings, value, parsed, `entries[${i}][1]`);
-      this.#stack.admit(key, entry);
-      return [key, entry] as const;
-    });
-    await this.#stack.writeMany(prepared);
+  setMany(entries: ReadonlyArray<readonly [string, V, SetOptions?]>): Promise<void> {
+    return this.#batches.setMany(entries);
   }
 
   /**
@@ -235,17 +190,8 @@ export class NamespaceCache<V = unknown> {
    * Adds `by` to the number under `key` atomically and returns the result. A missing key starts
    * from 0 and takes the TTL of `options` (or the namespace); an existing one keeps its TTL.
    */
-  async increment(key: string, by = 1, options?: SetOptions): Promise<number> {
-    assertKey(key);
-    if (typeof by !== 'number' || !Number.isFinite(by)) {
-      throw new InvalidValueError(
-        `increment("${key}"): by must be a finite number, got ${String(by)}`,
-      );
-    }
-    // A new counter takes this entry's expiry and metadata.
-    const template = createEntry(this.settings, 0, parseSetOptions(options));
-    // -0 (from decrement(key, 0)) would start a counter that only memory keeps negative.
-    return this.#stack.increment(key, by === 0 ? 0 : by, template);
+  increment(key: string, by = 1, options?: SetOptions): Promise<number> {
+    return this.#counters.increment(key, by, options);
   }
 
   /** Subtracts `by` from the number under `key` atomically; see `increment`. */
@@ -275,34 +221,18 @@ export class NamespaceCache<V = unknown> {
   }
 
   /** Values of the fresh entries whose index `index` equals `value`. */
-  async getByIndex(index: string, value: string): Promise<V[]> {
-    const keys = await this.keysByIndex(index, value);
-    const entries = await this.#stack.query('getByIndex', (tier) => tier.getMany(keys), []);
-    const now = Date.now();
-    // A tier's read keeps an entry past its TTL for getOrSet's grace fallback: absent here.
-    return entries
-      .map((entry) => freshEntry(entry, now))
-      .filter((entry) => entry !== undefined)
-      .map((entry) => entry.value as V);
+  getByIndex(index: string, value: string): Promise<V[]> {
+    return this.#queries.getByIndex(index, value);
   }
 
   /** Keys of the fresh entries whose index `index` equals `value`. */
-  async keysByIndex(index: string, value: string): Promise<string[]> {
-    if (typeof index !== 'string' || index.length === 0 || typeof value !== 'string') {
-      throw new InvalidOptionError(
-        'keysByIndex(index, value): index must be a non-empty string and value a string',
-      );
-    }
-    expectKeyText(index, 'keysByIndex(index, value): index');
-    expectKeyText(value, 'keysByIndex(index, value): value');
-    return this.#stack.query('keysByIndex', (tier) => tier.keysByIndex(index, value), []);
+  keysByIndex(index: string, value: string): Promise<string[]> {
+    return this.#queries.keysByIndex(index, value);
   }
 
   /** Deletes every entry carrying any of `tags`; returns how many. */
-  async invalidateTags(tags: readonly string[]): Promise<number> {
-    const list = expectStringList(tags, 'tags');
-    list.forEach((tag, i) => expectKeyText(tag, `tags[${i}]`));
-    return (await this.#stack.deleteByTags(list)).held.length;
+  invalidateTags(tags: readonly string[]): Promise<number> {
+    return this.#queries.invalidateTags(tags);
   }
 
   /**
@@ -335,34 +265,10 @@ export class NamespaceCache<V = unknown> {
     return this.#signals.on(event, listener);
   }
 
-  /** `get` for the latency histograms: not async, so a hit costs no more promises than untimed. */
-  #timedGet(key: string, metrics: NamespaceMetrics): V | undefined | Promise<V | undefined> {
-    const started = metrics.readStart();
-    const near = this.#stack.freshNear(key);
-    if (near !== undefined) {
-      metrics.memoryHit(started);
-      return this.#signals.hit(key, near) as V;
-    }
-    assertKey(key);
-    return this.#timedRead(key, metrics, metrics.leftMemory(started));
-  }
-
-  async #timedRead(
-    key: string,
-    metrics: NamespaceMetrics,
-    started: number,
-  ): Promise<V | undefined> {
-    const value = await this.#stack.readThen(key, this.#foundOf);
-    metrics.observe(this.#stack.kind, 'get', (performance.now() - started) / 1000);
-    return value;
-  }
-
-  /** A read below memory, counted as a hit when fresh and a miss otherwise. */
-  #found(key: string, entry: CacheEntry | undefined): V | undefined {
-    return this.#signals.found(key, entry, Date.now()) as V | undefined;
-  }
-
-  /** `#found` as a read's outcome, made once (every get below memory passes it). */
+  /**
+   * A read below memory, counted as a hit when fresh and a miss otherwise: made once, since every
+   * get below memory passes it as the read's outcome.
+   */
   readonly #foundOf = (key: string, entry: CacheEntry | undefined): V | undefined =>
-    this.#found(key, entry);
+    this.#signals.found(key, entry, Date.now()) as V | undefined;
 }

@@ -1,51 +1,13 @@
 import { asError } from '../errors/as-error';
-import { DeadlineQueue, type PendingCall } from './deadline-queue';
-import { CacheError } from '../errors/cache.error';
 import { isUserError } from '../errors/fault';
-import { CircuitStateMachine, type CircuitStateOptions } from './circuit-state';
+import type { BreakerCall, CircuitBreakerOptions } from './circuit-breaker-options';
+import { CommandTimeoutError, CircuitOpenError } from './circuit-errors';
+import { CircuitStateMachine } from './circuit-state';
+import { DeadlineQueue, type PendingCall } from './deadline-queue';
 
-/** The breaker refused a call because the backend failed repeatedly; it retries on its own. */
-export class CircuitOpenError extends CacheError {
-  constructor(name: string) {
-    super(
-      `${name} is unavailable (circuit open)`,
-      'E_CACHE_UNAVAILABLE',
-      'it is retried automatically',
-    );
-  }
-}
-
-/** A call to the backend took longer than its timeout. */
-export class CommandTimeoutError extends CacheError {
-  constructor(name: string, ms: number, hint = 'raise redis.commandTimeout or check the server') {
-    super(`${name} did not answer within ${ms}ms`, 'E_CACHE_TIMEOUT', hint);
-  }
-}
-
-/** A call as `CircuitBreaker.attempt` runs it: queued by its deadline, answered by `succeed`. */
-export interface BreakerCall<T> extends PendingCall {
-  /** Ends the call with the backend's answer. */
-  succeed(value: T): void;
-}
-
-/**
- * Settings of a circuit breaker: how its calls are bounded and judged, and when its circuit opens
- * (`CircuitStateOptions`).
- */
-export interface CircuitBreakerOptions extends CircuitStateOptions {
-  /** Names the backend in errors. */
-  readonly name: string;
-  /** Each call fails after this many ms. */
-  readonly timeout: number;
-  /** The hint of a timeout error (by default, Redis'). */
-  readonly timeoutHint?: string;
-  /**
-   * Whether an error says the backend is unwell. Errors the backend answered with (a script's
-   * error reply) prove it is up: they must not open the circuit.
-   * @default every error
-   */
-  readonly isFault?: (error: Error) => boolean;
-}
+// The breaker's module stays the one place its errors and settings are imported from.
+export * from './circuit-breaker-options';
+export * from './circuit-errors';
 
 /**
  * Bounds every call to a backend in time and stops calling a backend that keeps failing: after

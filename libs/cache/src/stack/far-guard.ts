@@ -86,13 +86,9 @@ export class FarGuard {
       outcome,
     );
     if (breaker) {
-      try {
-        breaker.attempt(call, sendCall, call, now);
-      } catch (error) {
-        // Thrown before the call was queued (a state watcher of the circuit that throws): failed
-        // like any tier call, its budget closed, never thrown at the caller.
-        call.fail(error);
-      }
+      // Never throws: a refusal fails the call, the tier's throw is caught inside, and the
+      // circuit reports a throwing state watcher to its own onWatcherError.
+      breaker.attempt(call, sendCall, call, now);
       return call;
     }
     // No breaker (a stand-in tier in specs): nothing bounds the call.

@@ -1,12 +1,11 @@
 import { LRUCache } from 'lru-cache';
 import { InvalidOptionError, ValueTooLargeError } from '../errors/cache.error';
-import { PersistenceLevel } from '../options/persistence-level';
 import { compileGlob } from '../values/glob';
 import { isExpired, isStale, type CacheEntry, type EntryTemplate } from './cache-entry';
 import type { CacheTier, RemovalListener, TierUsage } from './cache-tier.interface';
 import type { RemovedKeys } from './removed-keys';
 import { addToCounter, freshEntry, mergeEntry, withExpiry } from './entry-rules';
-import { KeySets } from './key-sets';
+import { MemoryLedger } from './memory-ledger';
 
 /** Bounds and hooks of one namespace's memory tier. */
 export interface MemoryTierOptions {
@@ -21,22 +20,21 @@ export interface MemoryTierOptions {
 /**
  * The in-process tier: an LRU (`lru-cache`) bounded by entries and/or bytes. Expiry is checked
  * when an entry is touched, never by scanning; tags and secondary indexes are reverse maps kept
- * in step by the LRU's dispose hook, so overwrite, delete, expiry and eviction all update them.
+ * in step by the LRU's dispose hook (`MemoryLedger`), so overwrite, delete, expiry and eviction
+ * all update them.
  * The LRU holds the entries themselves: an entry's bytes are its key's length plus its `size`.
  */
 export class MemoryTier implements CacheTier {
   readonly kind = 'memory' as const;
   private readonly lru: LRUCache<string, CacheEntry>;
-  private readonly byTag = new KeySets();
-  private readonly byIndex = new KeySets();
-  private bytes = 0;
-  private persistent = 0;
+  private readonly ledger: MemoryLedger;
 
   constructor(private readonly options: MemoryTierOptions) {
+    const ledger = (this.ledger = new MemoryLedger(options.onRemoved));
     const dispose = (entry: CacheEntry, key: string, reason: LRUCache.DisposeReason): void =>
-      this.forget(key, entry, reason === 'evict');
+      ledger.forget(key, entry, reason === 'evict');
     const onInsert = (entry: CacheEntry, key: string, reason: LRUCache.InsertReason): void => {
-      if (reason !== 'update') this.track(key, entry);
+      if (reason !== 'update') ledger.track(key, entry);
     };
     const { maxEntries: max, maxBytes: maxSize } = options;
     if (max === undefined && maxSize === undefined) {
@@ -129,7 +127,7 @@ export class MemoryTier implements CacheTier {
 
   deleteByTags(tags: readonly string[]): RemovedKeys {
     const keys = new Set<string>();
-    for (const tag of tags) this.byTag.get(tag)?.forEach((key) => keys.add(key));
+    for (const tag of tags) this.ledger.tagged(tag)?.forEach((key) => keys.add(key));
     return this.delete([...keys]);
   }
 
@@ -141,7 +139,7 @@ export class MemoryTier implements CacheTier {
   }
 
   keysByIndex(name: string, value: string): string[] {
-    const keys = this.byIndex.get(indexKey(name, value));
+    const keys = this.ledger.indexed(name, value);
     if (keys === undefined) return [];
     const now = Date.now();
     // Copied first: touching an expired key removes it from the set being read.
@@ -165,7 +163,7 @@ export class MemoryTier implements CacheTier {
   }
 
   usage(): TierUsage {
-    return { entries: this.lru.size, bytes: this.bytes, persistent: this.persistent };
+    return this.ledger.usage(this.lru.size);
   }
 
   close(): void {
@@ -176,29 +174,4 @@ export class MemoryTier implements CacheTier {
     this.lru.delete(key);
     this.options.onRemoved?.(key, 'expire');
   }
-
-  private track(key: string, entry: CacheEntry): void {
-    this.bytes += key.length + entry.size;
-    if (entry.persistence !== PersistenceLevel.MEMORY_ONLY) this.persistent++;
-    entry.tags?.forEach((tag) => this.byTag.add(tag, key));
-    if (entry.indexes) {
-      for (const name in entry.indexes) this.byIndex.add(indexKey(name, entry.indexes[name]), key);
-    }
-  }
-
-  private forget(key: string, entry: CacheEntry, evicted: boolean): void {
-    this.bytes -= key.length + entry.size;
-    if (entry.persistence !== PersistenceLevel.MEMORY_ONLY) this.persistent--;
-    entry.tags?.forEach((tag) => this.byTag.remove(tag, key));
-    if (entry.indexes) {
-      for (const name in entry.indexes)
-        this.byIndex.remove(indexKey(name, entry.indexes[name]), key);
-    }
-    if (evicted) this.options.onRemoved?.(key, isExpired(entry, Date.now()) ? 'expire' : 'evict');
-  }
-}
-
-function indexKey(name: string, value: string): string {
-  // JSON keeps names and values containing the separator apart.
-  return JSON.stringify([name, value]);
 }
