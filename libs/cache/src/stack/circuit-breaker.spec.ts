@@ -273,6 +273,24 @@ describe('CircuitBreaker', () => {
       expect(reported).toEqual(['open', 'closed']);
     });
 
+    it('whose report throws too still lets the trial through and closes the circuit', async () => {
+      breaker = new CircuitBreaker({
+        name: 'backend',
+        timeout: 100,
+        failureThreshold: 3,
+        resetAfter: 1000,
+        maxResetAfter: 4000,
+        onWatcherError: () => {
+          throw new Error('reporter failed');
+        },
+      });
+      breaker.watch(throwOn('half-open'));
+      await openIt();
+      jest.advanceTimersByTime(1000);
+      await expect(breaker.run(succeed)).resolves.toBe('ok');
+      expect(breaker.current).toBe('closed');
+    });
+
     it('is logged when nobody is told of watcher errors', async () => {
       const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
       try {

@@ -101,7 +101,12 @@ export class CircuitStateMachine {
     try {
       watcher(state);
     } catch (error) {
-      (this.stateOptions.onWatcherError ?? logWatcherError)(asError(error), state);
+      try {
+        (this.stateOptions.onWatcherError ?? logWatcherError)(asError(error), state);
+      } catch {
+        // The report failed too (a throwing reporter or logger): the circuit must still move,
+        // and the call that moved it still be answered, so it goes unreported.
+      }
     }
   }
 
