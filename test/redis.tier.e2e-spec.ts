@@ -136,6 +136,34 @@ describe.each([
     expect(await tier.acquireLock('k', 10_000)).toBeDefined();
   });
 
+  it('clears large values without reading them whole into its script', async () => {
+    const tier = tierFor('large');
+    // Memory the servers' Lua holds: a script that read each value would hold megabytes.
+    const scriptMemory = async (): Promise<number> => {
+      let bytes = 0;
+      for (const node of mastersOf(client)) {
+        bytes += Number(/used_memory_(?:vm_eval|lua):(\d+)/.exec(await node.info('memory'))?.[1]);
+      }
+      return bytes;
+    };
+    const large = 'x'.repeat(2 ** 22);
+    const now = Date.now();
+    for (const key of ['a', 'b', 'c', 'd']) await tier.set(key, entryOf(large));
+    await tier.set('stale', entryOf(large, { expiresAt: now - 1, graceUntil: now + 60_000 }));
+    // A meta line that runs past the first piece the script reads.
+    const tags = Array.from({ length: 40 }, (_, i) => `tag-${i}`);
+    await tier.set('tagged', entryOf(large, { tags }));
+    await client.set(`{${prefix}:large}:v:foreign`, large);
+    // Not entries either: one line, short and past the first piece.
+    await client.set(`{${prefix}:large}:v:short`, `${now + 60_000}\n{}`);
+    await client.set(`{${prefix}:large}:v:long`, `${now + 60_000}\n${'y'.repeat(1000)}`);
+    const before = await scriptMemory();
+    expect(await tier.clear()).toBe(5);
+    // Each piece read is garbage at once; a value read whole would leave a copy of it.
+    expect((await scriptMemory()) - before).toBeLessThan(large.length / 4);
+    expect(await tier.usage()).toMatchObject({ entries: 0 });
+  });
+
   it('keeps large integers and fractions exact through increment', async () => {
     const tier = tierFor('numbers');
     const template = { expiresAt: Infinity, persistence: entryOf(0).persistence };
