@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { mastersOf, type RedisClient } from '../libs/cache/src/redis/redis-connection';
 import { defineScripts } from '../libs/cache/src/redis/redis-script-commands';
+import { unlinkNamespace } from '../libs/cache/src/redis/redis-scan';
 import { RedisTier } from '../libs/cache/src/redis/redis.tier';
 import { describeTierContract, entryOf } from '../libs/cache/src/tiers/tier.contract';
 import { freePort } from './servers/free-port';
@@ -162,6 +163,20 @@ describe.each([
     // Each piece read is garbage at once; a value read whole would leave a copy of it.
     expect((await scriptMemory()) - before).toBeLessThan(large.length / 4);
     expect(await tier.usage()).toMatchObject({ entries: 0 });
+  });
+
+  it('keeps the delete marks its walk meets: a load begun during a clear stores nothing over a delete made since', async () => {
+    const tier = tierFor('marks');
+    // A clear moves the namespace's epoch (as this pattern delete does), then walks the namespace
+    // (`unlinkNamespace`); a load, a write and a delete of one key land between the two.
+    await tier.deleteMatching('none');
+    const { ticket } = await tier.readForLoad('k');
+    await tier.set('k', entryOf('written'));
+    await tier.delete(['k']);
+    await unlinkNamespace(defineScripts(client), `{${prefix}:marks}`);
+    // The load read no value and none is there now, but a delete came after it began.
+    expect(await tier.setUnlessChanged('k', entryOf('loaded'), ticket)).toBe(false);
+    expect(await tier.get('k')).toBeUndefined();
   });
 
   it('keeps large integers and fractions exact through increment', async () => {
