@@ -179,6 +179,34 @@ describe.each([
     expect(await tier.get('k')).toBeUndefined();
   });
 
+  it('keeps the tag and index sets of an entry written while it walks: tags and indexes still find it', async () => {
+    const tier = tierFor('racing');
+    const scripted = defineScripts(client);
+    // The client the walk uses, on which a write lands once a page's values are unlinked.
+    let racing: (() => Promise<void>) | undefined = () =>
+      tier.set('new', entryOf(2, { tags: ['t'], indexes: { i: 'v' } }));
+    const walker = new Proxy(scripted, {
+      get(target, name) {
+        const member: unknown = Reflect.get(target, name, target);
+        if (typeof member !== 'function') return member;
+        if (name !== 'cacheUnlinkValues') return member.bind(target);
+        return async (...args: unknown[]) => {
+          const count: unknown = await member.apply(target, args);
+          const write = racing;
+          racing = undefined;
+          await write?.();
+          return count;
+        };
+      },
+    });
+    await tier.set('old', entryOf(1, { tags: ['t'], indexes: { i: 'v' } }));
+    await tier.deleteMatching('none');
+    expect(await unlinkNamespace(walker, `{${prefix}:racing}`)).toBe(1);
+    expect(racing).toBeUndefined();
+    expect(await tier.keysByIndex('i', 'v')).toEqual(['new']);
+    expect(await tier.deleteByTags(['t'])).toEqual({ held: ['new'], stale: [] });
+  });
+
   it('keeps large integers and fractions exact through increment', async () => {
     const tier = tierFor('numbers');
     const template = { expiresAt: Infinity, persistence: entryOf(0).persistence };

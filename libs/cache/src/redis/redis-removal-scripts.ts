@@ -65,6 +65,28 @@ end
 return fresh
 `);
 
+/**
+ * KEYS[1] any key of the namespace (routing); ARGV base, keys... The second step of a clear, once
+ * its values are unlinked: of each tag or index set, drops the members whose entry no longer
+ * lists it (an empty set is gone); unlinks a key of another type. An entry written while the
+ * clear ran keeps its sets, so tags and indexes still find it.
+ */
+export const PRUNE_SETS_SCRIPT = scriptWithHelpers(`
+local base = ARGV[1]
+for i = 2, #ARGV do
+  local set = ARGV[i]
+  if redis.call('TYPE', set).ok == 'set' then
+    local ref = string.sub(set, #base + 2)
+    for _, key in ipairs(redis.call('SMEMBERS', set)) do
+      if not current_member(base, key, ref) then redis.call('SREM', set, key) end
+    end
+  else
+    redis.call('UNLINK', set)
+  end
+end
+return 1
+`);
+
 /** KEYS[1] any key of the namespace; ARGV base. Loads started before now store nothing. */
 export const MARK_EPOCH_SCRIPT = scriptWithHelpers(`
 redis.call('SET', ARGV[1] .. ':e', redis.call('INCR', ARGV[1] .. ':n'))
