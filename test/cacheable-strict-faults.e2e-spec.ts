@@ -2,6 +2,7 @@ import { Injectable, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Cacheable, CacheModule, type CacheErrorEvent, CacheService } from 'nest-tiered-cache';
 import { methodCacheLogger } from '../libs/cache/src/decorators/method-cache';
+import { advanceDate } from './servers/advance-date';
 import { startDatabaseProxy } from './servers/database-proxy';
 import { PostgresDatabase } from './servers/postgres-database';
 import type { TcpProxy } from './servers/tcp-proxy';
@@ -56,7 +57,8 @@ describe('@Cacheable calls sharing a load in strict mode, when PostgreSQL fails'
       imports: [
         CacheModule.forRoot({
           strict: true,
-          namespaces: [{ name: 'reports', tiers: ['memory', 'postgres'] }],
+          // A stale report is kept for a while: served only when the method fails or is slow.
+          namespaces: [{ name: 'reports', tiers: ['memory', 'postgres'], ttl: '1m', grace: '1h' }],
           persistence: {
             dataSource: { type: 'postgres', url: through.url, connectTimeoutMS: 500 },
           },
@@ -75,6 +77,7 @@ describe('@Cacheable calls sharing a load in strict mode, when PostgreSQL fails'
   });
 
   afterEach(async () => {
+    jest.useRealTimers();
     jest.restoreAllMocks();
     await app.close();
     await proxy.cut();
@@ -121,5 +124,38 @@ describe('@Cacheable calls sharing a load in strict mode, when PostgreSQL fails'
     );
     expect(new Set(reasons).size).toBe(1);
     expect(reports.runs).toBe(1);
+  });
+
+  it('a store that fails after the one run, with a stale report kept: every call gets that run, not the stale report', async () => {
+    expect(await reports.daily()).toEqual({ run: 1 });
+    advanceDate(2 * 60_000);
+    reports.hold();
+    const calls = [reports.daily(), reports.daily(), reports.daily()];
+    await reports.running;
+    await proxy.cut();
+    reports.open();
+    expect(await Promise.all(calls)).toEqual([{ run: 2 }, { run: 2 }, { run: 2 }]);
+    expect(reports.runs).toBe(2);
+    expect(operations()).toEqual(['set']);
+  });
+
+  it('getOrSet whose store fails after its loader ran fails, as without a stale value, and serves no stale one', async () => {
+    const cache = app.get(CacheService).namespace('reports');
+    await cache.set('weekly', 'old');
+    advanceDate(2 * 60_000);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const loading = cache.getOrSet('weekly', async () => {
+      started();
+      await held;
+      return 'new';
+    });
+    await running;
+    await proxy.cut();
+    release();
+    await expect(loading).rejects.toMatchObject({ code: 'E_CACHE_UNAVAILABLE' });
+    expect(cache.stats().staleServes).toBe(0);
   });
 });

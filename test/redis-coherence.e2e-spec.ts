@@ -69,6 +69,26 @@ describe('two app instances on one Redis', () => {
     expect(await gets()).toBe(before);
   });
 
+  it.each(['shared', 'remote'])(
+    '%s: hit and miss listeners that throw never break a read below memory, nor its counts',
+    async (name) => {
+      const reader = a.ns<number>(name);
+      for (const event of ['hit', 'miss'] as const) {
+        reader.on(event, () => {
+          throw new Error(`a broken ${event} listener`);
+        });
+      }
+      await b.ns<number>(name).setMany([
+        ['x', 1],
+        ['y', 2],
+      ]);
+      expect(await reader.get('x')).toBe(1);
+      expect(await reader.get('none')).toBeUndefined();
+      expect(await reader.getMany(['y', 'none', 'x'])).toEqual([2, undefined, 1]);
+      expect(reader.stats()).toMatchObject({ hits: 3, misses: 2 });
+    },
+  );
+
   it('keeps counters and set-if-absent atomic across instances', async () => {
     const calls = Array.from({ length: 40 }, (_, i) =>
       (i % 2 ? a : b).ns('shared').increment('hits'),

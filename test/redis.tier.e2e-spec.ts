@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { mastersOf, type RedisClient } from '../libs/cache/src/redis/redis-connection';
 import { defineScripts } from '../libs/cache/src/redis/redis-script-commands';
+import { unlinkNamespace } from '../libs/cache/src/redis/redis-scan';
 import { RedisTier } from '../libs/cache/src/redis/redis.tier';
 import { describeTierContract, entryOf } from '../libs/cache/src/tiers/tier.contract';
 import { freePort } from './servers/free-port';
@@ -134,6 +135,76 @@ describe.each([
     expect(await tier.acquireLock('k', 10_000)).toBeUndefined();
     await tier.releaseLock('k', token as string);
     expect(await tier.acquireLock('k', 10_000)).toBeDefined();
+  });
+
+  it('clears large values without reading them whole into its script', async () => {
+    const tier = tierFor('large');
+    // Memory the servers' Lua holds: a script that read each value would hold megabytes.
+    const scriptMemory = async (): Promise<number> => {
+      let bytes = 0;
+      for (const node of mastersOf(client)) {
+        bytes += Number(/used_memory_(?:vm_eval|lua):(\d+)/.exec(await node.info('memory'))?.[1]);
+      }
+      return bytes;
+    };
+    const large = 'x'.repeat(2 ** 22);
+    const now = Date.now();
+    for (const key of ['a', 'b', 'c', 'd']) await tier.set(key, entryOf(large));
+    await tier.set('stale', entryOf(large, { expiresAt: now - 1, graceUntil: now + 60_000 }));
+    // A meta line that runs past the first piece the script reads.
+    const tags = Array.from({ length: 40 }, (_, i) => `tag-${i}`);
+    await tier.set('tagged', entryOf(large, { tags }));
+    await client.set(`{${prefix}:large}:v:foreign`, large);
+    // Not entries either: one line, short and past the first piece.
+    await client.set(`{${prefix}:large}:v:short`, `${now + 60_000}\n{}`);
+    await client.set(`{${prefix}:large}:v:long`, `${now + 60_000}\n${'y'.repeat(1000)}`);
+    const before = await scriptMemory();
+    expect(await tier.clear()).toBe(5);
+    // Each piece read is garbage at once; a value read whole would leave a copy of it.
+    expect((await scriptMemory()) - before).toBeLessThan(large.length / 4);
+    expect(await tier.usage()).toMatchObject({ entries: 0 });
+  });
+
+  it('keeps the delete marks its walk meets: a load begun during a clear stores nothing over a delete made since', async () => {
+    const tier = tierFor('marks');
+    // A clear moves the namespace's epoch (as this pattern delete does), then walks the namespace
+    // (`unlinkNamespace`); a load, a write and a delete of one key land between the two.
+    await tier.deleteMatching('none');
+    const { ticket } = await tier.readForLoad('k');
+    await tier.set('k', entryOf('written'));
+    await tier.delete(['k']);
+    await unlinkNamespace(defineScripts(client), `{${prefix}:marks}`);
+    // The load read no value and none is there now, but a delete came after it began.
+    expect(await tier.setUnlessChanged('k', entryOf('loaded'), ticket)).toBe(false);
+    expect(await tier.get('k')).toBeUndefined();
+  });
+
+  it('keeps the tag and index sets of an entry written while it walks: tags and indexes still find it', async () => {
+    const tier = tierFor('racing');
+    const scripted = defineScripts(client);
+    // The client the walk uses, on which a write lands once a page's values are unlinked.
+    let racing: (() => Promise<void>) | undefined = () =>
+      tier.set('new', entryOf(2, { tags: ['t'], indexes: { i: 'v' } }));
+    const walker = new Proxy(scripted, {
+      get(target, name) {
+        const member: unknown = Reflect.get(target, name, target);
+        if (typeof member !== 'function') return member;
+        if (name !== 'cacheUnlinkValues') return member.bind(target);
+        return async (...args: unknown[]) => {
+          const count: unknown = await member.apply(target, args);
+          const write = racing;
+          racing = undefined;
+          await write?.();
+          return count;
+        };
+      },
+    });
+    await tier.set('old', entryOf(1, { tags: ['t'], indexes: { i: 'v' } }));
+    await tier.deleteMatching('none');
+    expect(await unlinkNamespace(walker, `{${prefix}:racing}`)).toBe(1);
+    expect(racing).toBeUndefined();
+    expect(await tier.keysByIndex('i', 'v')).toEqual(['new']);
+    expect(await tier.deleteByTags(['t'])).toEqual({ held: ['new'], stale: [] });
   });
 
   it('keeps large integers and fractions exact through increment', async () => {

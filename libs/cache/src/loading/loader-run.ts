@@ -13,6 +13,8 @@ export interface LoaderRunWatcher {
  */
 export class LoaderRun {
   private state: 'pending' | 'running' | 'over' = 'pending';
+  /** True once the loader returned (it did not throw): what fails the flight after is the cache's. */
+  answered = false;
   private watchers: LoaderRunWatcher[] = [];
 
   /** Marks the run as started; a run starts once. */
@@ -36,7 +38,9 @@ export class LoaderRun {
     return async () => {
       this.start();
       try {
-        return await loader();
+        const value = await loader();
+        this.answered = true;
+        return value;
       } finally {
         this.finish();
       }

@@ -133,7 +133,7 @@ export class NamespaceLoader<V> {
   /**
    * The body of a getOrSet flight: read below memory; on a miss load (marking `run` while the
    * loader runs, or a lock holder is waited for), and fall back to the stale value (within its
-   * grace period) when the loader fails.
+   * grace period) when the loader fails; not when the loader ran and its store failed.
    */
   private async resolve(
     key: string,
@@ -162,7 +162,9 @@ export class NamespaceLoader<V> {
         ? this.calls.loadLocked(key, running, options, isCurrent, budget, ticket, () => run.start())
         : this.calls.load(key, running, options, isCurrent, budget, ticket));
     } catch (error) {
-      if (stale === undefined || isUserError(error)) throw error;
+      // Grace covers a loader that fails, not a store that failed after it answered (strict
+      // mode): that load has a newer value than the stale one, and its error carries it.
+      if (stale === undefined || isUserError(error) || run.answered) throw error;
       this.signals.counters.staleServes++;
       return stale.value as V;
     } finally {

@@ -1,6 +1,9 @@
 import { DELETE_MARK_MS } from '../tiers/load-window';
 import { scriptWithHelpers } from './redis-script-helpers';
 
+/** How much of a value `UNLINK_VALUES_SCRIPT` reads first: more than any expiry line. */
+const EXPIRY_HEAD = 64;
+
 /**
  * Scripts that remove entries, and the marks they leave so that loads in flight do not put a
  * removed value back: each deleted key gets a delete mark, a tag, pattern or clear removal moves
@@ -28,20 +31,60 @@ return removed
 /**
  * KEYS[1] any key of the namespace (routing); ARGV now, value keys... Unlinks the value keys;
  * returns how many held a fresh entry: one past its TTL at now (kept for its grace period) is
- * not counted, nor text that is not an entry, nor a key of another type.
+ * not counted, nor text that is not an entry, nor a key of another type. A value is never read
+ * whole, only up to the end of its meta line: a value may be megabytes, and a clear reads every
+ * key of the namespace inside the script, while Redis answers no one else.
  */
 export const UNLINK_VALUES_SCRIPT = scriptWithHelpers(`
+-- The expiry line of the entry at key, or nil for none (see split): an expiry line is two
+-- numbers at most, so it ends within the first ${EXPIRY_HEAD} bytes; the meta line after it
+-- is read in growing pieces up to its end.
+local function expiry_line(key)
+  local head = redis.pcall('GETRANGE', key, 0, ${EXPIRY_HEAD - 1})
+  if type(head) ~= 'string' then return nil end
+  local a = string.find(head, '\\n', 1, true)
+  if not a then return nil end
+  if string.find(head, '\\n', a + 1, true) then return string.sub(head, 1, a - 1) end
+  if #head < ${EXPIRY_HEAD} then return nil end
+  local from, size = ${EXPIRY_HEAD}, 256
+  while true do
+    local piece = redis.call('GETRANGE', key, from, from + size - 1)
+    if string.find(piece, '\\n', 1, true) then return string.sub(head, 1, a - 1) end
+    if #piece < size then return nil end
+    from, size = from + size, size * 2
+  end
+end
+
 local now = tonumber(ARGV[1])
 local fresh = 0
 for i = 2, #ARGV do
-  local current = redis.pcall('GET', ARGV[i])
-  if type(current) == 'string' then
-    local expires = split(current)
-    if expires ~= nil and not stale(expires, now) then fresh = fresh + 1 end
-  end
+  local expires = expiry_line(ARGV[i])
+  if expires ~= nil and not stale(expires, now) then fresh = fresh + 1 end
   redis.call('UNLINK', ARGV[i])
 end
 return fresh
+`);
+
+/**
+ * KEYS[1] any key of the namespace (routing); ARGV base, keys... The second step of a clear, once
+ * its values are unlinked: of each tag or index set, drops the members whose entry no longer
+ * lists it (an empty set is gone); unlinks a key of another type. An entry written while the
+ * clear ran keeps its sets, so tags and indexes still find it.
+ */
+export const PRUNE_SETS_SCRIPT = scriptWithHelpers(`
+local base = ARGV[1]
+for i = 2, #ARGV do
+  local set = ARGV[i]
+  if redis.call('TYPE', set).ok == 'set' then
+    local ref = string.sub(set, #base + 2)
+    for _, key in ipairs(redis.call('SMEMBERS', set)) do
+      if not current_member(base, key, ref) then redis.call('SREM', set, key) end
+    end
+  else
+    redis.call('UNLINK', set)
+  end
+end
+return 1
 `);
 
 /** KEYS[1] any key of the namespace; ARGV base. Loads started before now store nothing. */

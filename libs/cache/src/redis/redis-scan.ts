@@ -49,28 +49,36 @@ export async function keysMatching(
 }
 
 /**
- * Unlinks every key of the namespace at `base` but its locks, its write counter and its epoch;
- * returns how many fresh values it held (see `UNLINK_VALUES_SCRIPT`): an entry past its TTL,
- * kept for its grace period, is absent to every caller, so it goes uncounted.
+ * Unlinks every key of the namespace at `base` but its locks, its delete marks, its write counter
+ * and its epoch; returns how many fresh values it held (see `UNLINK_VALUES_SCRIPT`): an entry past
+ * its TTL, kept for its grace period, is absent to every caller, so it goes uncounted. Two walks:
+ * the values first, then the tag and index sets, pruned of the entries that went (see
+ * `PRUNE_SETS_SCRIPT`), so an entry written meanwhile keeps its sets whichever walk it raced.
  */
 export async function unlinkNamespace(client: ScriptedClient, base: string): Promise<number> {
   const now = Date.now();
   const valuePrefix = `${base}:v:`;
   // Locks stay: another instance may be loading under one right now.
   const lockPrefix = `${base}:l:`;
+  // Delete marks stay (each expires on its own): a load begun after the epoch moved must still
+  // not store over a delete made since, and the walk may reach the mark after that delete.
+  const markPrefix = `${base}:w:`;
   // The write counter and epoch stay too: loads begun before the clear store nothing after it.
   const kept = new Set([writeCounterKey(base), `${base}:e`]);
   let count = 0;
-  await scanMasters(client, `${escapeRedisGlob(base)}:*`, async (found, node) => {
-    const values: string[] = [];
-    const others: string[] = [];
-    for (const key of found) {
-      if (key.startsWith(valuePrefix)) values.push(key);
-      else if (!key.startsWith(lockPrefix) && !kept.has(key)) others.push(key);
-    }
-    // Through the client, routed by the namespace's hash tag: scripts are defined on it alone.
-    if (values.length > 0) count += await client.cacheUnlinkValues(values[0], now, ...values);
-    if (others.length > 0) await node.unlink(...others);
+  // Through the client, routed by the namespace's hash tag: scripts are defined on it alone.
+  await scanMasters(client, `${escapeRedisGlob(valuePrefix)}*`, async (found) => {
+    if (found.length > 0) count += await client.cacheUnlinkValues(found[0], now, ...found);
+  });
+  await scanMasters(client, `${escapeRedisGlob(base)}:*`, async (found) => {
+    const others = found.filter(
+      (key) =>
+        !key.startsWith(valuePrefix) &&
+        !key.startsWith(lockPrefix) &&
+        !key.startsWith(markPrefix) &&
+        !kept.has(key),
+    );
+    if (others.length > 0) await client.cachePruneSets(others[0], base, ...others);
   });
   return count;
 }

@@ -55,6 +55,8 @@ export interface ScriptCommands {
   cacheMarkEpoch(anyKey: string, base: string): Promise<number>;
   /** How many of the unlinked `valueKeys` held a fresh entry at `now`. */
   cacheUnlinkValues(anyKey: string, now: number, ...valueKeys: string[]): Promise<number>;
+  /** Drops the members of `sets` whose entry no longer lists them; unlinks other keys. */
+  cachePruneSets(anyKey: string, base: string, ...sets: string[]): Promise<number>;
   cacheSetUnlessChanged(
     vkey: string,
     base: string,

@@ -3,6 +3,7 @@ import {
   DELETE_BY_TAGS_SCRIPT,
   DELETE_SCRIPT,
   MARK_EPOCH_SCRIPT,
+  PRUNE_SETS_SCRIPT,
   SET_UNLESS_CHANGED_SCRIPT,
   UNLINK_VALUES_SCRIPT,
 } from './redis-removal-scripts';
@@ -56,6 +57,7 @@ export const REDIS_SCRIPTS = {
   cacheDeleteByTags: DELETE_BY_TAGS_SCRIPT,
   cacheMarkEpoch: MARK_EPOCH_SCRIPT,
   cacheUnlinkValues: UNLINK_VALUES_SCRIPT,
+  cachePruneSets: PRUNE_SETS_SCRIPT,
   cacheSetUnlessChanged: SET_UNLESS_CHANGED_SCRIPT,
   cacheIndexMembers: INDEX_MEMBERS_SCRIPT,
   cacheReleaseLock: RELEASE_LOCK_SCRIPT,
