@@ -9,6 +9,9 @@ import { StackLoadReads } from './stack-load-reads';
 import type { StackTiers } from './stack-tiers';
 import type { StackListener } from './stack-types';
 
+/** The fallback of a write whose fault is absorbed: nothing to answer with. */
+const nothing = (): undefined => undefined;
+
 /** The answer of a write done within the call: one settled promise, shared. */
 const SETTLED: Promise<void> = Promise.resolve();
 
@@ -34,12 +37,12 @@ export class StackWrites extends StackLoadReads {
     if (this.metrics || takesTurn(this.persistence, entry)) {
       return this.write(key, entry, undefined, true);
     }
-    // Nothing timed or persisted: the shared tier's write with one step chained after it (no
-    // async frame on the hot path), or memory alone written now and answered with a settled
-    // promise every such call shares.
+    // Nothing timed or persisted: the shared tier's write with the step after it run in its own
+    // settlement (no async frame or second promise on the hot path), or memory alone written
+    // now and answered with a settled promise every such call shares.
     if (this.far) {
       const version = this.version.current();
-      return this.sendFar(key, entry, undefined).then(() => {
+      return this.sendFar(key, entry, undefined, () => {
         this.placed(key, entry, version);
         this.listener.written(key);
       });
@@ -140,7 +143,7 @@ export class StackWrites extends StackLoadReads {
     const far = this.far as FarGuard;
     // Chained, not awaited: every write to the shared tier passes here (no async frame).
     if (ticket === undefined || far.tier.setUnlessChanged === undefined) {
-      return this.sendFar(key, entry, budget).then(() => this.placed(key, entry, version));
+      return this.sendFar(key, entry, budget, () => this.placed(key, entry, version));
     }
     // A load's value goes in only if nobody changed the key since the load began; a write that
     // failed is taken as done (memory is written even if the shared tier fails).
@@ -156,14 +159,23 @@ export class StackWrites extends StackLoadReads {
       .then((stored) => stored && this.placed(key, entry, version));
   }
 
-  /** The shared tier's write of `entry`, its fault absorbed (see `placeFar`). */
-  private sendFar(key: string, entry: CacheEntry, budget: FarBudget | undefined): Promise<void> {
+  /**
+   * The shared tier's write of `entry`, its fault absorbed (see `placeFar`), resolved to what
+   * `then` returns, run in the call's own settlement.
+   */
+  private sendFar<R>(
+    key: string,
+    entry: CacheEntry,
+    budget: FarBudget | undefined,
+    then: () => R,
+  ): Promise<R> {
     return (this.far as FarGuard).call(
       'set',
       key,
       (tier) => tier.set(key, entry),
-      () => undefined,
+      nothing,
       budget,
+      then,
     );
   }
 
