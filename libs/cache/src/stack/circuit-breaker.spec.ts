@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CircuitBreaker, CircuitOpenError, CommandTimeoutError } from './circuit-breaker';
+import type { CircuitBreakerOptions } from './circuit-breaker-options';
 import type { CircuitState } from './circuit-state';
 
 class AnsweredError extends Error {}
@@ -9,16 +10,21 @@ describe('CircuitBreaker', () => {
   let breaker: CircuitBreaker;
   const fail = (): Promise<never> => Promise.reject(new Error('connection refused'));
   const succeed = (): Promise<string> => Promise.resolve('ok');
-
-  beforeEach(() => {
-    jest.useFakeTimers();
-    states = [];
-    breaker = new CircuitBreaker({
+  /** A breaker of three failures, a 100 ms timeout and a 1 s first pause, with `options` over them. */
+  const breakerWith = (options: Partial<CircuitBreakerOptions>): CircuitBreaker =>
+    new CircuitBreaker({
       name: 'backend',
       timeout: 100,
       failureThreshold: 3,
       resetAfter: 1000,
       maxResetAfter: 4000,
+      ...options,
+    });
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    states = [];
+    breaker = breakerWith({
       onStateChange: (state) => states.push(state),
       isFault: (error) => !(error instanceof AnsweredError),
     });
@@ -225,12 +231,7 @@ describe('CircuitBreaker', () => {
 
     it('on half-open neither refuses the trial nor wedges the circuit', async () => {
       const reported: Array<[string, CircuitState]> = [];
-      breaker = new CircuitBreaker({
-        name: 'backend',
-        timeout: 100,
-        failureThreshold: 3,
-        resetAfter: 1000,
-        maxResetAfter: 4000,
+      breaker = breakerWith({
         onWatcherError: (error, state) => reported.push([error.message, state]),
       });
       const seen: CircuitState[] = [];
@@ -254,12 +255,8 @@ describe('CircuitBreaker', () => {
 
     it('on open or closed still answers the call that moved it', async () => {
       const reported: CircuitState[] = [];
-      breaker = new CircuitBreaker({
-        name: 'backend',
-        timeout: 100,
+      breaker = breakerWith({
         failureThreshold: 1,
-        resetAfter: 1000,
-        maxResetAfter: 4000,
         onStateChange: throwOn('open'),
         onWatcherError: (_error, state) => reported.push(state),
       });
@@ -274,12 +271,7 @@ describe('CircuitBreaker', () => {
     });
 
     it('whose report throws too still lets the trial through and closes the circuit', async () => {
-      breaker = new CircuitBreaker({
-        name: 'backend',
-        timeout: 100,
-        failureThreshold: 3,
-        resetAfter: 1000,
-        maxResetAfter: 4000,
+      breaker = breakerWith({
         onWatcherError: () => {
           throw new Error('reporter failed');
         },
