@@ -139,25 +139,47 @@ function requestTarget(url: string): string | undefined {
 }
 
 /**
+ * Most parameters a query parser reads by default (Express's and `qs`'s 1000): a query with more
+ * segments is kept as sent, since sorting could move a parameter the parser drops into the part
+ * it reads, and the other way round.
+ */
+const MAX_SORTED_SEGMENTS = 1000;
+
+/**
  * The query's `name=value` segments exactly as sent, stably sorted by their decoded base name
  * (before any `[` or `.`): `?b=2&a=1` and `?a=1&b=2` share a key, while segments a query parser
  * could merge into one value (`?ids=2&ids=1`, `?a[]=1&a[0]=2`, `?%61=1&a=2`) keep their order.
- * Values are never decoded, so two queries share a key only when they hold the same bytes.
+ * Values are never decoded, so two queries share a key only when they hold the same bytes. A
+ * query with more than `MAX_SORTED_SEGMENTS` segments, or a name that is not validly escaped
+ * (parsers differ on what it reads as: `%FF` may be kept as sent and so be `%25FF`), is kept
+ * as sent.
  */
 function sortedQuery(search: string): string {
-  return search
-    .split('&')
-    .map((segment) => ({ segment, name: baseName(segment) }))
+  const segments = search.split('&');
+  if (segments.length > MAX_SORTED_SEGMENTS) return search;
+  const named: Array<{ segment: string; name: string }> = [];
+  for (const segment of segments) {
+    const name = baseName(segment);
+    if (name === undefined) return search;
+    named.push({ segment, name });
+  }
+  return named
     .sort((a, b) => compare(a.name, b.name))
     .map(({ segment }) => segment)
     .join('&');
 }
 
-function baseName(segment: string): string {
+/** The decoded name of a segment up to any `[` or `.`; undefined when it does not decode. */
+function baseName(segment: string): string | undefined {
   const raw = segment.split('=', 1)[0] ?? '';
-  // Decoded as loosely as any parser would (`+` is a space, bad escapes become U+FFFD), so names
-  // a parser may read as one never change order.
-  const name = /[%+]/.test(raw) ? ([...new URLSearchParams(`${raw}=`).keys()][0] ?? '') : raw;
+  let name = raw;
+  if (/[%+]/.test(raw)) {
+    try {
+      name = decodeURIComponent(raw.replace(/\+/g, ' '));
+    } catch {
+      return undefined;
+    }
+  }
   return name.split(/[[.]/, 1)[0] ?? '';
 }
 
