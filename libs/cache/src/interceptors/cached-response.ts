@@ -43,7 +43,8 @@ export function isCacheableResponse(
   if (cookie !== undefined) return false;
   if (body === undefined || body instanceof StreamableFile || Buffer.isBuffer(body)) return false;
   if (jsonDiffersFromStored(body)) return false;
-  return typeof (body as { pipe?: unknown }).pipe !== 'function';
+  // `null` is a value, stored as any other.
+  return body === null || typeof (body as { pipe?: unknown }).pipe !== 'function';
 }
 
 /** True when `value` has the shape of a `CachedResponse`. */
