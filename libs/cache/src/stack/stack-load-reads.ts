@@ -1,7 +1,6 @@
-import { isStale, type CacheEntry } from '../tiers/cache-entry';
-import type { Awaitable, CacheTier, LoadTicket } from '../tiers/cache-tier.interface';
+import type { CacheEntry } from '../tiers/cache-entry';
+import type { Awaitable, LoadTicket } from '../tiers/cache-tier.interface';
 import type { FarBudget } from './far-budget';
-import type { FarGuard } from './far-guard';
 import { StackReads } from './stack-reads';
 
 /** What a load's first read found, and the ticket its store presents (shared tiers only). */
@@ -28,7 +27,7 @@ export class StackLoadReads extends StackReads {
   async readManyForLoad(keys: readonly string[], budget?: FarBudget): Promise<LoadRead[]> {
     if (!this.far || keys.length === 0) return keys.map(() => ({ entry: undefined }));
     let tickets: ReadonlyArray<LoadTicket | undefined> = [];
-    const entries = await this.readManyShared(
+    return this.readManySharedWith(
       keys,
       async (far) => {
         if (far.readManyForLoad === undefined) return far.getMany(keys);
@@ -36,20 +35,18 @@ export class StackLoadReads extends StackReads {
         tickets = reads.map((read) => read.ticket);
         return reads.map((read) => read.entry);
       },
+      (entries) => entries.map((entry, i) => ({ entry, ticket: tickets[i] })),
       budget,
     );
-    return entries.map((entry, i) => ({ entry, ticket: tickets[i] }));
   }
 
   /**
    * `readShared` at the start of a load, with the ticket its store presents (see
    * `CacheTier.readForLoad`); no ticket from a tier without one, or when the read failed.
    */
-  private async readSharedForLoad(key: string, budget?: FarBudget): Promise<LoadRead> {
-    const version = this.version.current();
+  private readSharedForLoad(key: string, budget?: FarBudget): Promise<LoadRead> {
     let ticket: LoadTicket | undefined;
-    const entry = await (this.far as FarGuard).call(
-      'get',
+    return this.readSharedWith(
       key,
       async (far) => {
         if (far.readForLoad === undefined) return far.get(key);
@@ -57,32 +54,8 @@ export class StackLoadReads extends StackReads {
         ticket = read.ticket;
         return read.entry;
       },
-      () => this.lastResort(key),
+      (_, entry) => ({ entry, ticket }),
       budget,
     );
-    if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
-    return { entry, ticket };
-  }
-
-  /**
-   * `readMany` from the shared tier, filling memory with the fresh entries; `read` is the tier
-   * call (a batch load's also takes its tickets).
-   */
-  private async readManyShared(
-    keys: readonly string[],
-    read: (far: CacheTier) => Awaitable<ReadonlyArray<CacheEntry | undefined>> = (far) =>
-      far.getMany(keys),
-    budget?: FarBudget,
-  ): Promise<ReadonlyArray<CacheEntry | undefined>> {
-    const version = this.version.current();
-    const entries = await (this.far as FarGuard).call(
-      'getMany',
-      undefined,
-      read,
-      () => keys.map((key) => this.lastResort(key)),
-      budget,
-    );
-    this.fillMany(keys, entries, version);
-    return entries;
   }
 }

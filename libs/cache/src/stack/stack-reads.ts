@@ -35,24 +35,9 @@ export class StackReads extends StackMemory {
    * (one promise per read below memory, where a `then` would add one).
    */
   readThen<R>(key: string, outcome: EntryOutcome<R>, budget?: FarBudget): Awaitable<R> {
-    const far = this.far;
-    if (!far) return outcome(key, this.readNear(key));
-    // Without memory there is nothing to fill: the caller's step is the only one.
-    if (!this.near) {
-      return far.call(
-        'get',
-        key,
-        readEntry,
-        this.lastResortOf,
-        budget,
-        outcome as TierOutcome<CacheEntry | undefined, R>,
-      );
-    }
-    const version = this.version.current();
-    return far.call('get', key, readEntry, this.lastResortOf, budget, (_, entry) => {
-      if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
-      return outcome(key, entry);
-    });
+    return this.far
+      ? this.readSharedWith(key, readEntry, outcome, budget)
+      : outcome(key, this.readNear(key));
   }
 
   /**
@@ -63,15 +48,54 @@ export class StackReads extends StackMemory {
     keys: readonly string[],
     outcome: (entries: ReadonlyArray<CacheEntry | undefined>) => R,
   ): Awaitable<R> {
-    const far = this.far;
-    if (!far) return outcome([]);
+    if (!this.far) return outcome([]);
+    return this.readManySharedWith(keys, (tier) => tier.getMany(keys), outcome, undefined);
+  }
+
+  /**
+   * The shared tier's read of `key` by `run`, memory filled with a fresh entry unless something
+   * was invalidated during the read, resolved to `outcome` of the entry (memory's own when the
+   * shared tier cannot answer and memory is all there is). Every read below memory passes here.
+   */
+  protected readSharedWith<R>(
+    key: string,
+    run: TierRun<CacheEntry | undefined>,
+    outcome: EntryOutcome<R>,
+    budget: FarBudget | undefined,
+  ): Promise<R> {
+    const far = this.far as FarGuard;
+    // Without memory there is nothing to fill: the caller's step is the only one.
+    if (!this.near) {
+      return far.call(
+        'get',
+        key,
+        run,
+        this.lastResortOf,
+        budget,
+        outcome as TierOutcome<CacheEntry | undefined, R>,
+      );
+    }
     const version = this.version.current();
-    return far.call(
+    return far.call('get', key, run, this.lastResortOf, budget, (_, entry) => {
+      if (entry !== undefined && !isStale(entry, Date.now())) this.fill(key, entry, version);
+      return outcome(key, entry);
+    });
+  }
+
+  /** `readSharedWith` for many keys in one call, `read` on the shared tier. */
+  protected readManySharedWith<R>(
+    keys: readonly string[],
+    read: (tier: CacheTier) => Awaitable<ReadonlyArray<CacheEntry | undefined>>,
+    outcome: (entries: ReadonlyArray<CacheEntry | undefined>) => R,
+    budget: FarBudget | undefined,
+  ): Promise<R> {
+    const version = this.version.current();
+    return (this.far as FarGuard).call(
       'getMany',
       undefined,
-      (tier) => tier.getMany(keys),
+      read,
       () => keys.map((key) => this.lastResort(key)),
-      undefined,
+      budget,
       (_, entries) => {
         this.fillMany(keys, entries, version);
         return outcome(entries);
