@@ -4,7 +4,7 @@ import type { Logger } from '@nestjs/common';
 import { setImmediate } from 'node:timers';
 import { asError } from '../errors/as-error';
 import type { CacheEntry } from '../tiers/cache-entry';
-import { CircuitOpenError, CommandTimeoutError } from '../stack/circuit-breaker';
+import { CircuitOpenError, CommandTimeoutError } from '../stack/circuit-errors';
 import { StoreBusyError, type GuardedStore } from './store-guard';
 import type { StoredRow } from './storage-sql';
 import { toRow } from './stored-entry';

@@ -1,4 +1,4 @@
-import { CircuitOpenError } from '../stack/circuit-breaker';
+import { CircuitOpenError } from '../stack/circuit-errors';
 import { compileGlob } from '../values/glob';
 import { mastersOf } from './redis-connection';
 import type { ScriptedClient } from './redis-script-commands';

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { CircuitBreaker, CircuitOpenError, CommandTimeoutError } from './circuit-breaker';
+import { CircuitBreaker } from './circuit-breaker';
+import { CircuitOpenError, CommandTimeoutError } from './circuit-errors';
 import type { CircuitBreakerOptions } from './circuit-breaker-options';
 import type { CircuitState } from './circuit-state';
 

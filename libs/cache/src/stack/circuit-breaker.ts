@@ -5,10 +5,6 @@ import { CommandTimeoutError, CircuitOpenError } from './circuit-errors';
 import { CircuitStateMachine } from './circuit-state';
 import { DeadlineQueue, type PendingCall } from './deadline-queue';
 
-// The breaker's module stays the one place its errors and settings are imported from.
-export * from './circuit-breaker-options';
-export * from './circuit-errors';
-
 /**
  * Bounds every call to a backend in time and stops calling a backend that keeps failing: after
  * `failureThreshold` consecutive failures calls fail at once for `resetAfter` ms; then one trial

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { InvalidValueError, UnavailableError } from '../errors';
 import type { CacheTier } from '../tiers/cache-tier.interface';
-import { CircuitBreaker, CommandTimeoutError } from './circuit-breaker';
+import { CircuitBreaker } from './circuit-breaker';
+import { CommandTimeoutError } from './circuit-errors';
 import { FarBudget } from './far-budget';
 import { FarGuard, type FaultListener } from './far-guard';
 

@@ -1,4 +1,6 @@
 export * from './circuit-breaker';
+export * from './circuit-breaker-options';
+export * from './circuit-errors';
 export * from './circuit-state';
 export * from './far-budget';
 export * from './far-guard';

@@ -1,5 +1,5 @@
 import { asError } from '../errors/as-error';
-import type { BreakerCall } from './circuit-breaker';
+import type { BreakerCall } from './circuit-breaker-options';
 import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
 import type { FarBudget } from './far-budget';
 
