@@ -15,6 +15,7 @@ import type { GetOrSetOptions } from '../options/call-options.interface';
 import {
   isCacheableResponse,
   isCachedResponse,
+  storedForm,
   toCachedResponse,
   type CachedResponse,
   type HttpResponse,
@@ -123,15 +124,16 @@ export class CacheInterceptor implements NestInterceptor {
         key,
         handler.loader((body) => {
           if (!this.isCacheable(plan.status, response, body)) throw new Uncacheable(body);
-          return this.toCached(plan.status, response, body);
+          return this.toCached(plan.status, response, storedForm(body));
         }),
         plan.load,
       );
       if (!isCachedResponse(cached)) return handler.uncached();
       this.reply(response, handler.ran ? 'MISS' : 'HIT', cached, plan.options);
-      // The request that ran the handler sends its own body; the others the stored one, the same
-      // data (an object stays an object for interceptors further out).
-      if (handler.produced) return of(handler.produced.body);
+      // A miss hands on the body in its stored form, as a hit does: interceptors further out
+      // see the same (deeply frozen) data either way, so one that changes it in place fails on
+      // the first request rather than only once the route is cached.
+      if (handler.ran) return of(cached.body);
       const platform = this.onPlatform;
       if (platform === 'express') sendStoredJson(response, cached.body);
       else if (platform === 'fastify') serializeStoredJsonOnFastify(response, cached.body);

@@ -1,4 +1,5 @@
 import { StreamableFile } from '@nestjs/common';
+import { snapshotValue } from '../values/snapshot-value';
 import { DATE_TO_JSON } from '../values/snapshot-walker';
 import { unboxed } from '../values/unboxed';
 
@@ -29,6 +30,15 @@ export function toCachedResponse(
     body,
     headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
   };
+}
+
+/**
+ * A handler's body as the cache stores and hands it out on a hit: a deeply frozen copy. A miss
+ * hands on this form too, so a response never depends on whether it was cached; the handler's
+ * own object is left as it was.
+ */
+export function storedForm(body: unknown): unknown {
+  return snapshotValue(body, 'route body').value;
 }
 
 /** Only 2xx responses with a storable body and no cookie being set are kept. */

@@ -2,6 +2,7 @@ import type { CallHandler, Logger } from '@nestjs/common';
 import { from, lastValueFrom, of, type Observable } from 'rxjs';
 import type { NamespaceCache } from '../namespace/namespace-cache';
 import type { GetOrSetOptions } from '../options/call-options.interface';
+import { storedForm } from './cached-response';
 
 /** The handler's response could not be cached; carries it so the leading request still gets it. */
 export class Uncacheable extends Error {
@@ -27,8 +28,9 @@ async function runHandler(next: CallHandler): Promise<unknown> {
 }
 
 /**
- * One request's load through its handler: the loader `getOrSet` calls (it runs the handler and
- * keeps what it produced), and how a failed `getOrSet` is settled for this request. The handler
+ * One request's load through its handler: the loader `getOrSet` calls (it runs the handler once
+ * and stores what `store` makes of its body), and how a failed `getOrSet` is settled for this
+ * request. The handler
  * runs at most once per request, whatever the cache does: a request that falls back after its
  * loader started (a hard timeout, a store that failed) is served by that run, and a loader
  * called after the fallback started reuses the fallback's run. The handler's own error belongs
@@ -39,8 +41,6 @@ async function runHandler(next: CallHandler): Promise<unknown> {
 export class HandlerLoad {
   /** True once this request's loader was called (a miss it led). */
   ran = false;
-  /** What the handler produced, once it did. */
-  produced?: { readonly body: unknown };
   /** The one run of this request's handler, once started. */
   private run?: Promise<unknown>;
 
@@ -50,9 +50,7 @@ export class HandlerLoad {
   loader<T>(store: (body: unknown) => T): () => Promise<T> {
     return async () => {
       this.ran = true;
-      const body = await this.runOnce();
-      this.produced = { body };
-      return store(body);
+      return store(await this.runOnce());
     };
   }
 
@@ -83,7 +81,8 @@ export class HandlerLoad {
 
 /**
  * A non-HTTP handler with an explicit key: the value itself is cached, loaded by running the
- * handler; a failure is settled as for a route.
+ * handler and handed on in its stored form on a miss as on a hit; a failure is settled as for a
+ * route.
  */
 export async function cacheHandlerValue(
   next: CallHandler,
@@ -94,13 +93,7 @@ export async function cacheHandlerValue(
 ): Promise<Observable<unknown>> {
   const handler = new HandlerLoad(next);
   try {
-    return of(
-      await namespace.getOrSet(
-        key,
-        handler.loader((body) => body),
-        load,
-      ),
-    );
+    return of(await namespace.getOrSet(key, handler.loader(storedForm), load));
   } catch (outcome) {
     return handler.settle(outcome, key, logger);
   }
