@@ -33,7 +33,7 @@ describe('connection logs', () => {
     });
     try {
       // Two more failed attempts of the client: the bus's subscriber failed meanwhile too.
-      const client = (cache.service as any).redis.client as NodeJS.EventEmitter;
+      const client = (cache.service as any).backends.redis.client as NodeJS.EventEmitter;
       let errors = 0;
       client.on('error', () => (errors += 1));
       await eventually(() => expect(errors).toBeGreaterThanOrEqual(2));
@@ -68,7 +68,7 @@ describe('connection logs', () => {
         const service = app.get(CacheService);
         await new Promise((done) => {
           let attempts = 0;
-          service.redis.client.on('reconnecting', () => ++attempts === 3 && done());
+          service.backends.redis.client.on('reconnecting', () => ++attempts === 3 && done());
         });
         await service.namespace('a').get('k');
         await app.close();

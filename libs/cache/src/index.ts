@@ -1,5 +1,6 @@
 export * from './cache.module';
 export * from './cache.service';
+export * from './cache-report';
 export * from './cache.tokens';
 export * from './decorators';
 export * from './errors';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { CacheService, type CacheHealth } from '../cache.service';
+import type { CacheHealth } from '../cache-report';
+import { CacheService } from '../cache.service';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 
 /** A health indicator result in the shape `@nestjs/terminus` reads: `{ [key]: { status, ... } }`. */

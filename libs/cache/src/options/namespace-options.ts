@@ -147,3 +147,16 @@ function defaultTiers(root: ResolvedCacheOptions): readonly TierKind[] {
   if (!root.redis) return CACHE_DEFAULTS.tiers;
   return root.memory ? CACHE_DEFAULTS.tiersWithRedis : ['redis'];
 }
+
+/**
+ * The first setting in which `a` and `b` differ, as `field: a vs b`; undefined when a namespace
+ * registered twice asks for the same thing both times.
+ */
+export function settingsDifference(a: NamespaceSettings, b: NamespaceSettings): string | undefined {
+  for (const field of ['ttl', 'persistence', 'maxEntries', 'maxBytes', 'grace'] as const) {
+    if (a[field] !== b[field]) return `${field}: ${String(a[field])} vs ${String(b[field])}`;
+  }
+  if (a.tiers.join() !== b.tiers.join())
+    return `tiers: [${a.tiers.join(', ')}] vs [${b.tiers.join(', ')}]`;
+  return undefined;
+}
