@@ -5,6 +5,7 @@ import { encodeValue } from '../values/value-codec';
 import { encodeEntry, encodeHead } from './redis-entry';
 import { RedisNamespace } from './redis-namespace';
 import type { ScriptedPipeline } from './redis-script-commands';
+import { SCRIPT_COMMAND } from './redis-scripts';
 
 const UPDATE_ATTEMPTS = 16;
 
@@ -35,7 +36,8 @@ export class RedisAtomics extends RedisNamespace {
     const pipeline = this.client.pipeline() as unknown as ScriptedPipeline;
     for (const [key, entry] of entries) {
       const { text, ttl, refs } = encodeEntry(entry, now);
-      pipeline.cacheSetIfAbsent(this.valueKey(key), this.base, key, text, ttl, refs, now);
+      const vkey = this.valueKey(key);
+      pipeline[SCRIPT_COMMAND](vkey, 'cacheSetIfAbsent', this.base, key, text, ttl, refs, now);
     }
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, stored]) => {

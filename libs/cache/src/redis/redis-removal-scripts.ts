@@ -1,5 +1,4 @@
 import { DELETE_MARK_MS } from '../tiers/load-window';
-import { scriptWithHelpers } from './redis-script-helpers';
 
 /** How much of a value `UNLINK_VALUES_SCRIPT` reads first: more than any expiry line. */
 const EXPIRY_HEAD = 64;
@@ -16,7 +15,7 @@ const EXPIRY_HEAD = 64;
  * existed as two lists, held and stale (past their TTL at now, see `RemovedKeys`). Each key,
  * held or not, gets a delete mark (see `SET_UNLESS_CHANGED_SCRIPT`).
  */
-export const DELETE_SCRIPT = scriptWithHelpers(`
+export const DELETE_SCRIPT = `
 local removed = {{}, {}}
 local now = tonumber(ARGV[2])
 local n = redis.call('INCR', ARGV[1] .. ':n')
@@ -26,7 +25,7 @@ for i = 3, #ARGV do
   redis.call('SET', ARGV[1] .. ':w:' .. ARGV[i], n, 'PX', ${DELETE_MARK_MS})
 end
 return removed
-`);
+`;
 
 /**
  * KEYS[1] any key of the namespace (routing); ARGV now, value keys... Unlinks the value keys;
@@ -35,7 +34,7 @@ return removed
  * whole, only up to the end of its meta line: a value may be megabytes, and a clear reads every
  * key of the namespace inside the script, while Redis answers no one else.
  */
-export const UNLINK_VALUES_SCRIPT = scriptWithHelpers(`
+export const UNLINK_VALUES_SCRIPT = `
 -- The expiry line of the entry at key, or nil for none (see split): an expiry line is two
 -- numbers at most, so it ends within the first ${EXPIRY_HEAD} bytes; the meta line after it
 -- is read in growing pieces up to its end.
@@ -63,7 +62,7 @@ for i = 2, #ARGV do
   redis.call('UNLINK', ARGV[i])
 end
 return fresh
-`);
+`;
 
 /**
  * KEYS[1] any key of the namespace (routing); ARGV base, keys... The second step of a clear, once
@@ -71,7 +70,7 @@ return fresh
  * lists it (an empty set is gone); unlinks a key of another type. An entry written while the
  * clear ran keeps its sets, so tags and indexes still find it.
  */
-export const PRUNE_SETS_SCRIPT = scriptWithHelpers(`
+export const PRUNE_SETS_SCRIPT = `
 local base = ARGV[1]
 for i = 2, #ARGV do
   local set = ARGV[i]
@@ -85,13 +84,13 @@ for i = 2, #ARGV do
   end
 end
 return 1
-`);
+`;
 
 /** KEYS[1] any key of the namespace; ARGV base. Loads started before now store nothing. */
-export const MARK_EPOCH_SCRIPT = scriptWithHelpers(`
+export const MARK_EPOCH_SCRIPT = `
 redis.call('SET', ARGV[1] .. ':e', redis.call('INCR', ARGV[1] .. ':n'))
 return 1
-`);
+`;
 
 /**
  * A load's store. KEYS[1] value key; ARGV base, key, entry, ttl, refs JSON, the write counter
@@ -100,7 +99,7 @@ return 1
  * newer than that counter, and the same text (no write, update, increment or expiry change).
  * 1 when stored.
  */
-export const SET_UNLESS_CHANGED_SCRIPT = scriptWithHelpers(`
+export const SET_UNLESS_CHANGED_SCRIPT = `
 local seen = tonumber(ARGV[6])
 local epoch = tonumber(redis.call('GET', ARGV[1] .. ':e') or '0') or 0
 local mark = tonumber(redis.call('GET', ARGV[1] .. ':w:' .. ARGV[2]) or '0') or 0
@@ -111,13 +110,13 @@ if current then digest = redis.sha1hex(current) end
 if digest ~= ARGV[7] then return 0 end
 store(ARGV[1], ARGV[2], KEYS[1], ARGV[3], tonumber(ARGV[4]), cjson.decode(ARGV[5]))
 return 1
-`);
+`;
 
 /**
  * KEYS[1] any key of the namespace; ARGV base, now, tags... Deletes tagged entries; returns their
  * keys as `DELETE_SCRIPT` does. Moves the namespace epoch: a load in flight may carry a tag.
  */
-export const DELETE_BY_TAGS_SCRIPT = scriptWithHelpers(`
+export const DELETE_BY_TAGS_SCRIPT = `
 redis.call('SET', ARGV[1] .. ':e', redis.call('INCR', ARGV[1] .. ':n'))
 local removed = {{}, {}}
 local now = tonumber(ARGV[2])
@@ -133,4 +132,4 @@ for i = 3, #ARGV do
   redis.call('UNLINK', set)
 end
 return removed
-`);
+`;

@@ -1,7 +1,7 @@
 import type { RedisClient } from './redis-connection';
-import { REDIS_SCRIPTS } from './redis-scripts';
+import { REDIS_SCRIPTS, SCRIPT_COMMAND, SCRIPT_PROGRAM } from './redis-scripts';
 
-/** The scripts of `REDIS_SCRIPTS`, defined as commands on a client. */
+/** The scripts of `REDIS_SCRIPTS`, as methods of a client. */
 export interface ScriptCommands {
   cacheSet(
     vkey: string,
@@ -76,18 +76,37 @@ export type ScriptedClient = RedisClient & ScriptCommands;
 
 /** A pipeline of the client, with the cache's scripts queued on it. */
 export interface ScriptedPipeline {
-  cacheSetIfAbsent(...args: Parameters<ScriptCommands['cacheSetIfAbsent']>): ScriptedPipeline;
+  /** Queues the script `name` of `REDIS_SCRIPTS`, its one KEY first. */
+  [SCRIPT_COMMAND](
+    key: string,
+    name: ScriptName,
+    ...args: Array<string | number>
+  ): ScriptedPipeline;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
+/** The name of a script of `REDIS_SCRIPTS`. */
+export type ScriptName = keyof typeof REDIS_SCRIPTS;
+
+type Run = (this: RedisClient, key: string, name: string, ...args: unknown[]) => Promise<unknown>;
+
 /**
- * Defines the cache's scripts as commands on `client`. ioredis sends a script by its body the
- * first time on each connection and by SHA after, so a script keeps its place among the other
- * commands even on a server that does not hold it yet (see redis-script-order e2e).
+ * Defines the cache's scripts on `client`: one command running the program of them all
+ * (`SCRIPT_PROGRAM`), and a method per script that runs it through that command. ioredis sends a
+ * script by its body the first time on each connection and by SHA after, so a script keeps its
+ * place among the other commands even on a server that does not hold it yet (see
+ * redis-script-order e2e).
  */
 export function defineScripts(client: RedisClient): ScriptedClient {
-  for (const [name, script] of Object.entries(REDIS_SCRIPTS)) {
-    if (!(name in client)) client.defineCommand(name, script);
+  if (!(SCRIPT_COMMAND in client)) client.defineCommand(SCRIPT_COMMAND, SCRIPT_PROGRAM);
+  const run = (client as unknown as Record<string, Run>)[SCRIPT_COMMAND];
+  for (const name of Object.keys(REDIS_SCRIPTS)) {
+    if (name in client) continue;
+    // Own methods of the client, not commands: ioredis copies its commands onto every pipeline.
+    Object.defineProperty(client, name, {
+      value: (key: string, ...args: unknown[]) => run.call(client, key, name, ...args),
+      configurable: true,
+    });
   }
   return client as ScriptedClient;
 }

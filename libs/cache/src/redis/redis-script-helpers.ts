@@ -107,8 +107,25 @@ export interface RedisScript {
   readonly lua: string;
 }
 
-/** A script of one KEY whose body may call the shared helpers (`split`, `store`, `forget`...). */
-export const scriptWithHelpers = (body: string): RedisScript => ({
-  numberOfKeys: 1,
-  lua: HELPERS + body,
-});
+/**
+ * One program of every script in `bodies` (each a script of one KEY that may call the helpers),
+ * run as the body named by its first ARGV with the ARGV after it. One program rather than one
+ * script each: ioredis copies every script defined on a client onto each pipeline it builds, and
+ * it builds one per batch of auto-pipelined commands (one per command for a caller awaiting each
+ * in turn), so each defined script cost every command a little.
+ */
+export function programOf(bodies: Readonly<Record<string, string>>): RedisScript {
+  const branches = Object.entries(bodies).map(
+    ([name, body]) => `if op == '${name}' then return (function()\n${body}\nend)() end`,
+  );
+  return {
+    numberOfKeys: 1,
+    lua: [
+      HELPERS,
+      'local op = table.remove(ARGV, 1)',
+      ...branches,
+      `return redis.error_reply('E_CACHE_SCRIPT unknown operation ' .. tostring(op))`,
+      '',
+    ].join('\n'),
+  };
+}

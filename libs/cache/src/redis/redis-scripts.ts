@@ -1,4 +1,4 @@
-import { scriptWithHelpers, type RedisScript } from './redis-script-helpers';
+import { programOf, type RedisScript } from './redis-script-helpers';
 import {
   DELETE_BY_TAGS_SCRIPT,
   DELETE_SCRIPT,
@@ -16,8 +16,8 @@ import {
 } from './redis-write-scripts';
 
 /**
- * Lua scripts of the Redis tier, defined as commands on its client (`defineScripts`): the writes
- * of one entry (`redis-write-scripts.ts`), the removals and the marks loads check
+ * Lua scripts of the Redis tier, run as one program defined on its client (`defineScripts`): the
+ * writes of one entry (`redis-write-scripts.ts`), the removals and the marks loads check
  * (`redis-removal-scripts.ts`), and here the reads of an index set and the release of a lock.
  * The Lua they share, and how an entry is stored, is in `redis-script-helpers.ts`.
  */
@@ -26,7 +26,7 @@ import {
  * KEYS[1] the index set; ARGV base, ref, now. Fresh members; drops the ones that no longer
  * belong. A member past its TTL (within grace) still belongs, but is absent.
  */
-export const INDEX_MEMBERS_SCRIPT = scriptWithHelpers(`
+export const INDEX_MEMBERS_SCRIPT = `
 local fresh = {}
 local now = tonumber(ARGV[3])
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -38,15 +38,15 @@ for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return fresh
-`);
+`;
 
 /** KEYS[1] lock key; ARGV token. Deletes the lock only if it still holds our token. */
-export const RELEASE_LOCK_SCRIPT: RedisScript = {
-  numberOfKeys: 1,
-  lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
-};
+export const RELEASE_LOCK_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
 
-/** Every script, by the command name it is defined under. */
+/** Every script, by the name of the client method that runs it. */
 export const REDIS_SCRIPTS = {
   cacheSet: SET_SCRIPT,
   cacheSetIfAbsent: SET_IF_ABSENT_SCRIPT,
@@ -62,3 +62,9 @@ export const REDIS_SCRIPTS = {
   cacheIndexMembers: INDEX_MEMBERS_SCRIPT,
   cacheReleaseLock: RELEASE_LOCK_SCRIPT,
 } as const;
+
+/** The name of the one command the scripts are run by (see `programOf`). */
+export const SCRIPT_COMMAND = 'nestTieredCacheScript';
+
+/** Every script, as one program. */
+export const SCRIPT_PROGRAM: RedisScript = programOf(REDIS_SCRIPTS);

@@ -1,18 +1,17 @@
-import { scriptWithHelpers } from './redis-script-helpers';
-
 /**
  * Scripts that write one key's entry and keep its tag and index sets in step: set, set if absent,
- * compare-and-set, increment, expire.
+ * compare-and-set, increment, expire. Each is a body of the one program the client runs
+ * (`redis-scripts.ts`), so it may call the shared helpers (`redis-script-helpers.ts`).
  */
 
 /** KEYS[1] value key; ARGV base, key, entry, ttl (-1 = none), refs JSON. */
-export const SET_SCRIPT = scriptWithHelpers(`
+export const SET_SCRIPT = `
 store(ARGV[1], ARGV[2], KEYS[1], ARGV[3], tonumber(ARGV[4]), cjson.decode(ARGV[5]))
 return 1
-`);
+`;
 
 /** As SET, only when the key holds no fresh entry (ARGV[6] now); 1 when stored. */
-export const SET_IF_ABSENT_SCRIPT = scriptWithHelpers(`
+export const SET_IF_ABSENT_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
 if current then
   local expires = split(current)
@@ -20,22 +19,22 @@ if current then
 end
 store(ARGV[1], ARGV[2], KEYS[1], ARGV[3], tonumber(ARGV[4]), cjson.decode(ARGV[5]))
 return 1
-`);
+`;
 
 /** Compare-and-set keeping TTL and metadata: ARGV expected, replacement. 1 set, 0 changed, -1 gone. */
-export const COMPARE_AND_SET_SCRIPT = scriptWithHelpers(`
+export const COMPARE_AND_SET_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
 if not current then return -1 end
 if current ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
-`);
+`;
 
 /**
  * ARGV base, key, by, head of a new entry ("<expiresAt>\\n<meta>\\n"), ttl, refs JSON, now.
  * Returns the new number as text. A stale entry (past its TTL) counts from 0 again.
  */
-export const INCREMENT_SCRIPT = scriptWithHelpers(`
+export const INCREMENT_SCRIPT = `
 local by = tonumber(ARGV[3])
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -58,13 +57,13 @@ end
 local text = format_number(n)
 redis.call('SET', KEYS[1], expires .. '\\n' .. meta .. '\\n' .. text, 'KEEPTTL')
 return text
-`);
+`;
 
 /**
  * ARGV base, key, new expiresAt ('' = never), now. 1 when the key holds a fresh entry. A grace
  * period keeps its length after the new expiry.
  */
-export const EXPIRE_SCRIPT = scriptWithHelpers(`
+export const EXPIRE_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 local expires, meta, value = split(current)
@@ -86,4 +85,4 @@ local entry = line .. '\\n' .. meta .. '\\n' .. value
 if ttl < 0 then redis.call('SET', KEYS[1], entry) else redis.call('SET', KEYS[1], entry, 'PX', ttl) end
 link_refs(ARGV[1], ARGV[2], refs_of(meta), ttl)
 return 1
-`);
+`;
