@@ -88,6 +88,29 @@ describe.each([
       expect(await cache.get('k')).toBe('eventually');
     });
 
+    it('takes Infinity as no timeout, and refuses one longer than a timer can hold', async () => {
+      const slow = deferred<string>();
+      const call = cache.getOrSet('k', () => slow.promise, { hardTimeout: Infinity });
+      let outcome: unknown = 'pending';
+      call.then(
+        (value) => (outcome = value),
+        (error: unknown) => (outcome = error),
+      );
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(outcome).toBe('pending');
+      slow.resolve('loaded');
+      expect(await call).toBe('loaded');
+      for (const name of ['timeout', 'hardTimeout']) {
+        await expect(cache.getOrSet('j', () => 'v', { [name]: '25d' })).rejects.toMatchObject({
+          code: 'E_CACHE_INVALID_OPTION',
+          message: expect.stringContaining(
+            `options.${name}: "25d" is longer than the longest timer`,
+          ),
+        });
+      }
+      expect(cache.stats().loaderCalls).toBe(1);
+    });
+
     it('serves the stale value when there is one', async () => {
       await cache.getOrSet('k', () => 'old', { ttl: '1s', grace: '1m' });
       await jest.advanceTimersByTimeAsync(1500);
