@@ -40,6 +40,24 @@ describe.each([
       await expect(cache.getOrSet('k', failing)).rejects.toThrow('db down');
     });
 
+    it('does not serve a value whose grace period ended while its loader ran', async () => {
+      await cache.getOrSet('k', () => 'v1', { ttl: '1s', grace: '2s' });
+      await jest.advanceTimersByTimeAsync(1500);
+      const failing = deferred<string>();
+      const failed = cache.getOrSet('k', () => failing.promise, { grace: '2s' });
+      await jest.advanceTimersByTimeAsync(2000);
+      failing.reject(new Error('db down'));
+      await expect(failed).rejects.toThrow('db down');
+      await cache.getOrSet('j', () => 'v1', { ttl: '1s', grace: '2s' });
+      await jest.advanceTimersByTimeAsync(1500);
+      const slow = deferred<string>();
+      const timedOut = cache.getOrSet('j', () => slow.promise, { hardTimeout: '3s' });
+      const outcome = expect(timedOut).rejects.toBeInstanceOf(LoaderTimeoutError);
+      await jest.advanceTimersByTimeAsync(3000);
+      await outcome;
+      expect(cache.stats().staleServes).toBe(0);
+    });
+
     it('replaces the stale value when the loader succeeds', async () => {
       await cache.getOrSet('k', () => 'v1', { ttl: '1s', grace: '10s' });
       await jest.advanceTimersByTimeAsync(1500);
