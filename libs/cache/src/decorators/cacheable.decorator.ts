@@ -1,3 +1,5 @@
+import { InvalidOptionError } from '../errors/cache.error';
+import { parseGetOrSetOptions } from '../options/call-options';
 import type { GetOrSetOptions } from '../options/call-options.interface';
 import type { Duration } from '../options/duration';
 import { CacheableCall } from './cacheable-call';
@@ -36,6 +38,40 @@ export interface CacheableOptions<Args extends unknown[] = unknown[], Result = u
   lock?: GetOrSetOptions['lock'];
 }
 
+/** What only `@Cacheable` does with: the ways around a slow or failing method. */
+const LOADER_ONLY = ['grace', 'timeout', 'hardTimeout', 'refreshAhead', 'lock'] as const;
+
+/**
+ * Checks the options of `@Cacheable` (or of `@CachePut`, which stores without loading, so it
+ * refuses the options of a load) as `getOrSet` would, naming `path` in the error.
+ */
+export function checkCacheableOptions(
+  options: CacheableOptions,
+  path: string,
+  loads: boolean,
+): void {
+  for (const name of ['key', 'condition'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new InvalidOptionError(`${path}.${name}: expected a function`);
+    }
+  }
+  if (!loads) {
+    const given = LOADER_ONLY.find((name) => options[name] !== undefined);
+    if (given !== undefined) {
+      throw new InvalidOptionError(
+        `${path}: ${given} is an option of @Cacheable only`,
+        '@CachePut stores what the method returns without loading it; drop the option',
+      );
+    }
+  }
+  const { ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock } = options;
+  const tags = typeof options.tags === 'function' ? undefined : options.tags;
+  parseGetOrSetOptions(
+    defined({ ttl, tags, unless, grace, timeout, hardTimeout, refreshAhead, lock }),
+    path,
+  );
+}
+
 /** Resolves the key and tags of one call; undefined when it cannot be keyed (then uncached). */
 export function callTarget(
   options: CacheableOptions,
@@ -66,19 +102,25 @@ export function Cacheable<Args extends unknown[] = unknown[], Result = unknown>(
   options: CacheableOptions<Args, Result>,
 ): MethodDecorator {
   const settings = options as unknown as CacheableOptions;
-  return wrappingDecorator('Cacheable', options?.namespace, (namespace, call, args, where) => {
-    if (settings.condition && !settings.condition(...args)) return call();
-    const target = callTarget(settings, args, where);
-    if (!target) return call();
-    const { ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock } = settings;
-    const cached = new CacheableCall(call, where);
-    return namespace
-      .getOrSet(target.key, cached.loader, {
-        ...defined({ ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock }),
-        tags: target.tags,
-      })
-      .catch((outcome: unknown) => cached.settle(outcome));
-  });
+  const check = (path: string): void => checkCacheableOptions(settings, path, true);
+  return wrappingDecorator(
+    'Cacheable',
+    options?.namespace,
+    (namespace, call, args, where) => {
+      if (settings.condition && !settings.condition(...args)) return call();
+      const target = callTarget(settings, args, where);
+      if (!target) return call();
+      const { ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock } = settings;
+      const cached = new CacheableCall(call, where);
+      return namespace
+        .getOrSet(target.key, cached.loader, {
+          ...defined({ ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock }),
+          tags: target.tags,
+        })
+        .catch((outcome: unknown) => cached.settle(outcome));
+    },
+    check,
+  );
 }
 
 /** The fields of `options` that are set, so unset ones fall back to the namespace's. */

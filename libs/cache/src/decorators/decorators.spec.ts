@@ -344,6 +344,33 @@ describe('method decorators misused', () => {
     }).toThrow('@Cacheable needs a namespace');
   });
 
+  it('fail when the class is defined if an option is malformed, naming the method and the option', () => {
+    const define = (decorate: MethodDecorator): unknown => {
+      class Misconfigured {
+        @decorate
+        async load(): Promise<number> {
+          return 1;
+        }
+      }
+      return Misconfigured;
+    };
+    expect(() => define(Cacheable({ namespace: 'users', ttl: '5 mins' as never }))).toThrow(
+      /^Misconfigured\.load \(@Cacheable\)\.ttl: "5 mins" is not a duration/,
+    );
+    expect(() => define(Cacheable({ namespace: 'users', refreshAhead: 2 }))).toThrow(
+      /\(@Cacheable\)\.refreshAhead: 2 is not a fraction/,
+    );
+    expect(() => define(Cacheable({ namespace: 'users', tags: ['ok', ''] }))).toThrow(
+      /\(@Cacheable\)\.tags\[1\]/,
+    );
+    expect(() => define(CachePut({ namespace: 'users', ttl: -1 }))).toThrow(
+      /^Misconfigured\.load \(@CachePut\)\.ttl: -1 is not a duration/,
+    );
+    expect(() => define(CachePut({ namespace: 'users', grace: '1h' }))).toThrow(
+      /^Misconfigured\.load \(@CachePut\): grace is an option of @Cacheable only/,
+    );
+  });
+
   it('say so when the instance was not created by a Nest app with CacheModule', async () => {
     const bare = new UsersService();
     await expect(bare.find('1')).rejects.toBeInstanceOf(CacheNotReadyError);

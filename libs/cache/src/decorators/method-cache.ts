@@ -32,7 +32,8 @@ export type MethodCacheRun = (
 ) => Promise<unknown>;
 
 /**
- * Builds a method decorator that wraps the method with `run`. The class gets an optional
+ * Builds a method decorator that wraps the method with `run`, once `check` passed its options
+ * (so a malformed one fails when the class is defined, not as a warning on every call). The class gets an optional
  * property injection of `CacheService` (so each Nest application finds its own), the method must
  * be declared to return a Promise (checked when the class is defined), and the wrapper keeps the
  * method's name and every metadata other decorators put on it.
@@ -41,6 +42,8 @@ export function wrappingDecorator(
   decorator: string,
   namespace: unknown,
   run: MethodCacheRun,
+  /** Checks the decorator's options once, when the class is defined; `path` names them. */
+  check?: (path: string) => void,
 ): MethodDecorator {
   return (target, propertyKey, descriptor) => {
     const className = (target as { constructor: { name: string } }).constructor.name;
@@ -49,6 +52,7 @@ export function wrappingDecorator(
     if (typeof namespace !== 'string' || namespace.length === 0) {
       throw new InvalidOptionError(`${where}: @${decorator} needs a namespace`);
     }
+    check?.(`${where} (@${decorator})`);
     const original = descriptor.value as unknown;
     if (typeof original !== 'function')
       throw new InvalidOptionError(`${where}: @${decorator} decorates methods only`);

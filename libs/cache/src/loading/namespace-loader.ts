@@ -10,7 +10,7 @@ import type { GetOrSetOptions } from '../options/call-options.interface';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { Removal } from '../persistence/persistence-manager';
 import type { TierStack } from '../stack/tier-stack';
-import { isStale, type CacheEntry } from '../tiers/cache-entry';
+import { isExpired, isStale, type CacheEntry } from '../tiers/cache-entry';
 import { assertKey } from '../values/validate-key';
 import { compileGlob } from '../values/glob';
 import { LoaderTimeoutError, withDeadlines } from './deadlines';
@@ -94,7 +94,7 @@ export class NamespaceLoader<V> {
     return withDeadlines(flight, this.flights.runOf(flight), {
       timeout: parsed.timeout,
       hardTimeout: parsed.hardTimeout,
-      stale: () => this.staleOf.get(key) as { value: V } | undefined,
+      stale: () => withinGrace(this.staleOf.get(key)) as { value: V } | undefined,
       onStale: () => this.signals.counters.staleServes++,
       timeoutError: () =>
         new LoaderTimeoutError(this.settings.name, key, parsed.hardTimeout as number),
@@ -164,11 +164,17 @@ export class NamespaceLoader<V> {
     } catch (error) {
       // Grace covers a loader that fails, not a store that failed after it answered (strict
       // mode): that load has a newer value than the stale one, and its error carries it.
-      if (stale === undefined || isUserError(error) || run.answered) throw error;
+      const served = withinGrace(stale);
+      if (served === undefined || isUserError(error) || run.answered) throw error;
       this.signals.counters.staleServes++;
-      return stale.value as V;
+      return served.value as V;
     } finally {
       if (this.staleOf.get(key) === stale) this.staleOf.delete(key);
     }
   }
+}
+
+/** `entry` while its grace period lasts: one found at a load's start may end while it runs. */
+function withinGrace(entry: CacheEntry | undefined): CacheEntry | undefined {
+  return entry !== undefined && !isExpired(entry, Date.now()) ? entry : undefined;
 }

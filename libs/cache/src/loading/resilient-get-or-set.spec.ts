@@ -40,6 +40,24 @@ describe.each([
       await expect(cache.getOrSet('k', failing)).rejects.toThrow('db down');
     });
 
+    it('does not serve a value whose grace period ended while its loader ran', async () => {
+      await cache.getOrSet('k', () => 'v1', { ttl: '1s', grace: '2s' });
+      await jest.advanceTimersByTimeAsync(1500);
+      const failing = deferred<string>();
+      const failed = cache.getOrSet('k', () => failing.promise, { grace: '2s' });
+      await jest.advanceTimersByTimeAsync(2000);
+      failing.reject(new Error('db down'));
+      await expect(failed).rejects.toThrow('db down');
+      await cache.getOrSet('j', () => 'v1', { ttl: '1s', grace: '2s' });
+      await jest.advanceTimersByTimeAsync(1500);
+      const slow = deferred<string>();
+      const timedOut = cache.getOrSet('j', () => slow.promise, { hardTimeout: '3s' });
+      const outcome = expect(timedOut).rejects.toBeInstanceOf(LoaderTimeoutError);
+      await jest.advanceTimersByTimeAsync(3000);
+      await outcome;
+      expect(cache.stats().staleServes).toBe(0);
+    });
+
     it('replaces the stale value when the loader succeeds', async () => {
       await cache.getOrSet('k', () => 'v1', { ttl: '1s', grace: '10s' });
       await jest.advanceTimersByTimeAsync(1500);
@@ -86,6 +104,29 @@ describe.each([
       slow.resolve('eventually');
       await jest.advanceTimersByTimeAsync(0);
       expect(await cache.get('k')).toBe('eventually');
+    });
+
+    it('takes Infinity as no timeout, and refuses one longer than a timer can hold', async () => {
+      const slow = deferred<string>();
+      const call = cache.getOrSet('k', () => slow.promise, { hardTimeout: Infinity });
+      let outcome: unknown = 'pending';
+      call.then(
+        (value) => (outcome = value),
+        (error: unknown) => (outcome = error),
+      );
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(outcome).toBe('pending');
+      slow.resolve('loaded');
+      expect(await call).toBe('loaded');
+      for (const name of ['timeout', 'hardTimeout']) {
+        await expect(cache.getOrSet('j', () => 'v', { [name]: '25d' })).rejects.toMatchObject({
+          code: 'E_CACHE_INVALID_OPTION',
+          message: expect.stringContaining(
+            `options.${name}: "25d" is longer than the longest timer`,
+          ),
+        });
+      }
+      expect(cache.stats().loaderCalls).toBe(1);
     });
 
     it('serves the stale value when there is one', async () => {

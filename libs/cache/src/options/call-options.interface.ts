@@ -54,14 +54,15 @@ export interface GetOrSetOptions extends SetOptions {
    * Soft timeout: when a stale value exists and the loader takes longer, the stale value is
    * returned; the loader goes on and its value is stored when it arrives. Counted from the
    * loader's call (or the start of a wait for another instance's lock), not the shared-tier
-   * read before it, which `commandTimeout` bounds.
+   * read before it, which `commandTimeout` bounds. At most 24.8 days (a timer's limit);
+   * `Infinity` is none.
    * @default none (wait for the loader)
    */
   timeout?: Duration;
   /**
    * Hard timeout: when the loader takes longer, the call returns the stale value or fails with
    * `E_CACHE_LOADER_TIMEOUT`; the loader goes on and its value is stored when it arrives.
-   * Counted as `timeout` is.
+   * Counted and bounded as `timeout` is.
    * @default none (wait for the loader)
    */
   hardTimeout?: Duration;

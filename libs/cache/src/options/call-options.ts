@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../errors/cache.error';
 import { CACHE_DEFAULTS } from './cache-options.defaults';
 import type { GetOrSetOptions, SetOptions } from './call-options.interface';
-import { parseDuration, parseTtl } from './duration';
+import { parseDuration, parseTimerDuration, parseTtl } from './duration';
 import {
   describe,
   expectKnownKeys,
@@ -64,8 +64,10 @@ export function parseGetOrSetOptions(
   if (raw.grace !== undefined)
     Object.assign(parsed, { grace: parseTtl(raw.grace, `${path}.grace`) });
   for (const name of ['timeout', 'hardTimeout'] as const) {
-    if (raw[name] !== undefined)
-      Object.assign(parsed, { [name]: parseDuration(raw[name], `${path}.${name}`) });
+    if (raw[name] === undefined) continue;
+    const ms = parseTimerDuration(raw[name], `${path}.${name}`);
+    // Infinity waits for the loader, as no timeout does.
+    if (ms !== Infinity) Object.assign(parsed, { [name]: ms });
   }
   if (raw.refreshAhead !== undefined) {
     const share = raw.refreshAhead;

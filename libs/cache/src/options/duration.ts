@@ -42,3 +42,19 @@ export function parseTtl(value: unknown, path: string): number {
     'use Infinity for an entry that never expires',
   );
 }
+
+/** The longest delay a Node timer holds (about 24.8 days): a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Parses a duration a timer waits out: `Infinity` (no timer) or at most `MAX_TIMER_MS`, which is
+ * refused above rather than left to fire at once.
+ */
+export function parseTimerDuration(value: unknown, path: string): number {
+  const parsed = parseDuration(value, path);
+  if (parsed === Infinity || parsed <= MAX_TIMER_MS) return parsed;
+  throw new InvalidOptionError(
+    `${path}: ${JSON.stringify(value)} is longer than the longest timer (${MAX_TIMER_MS} ms, about 24.8d)`,
+    'use Infinity to wait without a limit',
+  );
+}
