@@ -130,6 +130,19 @@ describe('CacheModule', () => {
     ],
     [{ prefix: 'a:b' }, 'prefix: "a:b" is not a valid prefix'],
     [{ memory: false }, 'memory: false leaves no tier'],
+    // Node fires a timer longer than 2^31 - 1 ms after 1 ms.
+    [
+      { redis: { url: 'redis://127.0.0.1:1', commandTimeout: '25d' } },
+      'redis.commandTimeout: "25d" is longer than the longest timer',
+    ],
+    [
+      { persistence: { flushInterval: '30d' } },
+      'persistence.flushInterval: "30d" is longer than the longest timer',
+    ],
+    [
+      { persistence: { cleanupInterval: 2 ** 31 } },
+      'persistence.cleanupInterval: 2147483648 is longer than the longest timer',
+    ],
   ])('fails at start on bad options: %j', async (options, message) => {
     await expect(compile([CacheModule.forRoot(options as never)])).rejects.toThrow(message);
   });

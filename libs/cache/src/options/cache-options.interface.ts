@@ -32,7 +32,8 @@ export interface PersistenceOptions {
    */
   dataSource?: DataSource | DataSourceOptions;
   /**
-   * How often PERIODIC entries are written.
+   * How often PERIODIC entries are written: at most about 24.8 days (Node's longest timer), or
+   * `Infinity` to write them only at shutdown and on `flush()`.
    * @default '5s'
    */
   flushInterval?: Duration;
@@ -52,7 +53,8 @@ export interface PersistenceOptions {
    */
   migrate?: boolean;
   /**
-   * How often expired rows are deleted (in batches of `batchSize`).
+   * How often expired rows are deleted (in batches of `batchSize`): at most about 24.8 days, or
+   * `Infinity` for never (expired rows are still never read back).
    * @default '1m'
    */
   cleanupInterval?: Duration;

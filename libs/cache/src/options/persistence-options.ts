@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors/cache.error';
 import { CACHE_DEFAULTS } from './cache-options.defaults';
-import { parseDuration } from './duration';
+import { parseTimerDuration } from './duration';
 import {
   describe,
   expectBoolean,
@@ -36,7 +36,7 @@ export function validatePersistence(raw: unknown): ResolvedPersistenceOptions {
   }
   return {
     dataSource: dataSource as ResolvedPersistenceOptions['dataSource'],
-    flushInterval: parseDuration(
+    flushInterval: parseTimerDuration(
       options.flushInterval ?? CACHE_DEFAULTS.flushInterval,
       'persistence.flushInterval',
     ),
@@ -49,7 +49,7 @@ export function validatePersistence(raw: unknown): ResolvedPersistenceOptions {
       'persistence.loadOnStartup',
     ),
     migrate: expectBoolean(options.migrate ?? CACHE_DEFAULTS.migrate, 'persistence.migrate'),
-    cleanupInterval: parseDuration(
+    cleanupInterval: parseTimerDuration(
       options.cleanupInterval ?? CACHE_DEFAULTS.cleanupInterval,
       'persistence.cleanupInterval',
     ),

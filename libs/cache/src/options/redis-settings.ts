@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { InvalidOptionError } from '../errors/cache.error';
 import type { CacheRedisOptions } from '../redis/redis-options';
 import { CACHE_DEFAULTS } from './cache-options.defaults';
-import { parseDuration } from './duration';
+import { parseDuration, parseTimerDuration } from './duration';
 import { describe, expectObject, expectPositiveInteger } from './option-checks';
 import type { ResolvedRedisOptions } from './resolved-options';
 
@@ -54,7 +54,7 @@ export function validateRedis(raw: unknown): ResolvedRedisOptions {
   const settings = Object.fromEntries(REDIS_SETTING_KEYS.map((key) => [key, redis[key]]));
   return {
     connection: raw as CacheRedisOptions,
-    commandTimeout: parseDuration(
+    commandTimeout: parseTimerDuration(
       settings.commandTimeout ?? CACHE_DEFAULTS.redisCommandTimeout,
       'redis.commandTimeout',
     ),

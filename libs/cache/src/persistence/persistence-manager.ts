@@ -70,17 +70,11 @@ export class PersistenceManager {
       // A database that is down or unprepared degrades persistence; it never stops the app.
       this.status.failed(error, undefined, 'start');
     }
-    const flush = setInterval(
-      () => void this.writer.flushPeriodic().catch(() => undefined),
-      this.options.flushInterval,
-    );
-    const cleanup = setInterval(
-      () => void this.cleanup().catch(() => undefined),
-      this.options.cleanupInterval,
-    );
-    flush.unref();
-    cleanup.unref();
-    this.timers = [flush, cleanup];
+    // An interval of Infinity runs no timer (Node would run it every millisecond).
+    this.timers = [
+      every(this.options.flushInterval, () => this.writer.flushPeriodic()),
+      every(this.options.cleanupInterval, () => this.cleanup()),
+    ].filter((timer) => timer !== undefined);
   }
 
   /**
@@ -186,4 +180,12 @@ export class PersistenceManager {
     }
     return this.store;
   }
+}
+
+/** Runs `task` every `interval` ms without holding the process open; none for Infinity. */
+function every(interval: number, task: () => Promise<unknown>): NodeJS.Timeout | undefined {
+  if (interval === Infinity) return undefined;
+  const timer = setInterval(() => void task().catch(() => undefined), interval);
+  timer.unref();
+  return timer;
 }

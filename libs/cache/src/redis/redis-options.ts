@@ -4,7 +4,8 @@ import type { Duration } from '../options/duration';
 /** Settings of the Redis tier itself, whatever the connection. */
 export interface RedisTierSettings {
   /**
-   * Every Redis call fails after this long; the cache then answers from memory or as a miss.
+   * Every Redis call fails after this long; the cache then answers from memory or as a miss. At
+   * most about 24.8 days (Node's longest timer); `Infinity` waits without a limit.
    * @default '500ms'
    */
   commandTimeout?: Duration;
