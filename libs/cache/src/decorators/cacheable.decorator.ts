@@ -38,7 +38,7 @@ export interface CacheableOptions<Args extends unknown[] = unknown[], Result = u
   lock?: GetOrSetOptions['lock'];
 }
 
-/** What only `@Cacheable` does with: the ways around a slow or failing method. */
+/** The options only `@Cacheable` uses: its ways around a slow or failing method. */
 const LOADER_ONLY = ['grace', 'timeout', 'hardTimeout', 'refreshAhead', 'lock'] as const;
 
 /**

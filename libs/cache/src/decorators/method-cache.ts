@@ -33,10 +33,10 @@ export type MethodCacheRun = (
 
 /**
  * Builds a method decorator that wraps the method with `run`, once `check` passed its options
- * (so a malformed one fails when the class is defined, not as a warning on every call). The class gets an optional
- * property injection of `CacheService` (so each Nest application finds its own), the method must
- * be declared to return a Promise (checked when the class is defined), and the wrapper keeps the
- * method's name and every metadata other decorators put on it.
+ * (so a malformed one fails when the class is defined, not as a warning on every call). The
+ * class gets an optional property injection of `CacheService` (so each Nest application finds
+ * its own), the method must be declared to return a Promise (checked when the class is defined),
+ * and the wrapper keeps the method's name and every metadata other decorators put on it.
  */
 export function wrappingDecorator(
   decorator: string,
