@@ -167,7 +167,7 @@ describe('the bus over PostgreSQL LISTEN/NOTIFY', () => {
     await proxy.cut();
   });
 
-  it('fails no caller while its connection is down; the others notice what was lost', async () => {
+  it('fails no caller while its connection is down; the others hear what was lost once it is back', async () => {
     const name = `bus-${prefix}`;
     const a = await start({ type: 'postgres', url: database.url, applicationName: name });
     const b = await start();
@@ -184,10 +184,8 @@ describe('the bus over PostgreSQL LISTEN/NOTIFY', () => {
     a.channel.keys(['k']); // cannot be sent: lost
     a.channel.keys(['k']);
     await eventually(() => expect(a.bus.healthy).toBe(true));
-    expect(b.memory.holds('k')).toBe(true);
-    a.channel.keys(['after']);
-    await eventually(() => expect(b.bus.gaps).toBe(1));
-    expect(b.memory.holds('k')).toBe(false);
+    // Sent again once the connection is back, though A announces nothing more.
+    await eventually(() => expect(b.memory.holds('k')).toBe(false));
     expect(
       warn.mock.calls.filter(([text]) => String(text).includes('bus publish failed')),
     ).toHaveLength(1);

@@ -69,10 +69,23 @@ export function parseMessage(text: string): BusMessage | undefined {
     return undefined;
   }
   if (typeof message !== 'object' || message === null) return undefined;
-  const { s, n, q } = message as Partial<BusMessage>;
+  const { s, n, q, b, k, t, p, c } = message as Partial<BusMessage>;
   if (typeof s !== 'string' || typeof n !== 'string') return undefined;
   if (q !== undefined && !(Number.isSafeInteger(q) && q > 0)) return undefined;
+  // Anyone who can publish on the channel can send anything: a field of another shape would
+  // throw in the receiver, inside the subscriber connection's socket handler.
+  if (b !== undefined && !Number.isFinite(b)) return undefined;
+  if (!optionalStrings(k) || !optionalStrings(t)) return undefined;
+  if (p !== undefined && typeof p !== 'string') return undefined;
+  if (c !== undefined && c !== true) return undefined;
   return message as BusMessage;
+}
+
+/** True for undefined or an array of strings. */
+function optionalStrings(list: unknown): boolean {
+  return (
+    list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))
+  );
 }
 
 function bytes(text: string): number {

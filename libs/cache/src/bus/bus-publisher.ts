@@ -2,12 +2,17 @@ import { Logger } from '@nestjs/common';
 import { fitAnnouncement, type Announcement, type BusMessage } from './bus-message';
 import type { BusTransport } from './bus-transport';
 
+/** How long after a failed publish the message is sent again (and again, until it goes). */
+const RESEND_AFTER = 1000;
+
 /**
  * The sending side of the bus. Keys announced in the same tick travel together, per namespace,
  * in as many messages as the transport's payload limit needs; a tag, pattern or clear goes at
  * once, after them. Every message carries its sender's id, its sequence number and the time of
  * the sender's previous message (on the transport server's clock), so receivers can tell when
- * some were lost. A failing publish is reported once per outage.
+ * some were lost. A failing publish is reported once per outage, and its message is sent again
+ * until it goes: the others learn of a lost message only from a later one, and this instance may
+ * have nothing else to say.
  */
 export class BusPublisher {
   private static readonly logger = new Logger('CacheBus');
@@ -21,6 +26,9 @@ export class BusPublisher {
   /** When this instance sent its last message, on the transport server's clock. */
   private lastSentAt: number | undefined;
   private publishFailing = false;
+  /** The latest message whose publish failed, and its number, until one as new goes through. */
+  private unsent: { readonly text: string; readonly seq: number } | undefined;
+  private resendTimer: NodeJS.Timeout | undefined;
 
   constructor(
     /** This instance's id on the bus. */
@@ -55,6 +63,8 @@ export class BusPublisher {
    */
   async close(ms: number): Promise<void> {
     this.flush();
+    clearTimeout(this.resendTimer);
+    if (this.unsent) this.transmit(this.unsent.text, this.unsent.seq);
     this.closed = true;
     await settledWithin(ms, Promise.all(this.inFlight));
   }
@@ -77,10 +87,10 @@ export class BusPublisher {
       );
       return;
     }
-    for (const part of parts) this.publish(part);
+    for (const part of parts) this.stamp(part);
   }
 
-  private publish(announcement: Announcement): void {
+  private stamp(announcement: Announcement): void {
     const now = Date.now() + this.clockOffset;
     const message: BusMessage = {
       s: this.sender,
@@ -89,18 +99,36 @@ export class BusPublisher {
       ...announcement,
     };
     this.lastSentAt = now;
-    const sending = this.transport.publish(JSON.stringify(message)).then(
+    this.transmit(JSON.stringify(message), message.q as number);
+  }
+
+  /** Publishes the stamped message number `seq`; a failure is sent again later. */
+  private transmit(text: string, seq: number): void {
+    const sending = this.transport.publish(text).then(
       () => {
         this.publishFailing = false;
+        // The unsent message arrived, or a newer one that reveals it lost (a gap in the numbers).
+        if (this.unsent && seq >= this.unsent.seq) this.unsent = undefined;
       },
       (error: Error) => {
         // One report per outage; receivers notice the lost message by its number.
         if (!this.publishFailing) this.onPublishError(error);
         this.publishFailing = true;
+        if (!this.unsent || seq >= this.unsent.seq) this.unsent = { text, seq };
+        this.resendLater();
       },
     );
     this.inFlight.add(sending);
     void sending.finally(() => this.inFlight.delete(sending));
+  }
+
+  private resendLater(): void {
+    if (this.resendTimer !== undefined || this.closed) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = undefined;
+      if (this.unsent && !this.closed) this.transmit(this.unsent.text, this.unsent.seq);
+    }, RESEND_AFTER);
+    this.resendTimer.unref();
   }
 }
 
