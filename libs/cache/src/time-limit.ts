@@ -1,8 +1,11 @@
 /**
  * `work`, or `timedOut()`'s error once `ms` have passed first; the work goes on unwatched. The
- * timer is cleared as soon as either ends, and never holds the process open.
+ * timer is cleared as soon as either ends, and never holds the process open. `Infinity` sets no
+ * timer.
  */
 export function timeLimit<T>(work: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  // Node fires a timer of Infinity (or past 2^31-1 ms) after 1 ms.
+  if (ms === Infinity) return work;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(timedOut()), ms);

@@ -133,6 +133,8 @@ export class RedisBackend {
  * on unwatched); its rejection propagates. The timer goes as soon as either ends.
  */
 async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
+  // Node fires a timer of Infinity after 1 ms (a `commandTimeout` of Infinity waits for good).
+  if (ms === Infinity) return work.then(() => true);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
