@@ -48,6 +48,19 @@ describe.each([
     advance: (ms) => sleep(ms),
   });
 
+  it('removes by any number of tags in one call', async () => {
+    const tier = tierFor('many-tags');
+    // More than a call's spread arguments can hold: the tags go in batches.
+    const tags = Array.from({ length: 150_000 }, (_, i) => `t${i}`);
+    await tier.set('first', entryOf(1, { tags: [tags[0]] }));
+    await tier.set('last', entryOf(2, { tags: [tags[tags.length - 1]] }));
+    await tier.set('other', entryOf(3, { tags: ['elsewhere'] }));
+    const removed = await tier.deleteByTags(tags);
+    expect([...removed.held].sort()).toEqual(['first', 'last']);
+    expect(await tier.get('first')).toBeUndefined();
+    expect(await tier.get('other')).toBeDefined();
+  });
+
   it('keeps every key of a namespace on one hash slot', async () => {
     const tier = tierFor('slots');
     await tier.set('a', entryOf(1, { tags: ['t'], indexes: { i: 'v' } }));
