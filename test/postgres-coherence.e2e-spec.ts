@@ -7,7 +7,7 @@ import { eventually } from './servers/eventually';
 import { PostgresDatabase } from './servers/postgres-database';
 
 const busOf = (app: CacheApp): InvalidationBus =>
-  (app.service as unknown as { bus: InvalidationBus }).bus;
+  (app.service as unknown as { backends: { bus: InvalidationBus } }).backends.bus;
 
 describe('two app instances on one PostgreSQL, without Redis', () => {
   let database: PostgresDatabase;
