@@ -1,10 +1,11 @@
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadStoragePeers } from '../optional-peer';
 import { CACHE_STORAGE_TABLE, type StorageDialect } from './cache-storage.entity';
 import { CreateCacheStorage1763700000000 } from './create-cache-storage.migration';
 import { ScopeCacheStorageByPrefix1795600000000 } from './scope-cache-storage.migration';
+import { claimStoreFile } from './store-file-lock';
 
 /** Where persisted entries go: a DataSource of the app's, its options, or the embedded store. */
 export type StorageSource = DataSource | DataSourceOptions | undefined;
@@ -18,6 +19,8 @@ export interface StorageConnection {
   readonly dialect: StorageDialect;
   /** Whether it was opened here, and so is closed by whoever opened it. */
   readonly opened: boolean;
+  /** Lets go of what was claimed for it (an embedded store's file), once it is closed. */
+  readonly release: () => void;
 }
 
 /**
@@ -39,9 +42,22 @@ export async function connectStorage(source: StorageSource): Promise<StorageConn
       ),
     );
   const opened = !dataSource.isInitialized;
-  if (opened) await dataSource.initialize();
-  const dialect: StorageDialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
-  return { dataSource, dialect, opened };
+  const options = dataSource.options;
+  // One connection per file: sql.js rewrites the whole file from its own memory.
+  const release =
+    opened && options.type === 'sqljs' && options.location
+      ? claimStoreFile(resolve(options.location))
+      : () => undefined;
+  if (opened) {
+    try {
+      await dataSource.initialize();
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+  const dialect: StorageDialect = options.type === 'postgres' ? 'postgres' : 'sqlite';
+  return { dataSource, dialect, opened, release };
 }
 
 /**

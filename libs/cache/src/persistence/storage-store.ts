@@ -21,7 +21,7 @@ export type { StoredRow } from './storage-sql';
  */
 export class StorageStore {
   private readonly sql: StorageSql;
-  /** The PostgreSQL tier's load tickets; none on the embedded store (one instance opens it). */
+  /** The PostgreSQL tier's load tickets; none on the embedded store (one connection holds it). */
   readonly tickets: LoadTicketStore | undefined;
 
   private constructor(
@@ -30,6 +30,8 @@ export class StorageStore {
     private readonly owned: boolean,
     /** The application's `prefix`, which scopes every row. */
     readonly prefix: string,
+    /** Lets go of the embedded store's file once closed (see `claimStoreFile`). */
+    private readonly release: () => void,
   ) {
     this.sql = new StorageSql(dialect, prefix);
     this.tickets = dialect === 'postgres' ? new LoadTicketStore(dataSource, prefix) : undefined;
@@ -45,8 +47,8 @@ export class StorageStore {
     migrate: boolean,
   ): Promise<StorageStore> {
     const connection = await connectStorage(source);
-    const { dataSource, dialect, opened } = connection;
-    const store = new StorageStore(dataSource, dialect, opened, prefix);
+    const { dataSource, dialect, opened, release } = connection;
+    const store = new StorageStore(dataSource, dialect, opened, prefix, release);
     try {
       if (migrate) await migrateStorage(connection, prefix);
     } catch (error) {
@@ -150,7 +152,11 @@ export class StorageStore {
   }
 
   async close(): Promise<void> {
-    if (this.owned && this.dataSource.isInitialized) await this.dataSource.destroy();
+    try {
+      if (this.owned && this.dataSource.isInitialized) await this.dataSource.destroy();
+    } finally {
+      this.release();
+    }
   }
 
   private run<T>(statement: Statement): Promise<T[]> {
