@@ -11,8 +11,6 @@ import { queryLoadedRows, queryRows, type LoadedRow } from './storage-rows';
 import { StorageSql, type Statement, type StoredRow } from './storage-sql';
 import { isStaleRow } from './stored-entry';
 
-export type { StoredRow } from './storage-sql';
-
 /**
  * The `cache_storage` table through TypeORM: batched, parameterized multi-row upserts, deletes,
  * keyset-paged reads and bounded cleanup, in PostgreSQL or the embedded SQLite (sql.js) store.

@@ -6,7 +6,7 @@ import { isPlainRecord } from '../values/plain-record';
 import { freezeDecoded } from '../values/freeze-decoded';
 import { decodeValue, encodeValue } from '../values/value-codec';
 import type { CacheStorageMetadata } from './cache-storage.entity';
-import type { StoredRow } from './storage-store';
+import type { StoredRow } from './storage-sql';
 
 interface Metadata extends CacheStorageMetadata {
   /** The entry's TTL end when it has a grace period (`expires_at` then holds the grace end). */
