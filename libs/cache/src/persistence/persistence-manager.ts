@@ -6,6 +6,7 @@ import { PersistenceStatus } from './persistence-status';
 import type { NamespacePersistence, PersistenceHealth, Report } from './persistence-types';
 import { StoreGuard } from './store-guard';
 import { StorageStore } from './storage-store';
+import { embeddedStoreExists } from './storage-connection';
 import { loadStoragePeers } from '../optional-peer';
 import { TableWriter } from './table-writer';
 import { loadNamespace, type RestorableNamespace } from './warm-loader';
@@ -58,9 +59,13 @@ export class PersistenceManager {
   async start(namespaces: readonly RestorableNamespace[], eager: boolean): Promise<void> {
     // A missing package is a setup error, not an outage: it fails the start, naming the package.
     if (eager) loadStoragePeers(this.options.dataSource);
-    this.storeWanted = eager;
+    // Entries persisted by a per-call level, or under an earlier run's settings, are in the
+    // default store's file even when no namespace persists now.
+    const earlierRows =
+      this.options.loadOnStartup && this.options.dataSource === undefined && embeddedStoreExists();
+    this.storeWanted = eager || earlierRows;
     try {
-      if (eager) await this.open();
+      if (this.storeWanted) await this.open();
       if (this.options.loadOnStartup && this.store) {
         const store = await this.open();
         for (const namespace of namespaces)
