@@ -1,6 +1,6 @@
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadStoragePeers } from '../optional-peer';
 import { CACHE_STORAGE_TABLE, type StorageDialect } from './cache-storage.entity';
 import { CreateCacheStorage1763700000000 } from './create-cache-storage.migration';
@@ -51,7 +51,7 @@ export async function connectStorage(source: StorageSource): Promise<StorageConn
   // One connection per file: sql.js rewrites the whole file from its own memory.
   const release =
     opened && options.type === 'sqljs' && options.location
-      ? claimStoreFile(resolve(options.location))
+      ? claimStoreFile(options.location)
       : () => undefined;
   if (opened) {
     try {
