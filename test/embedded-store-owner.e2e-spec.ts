@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -28,10 +28,10 @@ describe('the embedded store, one connection per file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (): Promise<CacheApp> => {
+  const start = async (at = location): Promise<CacheApp> => {
     const app = await startCacheApp({
       namespaces: [{ name: 'settings', persistence: PersistenceLevel.ON_CHANGE }],
-      persistence: { dataSource: { type: 'sqljs', location, autoSave: true } },
+      persistence: { dataSource: { type: 'sqljs', location: at, autoSave: true } },
     });
     apps.push(app);
     return app;
@@ -65,6 +65,24 @@ describe('the embedded store, one connection per file', () => {
     expect(await keysInFile()).toEqual(['a', 'c']);
     await first.close();
     // Once the first let go of the file, the second holds it and writes what waited.
+    expect(await second.service.flush()).toBe(1);
+    expect(await keysInFile()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('knows the file by any path that reaches it', async () => {
+    mkdirSync(join(dir, 'real'));
+    symlinkSync(join(dir, 'real'), join(dir, 'link'));
+    location = join(dir, 'real', 'store.sqlite');
+    const first = await start();
+    await first.ns('settings').set('a', 1);
+    const second = await start(join(dir, 'link', 'store.sqlite'));
+    await second.ns('settings').set('b', 2);
+    expect(second.service.info().backends.persistence).toMatchObject({
+      dirty: 1,
+      lastError: expect.stringContaining('is in use by another connection of this process'),
+    });
+    await first.ns('settings').set('c', 3);
+    await first.close();
     expect(await second.service.flush()).toBe(1);
     expect(await keysInFile()).toEqual(['a', 'b', 'c']);
   });

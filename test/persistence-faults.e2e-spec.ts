@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { PersistenceLevel, type CacheErrorEvent } from 'nest-tiered-cache';
 import { startCacheApp, type CacheApp } from './servers/cache-app';
 import { startDatabaseProxy } from './servers/database-proxy';
@@ -146,4 +147,44 @@ describe('persistence while PostgreSQL is frozen or gone', () => {
     }, 15_000);
     expect((await service.health(1000)).status).toBe('up');
   }, 40_000);
+
+  it('starts while the database is frozen, and writes what waited once it answers', async () => {
+    proxy.freeze();
+    // No connectTimeoutMS: the driver itself would wait for the frozen server forever. No bus:
+    // its own connection waits for its connect timeout, which is not the store's to bound.
+    app = await startCacheApp({
+      namespaces: [{ name: 'a', persistence: PersistenceLevel.ON_CHANGE }],
+      persistence: { dataSource: { type: 'postgres', url } },
+      bus: false,
+    });
+    expect(app.service.info().backends.persistence.healthy).toBe(false);
+    await app.ns('a').set('x', 1);
+    expect(await app.ns('a').get('x')).toBe(1);
+    proxy.thaw();
+    await eventually(async () => {
+      await app!.service.flush();
+      expect(await keys()).toEqual(['a:x']);
+    }, 15_000);
+  }, 30_000);
+
+  it("starts while the app's own DataSource is frozen, its warm load bounded", async () => {
+    const dataSource = new DataSource({ type: 'postgres', url });
+    await dataSource.initialize();
+    try {
+      proxy.freeze();
+      app = await startCacheApp({
+        namespaces: [{ name: 'a', persistence: PersistenceLevel.ON_CHANGE }],
+        persistence: { dataSource, migrate: false },
+        bus: false,
+      });
+      expect(app.service.info().backends.persistence.healthy).toBe(false);
+      expect(await app.ns('a').get('x')).toBeUndefined();
+      proxy.thaw();
+      await app.close();
+      app = undefined;
+    } finally {
+      proxy.thaw();
+      await dataSource.destroy();
+    }
+  }, 30_000);
 });

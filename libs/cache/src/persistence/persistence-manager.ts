@@ -6,9 +6,10 @@ import { PersistenceStatus } from './persistence-status';
 import type { NamespacePersistence, PersistenceHealth, Report } from './persistence-types';
 import { StoreGuard } from './store-guard';
 import { StorageStore } from './storage-store';
+import { embeddedStoreExists } from './storage-connection';
 import { loadStoragePeers } from '../optional-peer';
 import { TableWriter } from './table-writer';
-import { loadNamespace, type RestorableNamespace } from './warm-loader';
+import { loadNamespace, type PageSource, type RestorableNamespace } from './warm-loader';
 
 export type { Removal } from './removal';
 export type { NamespacePersistence, PersistenceHealth, PersistenceTurn } from './persistence-types';
@@ -58,13 +59,25 @@ export class PersistenceManager {
   async start(namespaces: readonly RestorableNamespace[], eager: boolean): Promise<void> {
     // A missing package is a setup error, not an outage: it fails the start, naming the package.
     if (eager) loadStoragePeers(this.options.dataSource);
-    this.storeWanted = eager;
+    // Entries persisted by a per-call level, or under an earlier run's settings, are in the
+    // default store's file even when no namespace persists now.
+    const earlierRows =
+      this.options.loadOnStartup && this.options.dataSource === undefined && embeddedStoreExists();
+    this.storeWanted = eager || earlierRows;
     try {
-      if (eager) await this.open();
-      if (this.options.loadOnStartup && this.store) {
-        const store = await this.open();
-        for (const namespace of namespaces)
-          await loadNamespace(store, namespace, this.options.pageSize, this.status.logger);
+      if (this.storeWanted) {
+        // A database frozen at start must not hold the app's start: connecting (with migrating)
+        // and each page read wait at most a statement's deadline. Reads change nothing, so one
+        // given up on needs no place in the order of the table's changes.
+        const store = await this.guard.within(this.open());
+        const pages: PageSource = {
+          forEachPage: (name, size, visit) =>
+            store.forEachPage(name, size, visit, (read) => this.guard.within(read())),
+        };
+        if (this.options.loadOnStartup) {
+          for (const namespace of namespaces)
+            await loadNamespace(pages, namespace, this.options.pageSize, this.status.logger);
+        }
       }
     } catch (error) {
       // A database that is down or unprepared degrades persistence; it never stops the app.

@@ -1,6 +1,6 @@
 import type { DataSource, DataSourceOptions } from 'typeorm';
-import { renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadStoragePeers } from '../optional-peer';
 import { CACHE_STORAGE_TABLE, type StorageDialect } from './cache-storage.entity';
 import { CreateCacheStorage1763700000000 } from './create-cache-storage.migration';
@@ -12,6 +12,11 @@ export type StorageSource = DataSource | DataSourceOptions | undefined;
 
 /** The file of the embedded store, under the working directory. */
 export const EMBEDDED_STORE_FILE = '.cache-storage.sqlite';
+
+/** Whether the default embedded store's file exists: rows an earlier run left there. */
+export function embeddedStoreExists(): boolean {
+  return existsSync(embeddedStoreLocation());
+}
 
 /** An initialized connection to the database of `cache_storage`. */
 export interface StorageConnection {
@@ -36,7 +41,7 @@ export async function connectStorage(source: StorageSource): Promise<StorageConn
       withAtomicSave(
         (source as DataSourceOptions | undefined) ?? {
           type: 'sqljs',
-          location: join(process.cwd(), EMBEDDED_STORE_FILE),
+          location: embeddedStoreLocation(),
           autoSave: true,
         },
       ),
@@ -46,7 +51,7 @@ export async function connectStorage(source: StorageSource): Promise<StorageConn
   // One connection per file: sql.js rewrites the whole file from its own memory.
   const release =
     opened && options.type === 'sqljs' && options.location
-      ? claimStoreFile(resolve(options.location))
+      ? claimStoreFile(options.location)
       : () => undefined;
   if (opened) {
     try {
@@ -112,4 +117,8 @@ function withAtomicSave(options: DataSourceOptions): DataSourceOptions {
       renameSync(temporary, location);
     },
   };
+}
+
+function embeddedStoreLocation(): string {
+  return join(process.cwd(), EMBEDDED_STORE_FILE);
 }

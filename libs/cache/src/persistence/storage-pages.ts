@@ -1,6 +1,9 @@
 import { queryLoadedRows, type LoadedRow, type StorageQuery } from './storage-rows';
 import type { StorageSql } from './storage-sql';
 
+/** Runs the read of one page; the caller may bound it. */
+export type PageRun = (read: () => Promise<LoadedRow[]>) => Promise<LoadedRow[]>;
+
 /**
  * The unexpired rows of a namespace, one page at a time in key order (keyset paging, never the
  * whole table in memory): `visit` gets each page while the next one is read.
@@ -11,13 +14,14 @@ export async function forEachPage(
   namespace: string,
   pageSize: number,
   visit: (rows: LoadedRow[]) => void | Promise<void>,
+  run: PageRun = (read) => read(),
 ): Promise<void> {
-  let next = readPage(db, sql, namespace, '', pageSize);
+  let next = readPage(db, sql, namespace, '', pageSize, run);
   for (;;) {
     const page = await next;
     if (page.length === 0) return;
     const more = page.length === pageSize;
-    if (more) next = readPage(db, sql, namespace, page[page.length - 1].key, pageSize);
+    if (more) next = readPage(db, sql, namespace, page[page.length - 1].key, pageSize, run);
     await visit(page);
     if (!more) return;
   }
@@ -30,8 +34,9 @@ function readPage(
   namespace: string,
   after: string,
   size: number,
+  run: PageRun,
 ): Promise<LoadedRow[]> {
-  const page = queryLoadedRows(db, sql.page(namespace, after, size));
+  const page = run(() => queryLoadedRows(db, sql.page(namespace, after, size)));
   page.catch(() => undefined);
   return page;
 }

@@ -4,7 +4,7 @@ import type { RemovedKeys } from '../tiers/removed-keys';
 import type { Removal } from './removal';
 import { LoadTicketStore } from './load-ticket-store';
 import { connectStorage, migrateStorage, type StorageSource } from './storage-connection';
-import { forEachPage } from './storage-pages';
+import { forEachPage, type PageRun } from './storage-pages';
 import { removeRows } from './storage-removals';
 import { changeRow, type RowChange } from './storage-row-change';
 import { queryLoadedRows, queryRows, type LoadedRow } from './storage-rows';
@@ -89,14 +89,16 @@ export class StorageStore {
 
   /**
    * The unexpired rows of a namespace, one page at a time in key order (keyset paging, never the
-   * whole table in memory): `visit` gets each page while the next one is read.
+   * whole table in memory): `visit` gets each page while the next one is read. `run` runs each
+   * page's read (a caller's deadline).
    */
   forEachPage(
     namespace: string,
     pageSize: number,
     visit: (rows: LoadedRow[]) => void | Promise<void>,
+    run: PageRun = (read) => read(),
   ): Promise<void> {
-    return forEachPage(this.dataSource, this.sql, namespace, pageSize, visit);
+    return forEachPage(this.dataSource, this.sql, namespace, pageSize, visit, run);
   }
 
   /** Gives a live row a new expiry (`null`: none) and drops its grace period; false if none. */

@@ -1,4 +1,5 @@
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CacheError } from '../errors/cache.error';
 
 /** The file of an embedded store is held by another connection, in this process or another. */
@@ -21,7 +22,8 @@ const held = new Set<string>();
  * exists); one whose holder is gone (a crash) is taken over. Throws `StoreInUseError` while
  * another connection, of this process or another, holds the file; returns the release.
  */
-export function claimStoreFile(location: string): () => void {
+export function claimStoreFile(path: string): () => void {
+  const location = canonical(path);
   if (held.has(location)) throw new StoreInUseError(location, process.pid);
   const lock = `${location}.lock`;
   const aside = `${lock}.${process.pid}`;
@@ -48,6 +50,25 @@ export function claimStoreFile(location: string): () => void {
     throw new StoreInUseError(location, holderOf(lock) ?? 0);
   } finally {
     rmSync(aside, { force: true });
+  }
+}
+
+/**
+ * One name per file, whatever path reaches it (a symlink to it or to its directory): another
+ * path would miss the files this process holds, and take its own pid in the lock for a leftover.
+ */
+function canonical(path: string): string {
+  const absolute = resolve(path);
+  try {
+    return realpathSync(absolute);
+  } catch {
+    // A file not written yet: its directory says where it will be.
+  }
+  try {
+    return join(realpathSync(dirname(absolute)), basename(absolute));
+  } catch {
+    // A directory that does not exist either: opening the store fails there anyway.
+    return absolute;
   }
 }
 

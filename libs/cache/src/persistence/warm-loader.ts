@@ -4,6 +4,9 @@ import { assertKey } from '../values/validate-key';
 import type { StorageStore } from './storage-store';
 import { fromRow } from './stored-entry';
 
+/** Where warm start reads a namespace's rows, page by page. */
+export type PageSource = Pick<StorageStore, 'forEachPage'>;
+
 /** A namespace as warm start sees it: where its rows go, and where a bad one is reported. */
 export interface RestorableNamespace {
   readonly name: string;
@@ -23,7 +26,7 @@ export interface RestorableNamespace {
  * bulk. A row that does not decode or restore is logged, reported and skipped.
  */
 export async function loadNamespace(
-  store: StorageStore,
+  store: PageSource,
   namespace: RestorableNamespace,
   pageSize: number,
   logger: Logger,
