@@ -3,6 +3,7 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { CacheHealthIndicator, CacheModule } from 'nest-tiered-cache';
+import { startCacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
 import { RedisServer } from './servers/redis-server';
 
@@ -55,6 +56,31 @@ describe('cache health through @nestjs/terminus', () => {
       });
     } finally {
       await app.close();
+      await redis.stop();
+    }
+  }, 30_000);
+
+  it('answers within its timeout with Redis frozen, reporting Redis itself unhealthy', async () => {
+    const redis = await RedisServer.start();
+    const cache = await startCacheApp({ redis: { url: redis.url }, namespaces: ['a'] });
+    try {
+      await eventually(async () => expect((await cache.service.health(1000)).status).toBe('up'));
+      redis.pause();
+      const frozen = await cache.service.health(300);
+      expect(frozen).toMatchObject({
+        status: 'down',
+        redis: { healthy: false, ping: { ok: false, error: 'no answer within 300ms' } },
+      });
+      redis.resume();
+      await eventually(async () =>
+        expect((await cache.service.health(1000)).redis).toMatchObject({
+          healthy: true,
+          ping: { ok: true },
+        }),
+      );
+    } finally {
+      redis.resume();
+      await cache.close();
       await redis.stop();
     }
   }, 30_000);

@@ -28,6 +28,7 @@ export interface CacheInfo {
 export interface CacheHealth {
   readonly status: 'up' | 'down';
   readonly memory?: { readonly healthy: boolean };
+  /** The connection and circuit, with a PING sent now: `healthy` only when it answered too. */
   readonly redis?: RedisHealth & {
     readonly ping:
       { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly error: string };
@@ -71,7 +72,9 @@ export async function checkHealth(
     backends.redis?.ping(timeout),
     backends.persistence.check(timeout),
   ]);
-  const redis = backends.redis && ping && { ...backends.redis.health(), ping };
+  const state = backends.redis?.health();
+  // As for the store: checked now, so a connection that is up but does not answer is not healthy.
+  const redis = state && ping && { ...state, healthy: state.healthy && ping.ok, ping };
   const redisDown = redis !== undefined && (!redis.ping.ok || redis.bus?.connected === false);
   const bus = backends.bus?.health();
   return {

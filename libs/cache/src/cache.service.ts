@@ -47,6 +47,10 @@ export class CacheService
     @Inject(RESOLVED_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
     @Optional() private readonly namespaceCheck?: NamespaceCheck,
   ) {
+    // First: a registry that refuses the metrics fails the start before any connection opens.
+    const metrics = options.metrics
+      ? new CacheMetrics(options.metrics, () => this.stats())
+      : undefined;
     const redis = options.redis && new RedisBackend(options.redis, options.prefix, options.bus);
     const busSource =
       options.bus && !options.redis && postgresSourceOf(options.persistence.dataSource);
@@ -59,7 +63,7 @@ export class CacheService
       bus: redis?.bus ?? this.tableBus,
       persistence,
       tableBreaker: persistence.breaker,
-      metrics: options.metrics ? new CacheMetrics(options.metrics, () => this.stats()) : undefined,
+      metrics,
     };
     options.namespaces.forEach((declaration, i) =>
       this.register(declaration, `CacheModule.forRoot namespaces[${i}]`),

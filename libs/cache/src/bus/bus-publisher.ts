@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { fitAnnouncement, type Announcement, type BusMessage } from './bus-message';
 import type { BusTransport } from './bus-transport';
+import { quoted } from '../logging/log-text';
 
 /** How long after a failed publish the message is sent again (and again, until it goes). */
 const RESEND_AFTER = 1000;
@@ -82,7 +83,7 @@ export class BusPublisher {
       // Cannot be said on this transport: the skipped number tells the others something is lost.
       this.seq++;
       BusPublisher.logger.warn(
-        `namespace "${announcement.n}" is too long for a ${this.transport.kind} bus message; ` +
+        `namespace ${quoted(announcement.n)} is too long for a ${this.transport.kind} bus message; ` +
           'other instances clear their memory instead',
       );
       return;

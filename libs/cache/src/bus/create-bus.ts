@@ -5,6 +5,7 @@ import type { RedisClient } from '../redis/redis-connection';
 import { InvalidationBus } from './invalidation-bus';
 import { PostgresTransport } from './postgres.transport';
 import { RedisTransport } from './redis.transport';
+import { loggedMessage } from '../logging/log-text';
 
 const logger = new Logger('CacheBus');
 
@@ -97,7 +98,7 @@ export function createPostgresBus(
     maxBackoff: settings.maxBackoff ?? 5000,
   });
   return new InvalidationBus(transport, (error) =>
-    logger.warn(`bus publish failed: ${error.message}`),
+    logger.warn(`bus publish failed: ${loggedMessage(error)}`),
   );
 }
 
@@ -117,6 +118,6 @@ export function createRedisBus(
     timeout,
   });
   return new InvalidationBus(transport, (error) =>
-    logger.warn(`bus publish failed: ${error.message}`),
+    logger.warn(`bus publish failed: ${loggedMessage(error)}`),
   );
 }

@@ -4,6 +4,7 @@ import { parseMessage, type BusMessage } from './bus-message';
 import { BusPublisher } from './bus-publisher';
 import type { BusTransport, BusTransportKind } from './bus-transport';
 import { SenderTracker } from './sender-tracker';
+import { quoted } from '../logging/log-text';
 
 /** Receives the messages of one namespace. */
 export type BusHandler = (message: BusMessage) => void;
@@ -137,7 +138,7 @@ export class InvalidationBus {
     this.lastGap = now;
     if (quiet)
       InvalidationBus.logger.warn(
-        `missed ${missed} message(s) from instance ${sender}; memory of every shared ` +
+        `missed ${missed} message(s) from instance ${quoted(sender)}; memory of every shared ` +
           'namespace cleared (further gaps in this burst are counted, not logged)',
       );
     for (const [namespace, handler] of this.handlers) handler({ s: sender, n: namespace, c: true });

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { Client, ClientConfig, Notification } from 'pg';
 import { loadPeer } from '../optional-peer';
 import type { BusTransport, TransportListener } from './bus-transport';
+import { loggedMessage } from '../logging/log-text';
 
 /** Settings of the PostgreSQL transport. */
 export interface PostgresTransportOptions {
@@ -111,7 +112,7 @@ export class PostgresTransport implements BusTransport {
     if (!this.reported)
       PostgresTransport.logger.warn(
         `cannot listen on PostgreSQL at ${addressOf(this.options.connection)} ` +
-          `(${error.message}); retrying`,
+          `(${loggedMessage(error)}); retrying`,
       );
     this.reported = true;
     const pause = Math.min(100 * 2 ** this.attempt, this.options.maxBackoff);

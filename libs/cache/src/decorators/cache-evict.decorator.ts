@@ -1,5 +1,6 @@
 import type { NamespaceCache } from '../namespace/namespace-cache';
 import { methodCacheLogger, wrappingDecorator } from './method-cache';
+import { loggedMessage } from '../logging/log-text';
 
 /** Options of `@CacheEvict`. */
 export interface CacheEvictOptions<Args extends unknown[] = unknown[]> {
@@ -33,7 +34,7 @@ export function CacheEvict<Args extends unknown[] = unknown[]>(
       const evict = (): Promise<void> =>
         evictFor(namespace, settings, args).catch((error: Error) =>
           methodCacheLogger.warn(
-            `${where.className}.${where.method}: eviction failed: ${error.message}`,
+            `${where.className}.${where.method}: eviction failed: ${loggedMessage(error)}`,
           ),
         );
       if (settings.beforeInvocation) {

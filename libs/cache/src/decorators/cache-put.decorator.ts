@@ -1,5 +1,6 @@
 import { callTarget, checkCacheableOptions, type CacheableOptions } from './cacheable.decorator';
 import { methodCacheLogger, wrappingDecorator } from './method-cache';
+import { loggedMessage } from '../logging/log-text';
 
 /**
  * Always runs the method, then stores its result under the call's key, so later `@Cacheable`
@@ -25,7 +26,7 @@ export function CachePut<Args extends unknown[] = unknown[], Result = unknown>(
         await namespace.set(target.key, result, { ttl: settings.ttl, tags: target.tags });
       } catch (error) {
         methodCacheLogger.warn(
-          `${where.className}.${where.method}: result not stored: ${(error as Error).message}`,
+          `${where.className}.${where.method}: result not stored: ${loggedMessage(error)}`,
         );
       }
       return result;

@@ -1,6 +1,7 @@
 import { unstoredLoad } from '../errors/unstored-load';
 import { LoaderTimeoutError } from '../loading/deadlines';
 import { methodCacheLogger } from './method-cache';
+import { loggedMessage } from '../logging/log-text';
 
 /** The method itself failed: its error belongs to the callers, not to the cache. */
 class MethodFailed extends Error {
@@ -45,9 +46,7 @@ export class CacheableCall {
     if (outcome instanceof MethodFailed) throw outcome.error;
     if (outcome instanceof LoaderTimeoutError) throw outcome;
     const { className, method } = this.where;
-    methodCacheLogger.warn(
-      `${className}.${method}: result not cached: ${(outcome as Error)?.message ?? String(outcome)}`,
-    );
+    methodCacheLogger.warn(`${className}.${method}: result not cached: ${loggedMessage(outcome)}`);
     const unstored = unstoredLoad(outcome);
     if (unstored) return unstored.loaded;
     if (typeof outcome !== 'object' || outcome === null) return this.runOnce();

@@ -5,6 +5,7 @@ import type { Duration } from '../options/duration';
 import { CacheableCall } from './cacheable-call';
 import { methodCallKey } from './method-key';
 import { methodCacheLogger, wrappingDecorator } from './method-cache';
+import { loggedMessage } from '../logging/log-text';
 
 /** Options of `@Cacheable` and `@CachePut`. */
 export interface CacheableOptions<Args extends unknown[] = unknown[], Result = unknown> {
@@ -86,7 +87,7 @@ export function callTarget(
     return { key, tags };
   } catch (error) {
     methodCacheLogger.warn(
-      `${where.className}.${where.method}: runs uncached, no key: ${(error as Error).message}`,
+      `${where.className}.${where.method}: runs uncached, no key: ${loggedMessage(error)}`,
     );
     return undefined;
   }

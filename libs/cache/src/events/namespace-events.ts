@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { InvalidOptionError } from '../errors/cache.error';
+import { loggedMessage } from '../logging/log-text';
 
 /** Payload of every namespace event but `error`. */
 export interface CacheKeyEvent {
@@ -87,7 +88,7 @@ export class NamespaceEvents {
       try {
         listener(payload);
       } catch (error) {
-        NamespaceEvents.logger.error(`a "${event}" listener threw: ${String(error)}`);
+        NamespaceEvents.logger.error(`a "${event}" listener threw: ${loggedMessage(error)}`);
       }
     }
   }

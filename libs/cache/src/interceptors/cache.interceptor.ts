@@ -26,6 +26,7 @@ import { cacheHandlerValue, HandlerLoad, Uncacheable } from './handler-load';
 import { HTTP_CODE_METADATA, SSE_METADATA, takesRawResponse } from './nest-metadata';
 import { routeCacheKey } from './route-key';
 import { routeOptions, RoutePlans, type RoutePlan } from './route-plan';
+import { loggedMessage } from '../logging/log-text';
 
 /**
  * Caches GET and HEAD successes of the routes it intercepts (per route, per controller, or
@@ -64,7 +65,7 @@ export class CacheInterceptor implements NestInterceptor {
       if (key === undefined) return next.handle();
       namespace = this.cache.namespace(plan.options.namespace ?? this.cache.defaultNamespace);
     } catch (error) {
-      this.logger.error(`route served uncached: ${(error as Error).message}`);
+      this.logger.error(`route served uncached: ${loggedMessage(error)}`);
       return next.handle();
     }
     return context.getType() === 'http'

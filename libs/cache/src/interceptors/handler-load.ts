@@ -3,6 +3,7 @@ import { from, lastValueFrom, of, type Observable } from 'rxjs';
 import type { NamespaceCache } from '../namespace/namespace-cache';
 import type { GetOrSetOptions } from '../options/call-options.interface';
 import { storedForm } from './cached-response';
+import { loggedMessage, quoted } from '../logging/log-text';
 
 /** The handler's response could not be cached; carries it so the leading request still gets it. */
 export class Uncacheable extends Error {
@@ -57,9 +58,7 @@ export class HandlerLoad {
   /** The response after a failed `getOrSet` of `key`. */
   settle(outcome: unknown, key: string, logger: Logger): Observable<unknown> {
     if (!(outcome instanceof HandlerFailed) && !(outcome instanceof Uncacheable)) {
-      logger.warn(
-        `cache fault on ${key}; serving uncached: ${(outcome as Error)?.message ?? String(outcome)}`,
-      );
+      logger.warn(`cache fault on ${quoted(key)}; serving uncached: ${loggedMessage(outcome)}`);
     }
     // Another request's failure or uncacheable body is not this one's: it gets its own run.
     return this.uncached();

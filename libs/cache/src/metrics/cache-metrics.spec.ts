@@ -108,6 +108,31 @@ describe('Prometheus metrics', () => {
     expect(registry.getSingleMetric('cache_hits_total')).toBeDefined();
   });
 
+  it('refuses a second app on a registry the first still uses, naming the option, and leaves the first counting', async () => {
+    const second = Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: ['other'], metrics: { registry } })],
+    }).compile();
+    await expect(second).rejects.toMatchObject({
+      code: 'E_CACHE_INVALID_OPTION',
+      message: expect.stringMatching(/^metrics: .*"cache_hits_total".*hint: .*prefix/),
+    });
+    await service.namespace('users').get('x');
+    expect(line(await registry.metrics(), 'cache_misses_total{')).toBe(
+      'cache_misses_total{namespace="users"} 1',
+    );
+  });
+
+  it('registers none of its metrics when one name is taken', async () => {
+    const own = new Registry();
+    const { Gauge } = await import('prom-client');
+    new Gauge({ name: 'cache_bytes', help: 'the app’s own', registers: [own] });
+    const taken = Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: ['n'], metrics: { registry: own } })],
+    }).compile();
+    await expect(taken).rejects.toMatchObject({ code: 'E_CACHE_INVALID_OPTION' });
+    expect(own.getMetricsAsArray().map((metric) => metric.name)).toEqual(['cache_bytes']);
+  });
+
   it('costs nothing when off: no latency in stats', async () => {
     const plain = await Test.createTestingModule({
       imports: [CacheModule.forRoot({ namespaces: ['n'] })],

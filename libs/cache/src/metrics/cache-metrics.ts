@@ -1,6 +1,7 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { LocalHistogram } from './local-histogram';
 import { NamespaceMetrics } from './namespace-metrics';
+import { InvalidOptionError } from '../errors/cache.error';
 import { loadPeer } from '../optional-peer';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import type { MetricsOptions } from '../options/metrics-options';
@@ -33,6 +34,12 @@ const COUNTERS: ReadonlyArray<[StatsCounter, string]> = [
   ['loaderFailures', 'loader calls that threw'],
 ];
 
+const GAUGES = [
+  ['entries', 'entries held in memory'],
+  ['bytes', 'approximate bytes held in memory'],
+  ['persistent', 'entries held whose persistence level is not MEMORY_ONLY'],
+] as const;
+
 /**
  * Prometheus metrics of every namespace through prom-client (an optional dependency): counters
  * and gauges are read from the namespaces' stats when scraped, so they cost nothing per call;
@@ -49,6 +56,8 @@ export class CacheMetrics {
     const client = loadPromClient();
     const registers = [options.registry ?? client.register];
     const prefix = options.prefix ?? CACHE_DEFAULTS.metricsPrefix;
+    // Checked before any is registered: a start that fails must leave the registry as it was.
+    for (const registry of registers) expectFreeNames(registry, metricNames(prefix));
     for (const [field, help] of COUNTERS) {
       const seen = new Map<string, number>();
       const counter: Counter<'namespace'> = new client.Counter({
@@ -67,11 +76,7 @@ export class CacheMetrics {
       });
       this.owned.push(`${prefix}${snake(field)}_total`);
     }
-    for (const [field, help] of [
-      ['entries', 'entries held in memory'],
-      ['bytes', 'approximate bytes held in memory'],
-      ['persistent', 'entries held whose persistence level is not MEMORY_ONLY'],
-    ] as const) {
+    for (const [field, help] of GAUGES) {
       const gauge: Gauge<'namespace'> = new client.Gauge({
         name: `${prefix}${field}`,
         help: `Cache ${help}, by namespace.`,
@@ -126,6 +131,27 @@ export class CacheMetrics {
 
 function loadPromClient(): typeof import('prom-client') {
   return loadPeer<typeof import('prom-client')>('prom-client', 'metrics');
+}
+
+/** Every name this class registers under `prefix`. */
+function metricNames(prefix: string): string[] {
+  return [
+    ...COUNTERS.map(([field]) => `${prefix}${snake(field)}_total`),
+    ...GAUGES.map(([field]) => `${prefix}${field}`),
+    `${prefix}operation_duration_seconds`,
+    `${prefix}loader_duration_seconds`,
+  ];
+}
+
+/** Fails, naming the option, when `registry` already holds one of `names`. */
+function expectFreeNames(registry: Registry, names: readonly string[]): void {
+  const taken = names.find((name) => registry.getSingleMetric(name) !== undefined);
+  if (taken !== undefined) {
+    throw new InvalidOptionError(
+      `metrics: the registry already holds a metric named "${taken}" (another app in this process with metrics on, or the application's own)`,
+      'give each app its own metrics.registry, or a metrics.prefix of its own',
+    );
+  }
 }
 
 function snake(name: string): string {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { InvalidOptionError } from '../errors/cache.error';
 import { assertGlob, compileGlob, type GlobMatcher } from '../values/glob';
+import { loggedMessage, quoted } from '../logging/log-text';
 
 /** Told the key of an entry that was deleted or invalidated. */
 export type InvalidationCallback = (key: string) => void;
@@ -29,7 +30,7 @@ export class InvalidationListeners {
         callback(key);
       } catch (error) {
         InvalidationListeners.logger.error(
-          `an onInvalidate callback threw for "${key}": ${String(error)}`,
+          `an onInvalidate callback threw for ${quoted(key)}: ${loggedMessage(error)}`,
         );
       }
     }

@@ -8,6 +8,7 @@ import { CircuitOpenError, CommandTimeoutError } from '../stack/circuit-errors';
 import { StoreBusyError, type GuardedStore } from './store-guard';
 import type { StoredRow } from './storage-sql';
 import { toRow } from './stored-entry';
+import { loggedMessage, quoted } from '../logging/log-text';
 
 /**
  * Writes one namespace's dirty entries (null: a pending delete) in batches of `batchSize`;
@@ -68,7 +69,7 @@ function encodeRows(
       rows.push(toRow(namespace, key, entry));
     } catch (error) {
       logger.error(
-        `could not encode entry "${key}" of "${namespace}", dropped: ${asError(error).message}`,
+        `could not encode entry ${quoted(key)} of ${quoted(namespace)}, dropped: ${loggedMessage(error)}`,
       );
       dropped([key]);
     }
@@ -115,8 +116,10 @@ async function writeBatch(
     }
     if (written === 0 && !(await answers(store))) throw error;
     dropped(refused);
+    const named = refused.slice(0, 5).map((key) => quoted(key));
     logger.error(
-      `the database refused ${refused.length} entries of "${namespace}" (${refused.slice(0, 5).join(', ')}): ${(error as Error).message}`,
+      `the database refused ${refused.length} entries of ${quoted(namespace)} ` +
+        `(${named.join(', ')}): ${loggedMessage(error)}`,
     );
     return written;
   }

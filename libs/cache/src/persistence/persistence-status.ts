@@ -3,6 +3,7 @@ import { asError } from '../errors/as-error';
 import { answers } from './batch-writer';
 import type { Report } from './persistence-types';
 import type { GuardedStore } from './store-guard';
+import { loggedMessage } from '../logging/log-text';
 
 /**
  * What persistence last heard from the durable store: the error of its last failed call (until
@@ -50,7 +51,7 @@ export class PersistenceStatus {
     const cause = asError(error);
     this.error = cause.message;
     this.logger.error(
-      `${operation} failed; entries stay dirty for the next flush: ${cause.message}`,
+      `${operation} failed; entries stay dirty for the next flush: ${loggedMessage(cause)}`,
     );
     report?.(operation, cause, key);
   }

@@ -12,6 +12,7 @@ import type { StoreGuard } from './store-guard';
 import { toRow } from './stored-entry';
 import { WriteQueue } from './write-queue';
 import { WriteWatch } from './write-watch';
+import { loggedMessage } from '../logging/log-text';
 
 /**
  * How writes reach the table: `behind`, PERIODIC and ON_SHUTDOWN entries wait for their flush;
@@ -104,7 +105,7 @@ export class TableWriter {
     this.mode = 'stopped';
     for (const [namespace, count] of this.table.discard()) {
       const error = new RemovalsDiscardedError(namespace, count);
-      this.status.logger.error(error.message);
+      this.status.logger.error(loggedMessage(error));
       this.reports.get(namespace)?.('close', error);
     }
   }

@@ -3,6 +3,7 @@ import type { CacheEntry } from '../tiers/cache-entry';
 import { assertKey } from '../values/validate-key';
 import type { StorageStore } from './storage-store';
 import { fromRow } from './stored-entry';
+import { loggedMessage, quoted } from '../logging/log-text';
 
 /** Where warm start reads a namespace's rows, page by page. */
 export type PageSource = Pick<StorageStore, 'forEachPage'>;
@@ -33,7 +34,9 @@ export async function loadNamespace(
 ): Promise<void> {
   let loaded = 0;
   const skip = (key: string, error: Error): void => {
-    logger.warn(`skipped a row of "${namespace.name}", key "${key}": ${error.message}`);
+    logger.warn(
+      `skipped a row of ${quoted(namespace.name)}, key ${quoted(key)}: ${loggedMessage(error)}`,
+    );
     namespace.fault('load', error, key);
   };
   await store.forEachPage(namespace.name, pageSize, async (rows) => {
@@ -52,5 +55,5 @@ export async function loadNamespace(
     for (const { key, error } of failed) skip(key, error);
     loaded += entries.length - failed.length;
   });
-  if (loaded > 0) logger.log(`loaded ${loaded} entries into "${namespace.name}"`);
+  if (loaded > 0) logger.log(`loaded ${loaded} entries into ${quoted(namespace.name)}`);
 }

@@ -11,6 +11,7 @@ import { createRedisClient } from './redis-client';
 import { ioredis, logConnectionState } from './redis-connection';
 import { addressOf, waitForReady } from './redis-readiness';
 import { defineScripts, type ScriptedClient } from './redis-script-commands';
+import { loggedMessage } from '../logging/log-text';
 
 /** Health of the Redis backend, as `CacheService.info()` reports it. */
 export interface RedisHealth {
@@ -76,7 +77,7 @@ export class RedisBackend {
     const failure = await waitForReady(this.client, ms);
     if (failure !== undefined)
       RedisBackend.logger.warn(
-        `Redis is not reachable yet at ${addressOf(this.client)} (${failure}); ` +
+        `Redis is not reachable yet at ${addressOf(this.client)} (${loggedMessage(failure)}); ` +
           'the cache runs degraded until it is',
       );
     // The subscription completes on its own once Redis is reachable; start-up does not wait for it.

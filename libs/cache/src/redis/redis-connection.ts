@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { loadPeer } from '../optional-peer';
+import { loggedMessage } from '../logging/log-text';
 
 /** ioredis, an optional peer: required the first time a Redis option is used. */
 export function ioredis(): typeof import('ioredis') {
@@ -34,7 +35,7 @@ export function logConnectionState(client: RedisClient, logger: Logger, label: s
     up = false;
   };
   const onError = (error: Error): void => {
-    if (up) logger.warn(`${label}: ${error.message}`);
+    if (up) logger.warn(`${label}: ${loggedMessage(error)}`);
   };
   client.on('ready', onReady);
   client.on('close', onDown);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { asError } from '../errors/as-error';
+import { loggedMessage } from '../logging/log-text';
 
 /** State of a circuit breaker. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -24,7 +25,10 @@ export interface CircuitStateOptions {
 const logger = new Logger('CacheCircuit');
 
 function logWatcherError(error: Error, state: CircuitState): void {
-  logger.error(`a watcher of the circuit threw on '${state}': ${error.message}`, error.stack);
+  logger.error(
+    `a watcher of the circuit threw on '${state}': ${loggedMessage(error)}`,
+    error.stack,
+  );
 }
 
 /**
