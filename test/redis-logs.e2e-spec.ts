@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import { PersistenceLevel } from 'nest-tiered-cache';
 import { startCacheApp } from './servers/cache-app';
 import { eventually } from './servers/eventually';
+import { freePort } from './servers/free-port';
 import { RedisServer } from './servers/redis-server';
 
 /** What the module logs about its connections: news once, with the address and the cause. */
@@ -48,6 +49,21 @@ describe('connection logs', () => {
       ),
     ]);
     expect(logged.join('\n')).not.toMatch(/Unhandled error event/);
+  });
+
+  it('a cluster seed given as a URL with a password: the warning names its host and port, never the password', async () => {
+    const port = await freePort();
+    const cache = await startCacheApp({
+      prefix: 'logs',
+      redis: { cluster: [`redis://:s3cret-pass@127.0.0.1:${port}`] },
+      namespaces: [{ name: 'a', tiers: ['redis'] }],
+    });
+    await cache.close();
+    const unreachable = logged.filter((line) => line.includes('not reachable'));
+    expect(unreachable).toEqual([
+      expect.stringContaining(`not reachable yet at cluster 127.0.0.1:${port} (`),
+    ]);
+    expect(logged.join('\n')).not.toContain('s3cret-pass');
   });
 
   it('an unknown host, in a process of its own: stderr never shows an unhandled error event', async () => {

@@ -30,7 +30,7 @@ export function addressOf(client: RedisClient): string {
     const seeds = (client as unknown as { startupNodes?: Array<string | number | RedisOptions> })
       .startupNodes;
     const named = (seeds ?? []).map((node) =>
-      typeof node === 'object' ? hostPort(node) : String(node),
+      typeof node === 'object' ? hostPort(node) : seedAddress(node),
     );
     return `cluster ${named.join(', ')}`;
   }
@@ -41,4 +41,19 @@ export function addressOf(client: RedisClient): string {
 
 function hostPort(node: { host?: string; port?: number }): string {
   return `${node.host ?? 'localhost'}:${node.port ?? 6379}`;
+}
+
+/**
+ * A seed given as a port or a URL (`redis://user:password@host:port`), as host:port only: a
+ * password in it must not reach the log.
+ */
+function seedAddress(seed: string | number): string {
+  if (typeof seed === 'number' || /^\d+$/.test(seed)) return hostPort({ port: Number(seed) });
+  if (!seed.includes('://')) return seed.replace(/^.*@/, '');
+  try {
+    const url = new URL(seed);
+    return hostPort({ host: url.hostname, port: url.port ? Number(url.port) : undefined });
+  } catch {
+    return 'a seed URL that does not parse';
+  }
 }
