@@ -1,6 +1,7 @@
 import { asError } from '../errors/as-error';
 import { CacheError } from '../errors/cache.error';
 import type { LoaderRun } from './loader-run';
+import { quoted } from '../logging/log-text';
 
 /**
  * `getOrSet` gave up waiting for its loader (`hardTimeout`, counted from the loader's call) and
@@ -9,7 +10,7 @@ import type { LoaderRun } from './loader-run';
 export class LoaderTimeoutError extends CacheError {
   constructor(namespace: string, key: string, ms: number) {
     super(
-      `cache namespace "${namespace}": the loader of "${key}" took longer than ${ms}ms`,
+      `cache namespace "${namespace}": the loader of ${quoted(key)} took longer than ${ms}ms`,
       'E_CACHE_LOADER_TIMEOUT',
       'the loader goes on and its value is stored when it arrives; add grace to serve stale values meanwhile',
     );

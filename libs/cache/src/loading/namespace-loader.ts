@@ -19,6 +19,7 @@ import type { LoaderRun } from './loader-run';
 import { ManyLoader } from './many-loader';
 import { RefreshAhead } from './refresh-ahead';
 import { SingleFlight } from './single-flight';
+import { quoted } from '../logging/log-text';
 
 export type { BatchLoader, CacheLoader } from './loader-calls';
 
@@ -79,7 +80,7 @@ export class NamespaceLoader<V> {
     options: GetOrSetOptions | undefined,
   ): Promise<V> {
     if (typeof loader !== 'function') {
-      throw new InvalidOptionError(`getOrSet("${key}"): loader must be a function`);
+      throw new InvalidOptionError(`getOrSet(${quoted(key)}): loader must be a function`);
     }
     const parsed = parseGetOrSetOptions(options);
     let flight = this.flights.current(key);

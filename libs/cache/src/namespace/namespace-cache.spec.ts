@@ -413,6 +413,11 @@ describe.each([
       );
       expect(await cache.get('s')).toBe('text');
       expect(await cache.has('c')).toBe(false);
+      // A key in a message is quoted as JSON: a newline in it cannot start a line of its own.
+      await cache.set('line\nforged', 'text');
+      await expect(cache.increment('line\nforged')).rejects.toThrow(
+        'cannot increment "line\\nforged"',
+      );
     });
   });
 

@@ -5,6 +5,7 @@ import type { NamespaceSettings } from '../options/resolved-options';
 import type { TierStack } from '../stack/tier-stack';
 import { assertKey } from '../values/validate-key';
 import { createEntry } from './create-entry';
+import { quoted } from '../logging/log-text';
 
 /** The atomic counters of a namespace (`increment`, `decrement`). */
 export class NamespaceCounters {
@@ -18,7 +19,7 @@ export class NamespaceCounters {
     assertKey(key);
     if (typeof by !== 'number' || !Number.isFinite(by)) {
       throw new InvalidValueError(
-        `increment("${key}"): by must be a finite number, got ${String(by)}`,
+        `increment(${quoted(key)}): by must be a finite number, got ${String(by)}`,
       );
     }
     // A new counter takes this entry's expiry and metadata.

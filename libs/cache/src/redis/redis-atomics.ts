@@ -6,6 +6,7 @@ import { encodeEntry, encodeHead } from './redis-entry';
 import { RedisNamespace } from './redis-namespace';
 import type { ScriptedPipeline } from './redis-script-commands';
 import { SCRIPT_COMMAND } from './redis-scripts';
+import { quoted } from '../logging/log-text';
 
 const UPDATE_ATTEMPTS = 16;
 
@@ -67,7 +68,7 @@ export class RedisAtomics extends RedisNamespace {
       if (result === -1) return undefined;
     }
     throw new CacheError(
-      `update("${key}") lost ${UPDATE_ATTEMPTS} races with concurrent writers`,
+      `update(${quoted(key)}) lost ${UPDATE_ATTEMPTS} races with concurrent writers`,
       'E_CACHE_CONFLICT',
       'retry, or serialize writers of this key',
     );

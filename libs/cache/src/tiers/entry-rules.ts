@@ -3,6 +3,7 @@ import { mergePatch } from '../values/check-patch';
 import { snapshotValue } from '../values/snapshot-value';
 import { isStale, type CacheEntry, type EntryTemplate } from './cache-entry';
 import { entryOf, metadataOf, withFields } from './plain-entry';
+import { quoted } from '../logging/log-text';
 
 /**
  * The rules of the read-modify-write operations, written once for every tier: memory applies
@@ -69,7 +70,7 @@ export function addToCounter(
 
 /** The error of an `increment` the rules refuse, `reason` being one of the reasons above. */
 export function counterError(key: string, reason: string): WrongTypeError {
-  return new WrongTypeError(`cannot increment "${key}": ${reason}`);
+  return new WrongTypeError(`cannot increment ${quoted(key)}: ${reason}`);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { CacheTier, RemovalListener, TierUsage } from './cache-tier.interfa
 import type { RemovedKeys } from './removed-keys';
 import { addToCounter, freshEntry, mergeEntry, withExpiry } from './entry-rules';
 import { MemoryLedger } from './memory-ledger';
+import { quoted } from '../logging/log-text';
 
 /** Bounds and hooks of one namespace's memory tier. */
 export interface MemoryTierOptions {
@@ -75,7 +76,7 @@ export class MemoryTier implements CacheTier {
     const size = key.length + entry.size;
     if (this.options.maxBytes !== undefined && size > this.options.maxBytes) {
       throw new ValueTooLargeError(
-        `entry "${key}" is about ${size} bytes, more than this namespace's memory.maxBytes (${this.options.maxBytes})`,
+        `entry ${quoted(key)} is about ${size} bytes, more than this namespace's memory.maxBytes (${this.options.maxBytes})`,
       );
     }
     // Setting the same key disposes the old entry first (dropping its tags and indexes), then

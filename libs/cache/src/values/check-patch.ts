@@ -1,6 +1,7 @@
 import { InvalidValueError, WrongTypeError } from '../errors/cache.error';
 import { isPlainRecord } from './plain-record';
 import { snapshotValue, type ValueSnapshot } from './snapshot-value';
+import { quoted } from '../logging/log-text';
 
 const FORBIDDEN_PATCH_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -17,7 +18,7 @@ export function checkPatch(patch: unknown, maxBytes = Infinity): Readonly<Record
   for (const key of Object.keys(copy)) {
     if (FORBIDDEN_PATCH_KEYS.has(key)) {
       throw new InvalidValueError(
-        `update(key, patch): patch key "${key}" is not allowed`,
+        `update(key, patch): patch key ${quoted(key)} is not allowed`,
         'these keys could reach an object prototype; rename the field',
       );
     }
@@ -36,9 +37,9 @@ export function mergePatch(
   maxBytes = Infinity,
 ): ValueSnapshot {
   if (!isPlainRecord(current)) {
-    throw new WrongTypeError(`cannot update "${key}": its value is not an object`);
+    throw new WrongTypeError(`cannot update ${quoted(key)}: its value is not an object`);
   }
-  return snapshotValue({ ...current, ...patch }, `update("${key}")`, maxBytes);
+  return snapshotValue({ ...current, ...patch }, `update(${quoted(key)})`, maxBytes);
 }
 
 function notPlain(): InvalidValueError {
