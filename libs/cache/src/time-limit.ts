@@ -13,3 +13,16 @@ export function timeLimit<T>(work: Promise<T>, ms: number, timedOut: () => Error
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Whether `work` resolved within `ms`: false once the time ran out first (the work goes on
+ * unwatched); its rejection propagates. The timer goes as soon as either ends; `Infinity` sets
+ * none.
+ */
+export function resolvesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  const done = work.then(() => true);
+  if (ms === Infinity) return done;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([done, late]).finally(() => clearTimeout(timer));
+}

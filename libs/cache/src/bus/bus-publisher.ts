@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { fitAnnouncement, type Announcement, type BusMessage } from './bus-message';
 import type { BusTransport } from './bus-transport';
 import { quoted } from '../logging/log-text';
+import { resolvesWithin } from '../time-limit';
 
 /** How long after a failed publish the message is sent again (and again, until it goes). */
 const RESEND_AFTER = 1000;
@@ -67,7 +68,11 @@ export class BusPublisher {
     clearTimeout(this.resendTimer);
     if (this.unsent) this.transmit(this.unsent.text, this.unsent.seq);
     this.closed = true;
-    await settledWithin(ms, Promise.all(this.inFlight));
+    // Their failures are reported already: only the wait matters here.
+    await resolvesWithin(
+      Promise.all(this.inFlight).catch(() => undefined),
+      ms,
+    );
   }
 
   private flush(): void {
@@ -130,20 +135,5 @@ export class BusPublisher {
       if (this.unsent && !this.closed) this.transmit(this.unsent.text, this.unsent.seq);
     }, RESEND_AFTER);
     this.resendTimer.unref();
-  }
-}
-
-/** Waits for `work` (its failure ignored) at most `ms`; the timer goes as soon as either ends. */
-async function settledWithin(ms: number, work: Promise<unknown>): Promise<void> {
-  if (ms === Infinity) {
-    await work.catch(() => undefined);
-    return;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  try {
-    await Promise.race([work.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

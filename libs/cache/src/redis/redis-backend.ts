@@ -12,6 +12,7 @@ import { ioredis, logConnectionState } from './redis-connection';
 import { addressOf, waitForReady } from './redis-readiness';
 import { defineScripts, type ScriptedClient } from './redis-script-commands';
 import { loggedMessage } from '../logging/log-text';
+import { resolvesWithin } from '../time-limit';
 
 /** Health of the Redis backend, as `CacheService.info()` reports it. */
 export interface RedisHealth {
@@ -82,9 +83,9 @@ export class RedisBackend {
       );
     // The subscription completes on its own once Redis is reachable; start-up does not wait for it.
     if (this.bus)
-      await within(
-        ms,
+      await resolvesWithin(
         this.bus.start().catch(() => undefined),
+        ms,
       );
   }
 
@@ -92,7 +93,7 @@ export class RedisBackend {
   async ping(timeout: number): Promise<{ ok: true; ms: number } | { ok: false; error: string }> {
     const started = performance.now();
     try {
-      if (!(await within(timeout, this.client.ping())))
+      if (!(await resolvesWithin(this.client.ping(), timeout)))
         return { ok: false, error: `no answer within ${timeout}ms` };
       return { ok: true, ms: Math.round((performance.now() - started) * 100) / 100 };
     } catch (error) {
@@ -123,24 +124,8 @@ export class RedisBackend {
     // nothing to wait for, and only `disconnect` stops its reconnect timer.
     if (this.client.status === 'ready') {
       const quit = this.client.quit().catch(() => undefined);
-      await within(Math.max(0, deadline - Date.now()), quit).catch(() => undefined);
+      await resolvesWithin(quit, Math.max(0, deadline - Date.now())).catch(() => undefined);
     }
     this.client.disconnect();
-  }
-}
-
-/**
- * Waits for `work` at most `ms`: true when it resolved in time, false when time ran out (it goes
- * on unwatched); its rejection propagates. The timer goes as soon as either ends.
- */
-async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
-  // Node fires a timer of Infinity after 1 ms (a `commandTimeout` of Infinity waits for good).
-  if (ms === Infinity) return work.then(() => true);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([work.then(() => true as const), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
