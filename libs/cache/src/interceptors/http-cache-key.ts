@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { headOf } from '../values/storable-text';
 
 /** The parts of a request that make its cache key. */
 export interface KeyedRequest {
@@ -135,7 +136,7 @@ function requestTarget(url: string): string | undefined {
     return target;
   }
   // Starts with `#`, which no target kept in clear does; the head stays readable.
-  return `#${digest(target)} ${head(target, 200)}`;
+  return `#${digest(target)} ${headOf(target, 200)}`;
 }
 
 /**
@@ -189,10 +190,4 @@ function compare(a: string, b: string): number {
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
-}
-
-/** The first `length` characters of `text`, never ending inside a surrogate pair. */
-function head(text: string, length: number): string {
-  const end = /[\uD800-\uDBFF]/.test(text.charAt(length - 1)) ? length - 1 : length;
-  return text.slice(0, end);
 }

@@ -1,3 +1,5 @@
+import { headOf } from '../values/storable-text';
+
 /**
  * The most characters (UTF-16 units) a log line shows of one piece of outside text: a key, a
  * tag, a namespace name. The rest is counted, not shown.
@@ -29,11 +31,8 @@ function escape(char: string): string {
 
 /** `text` cut to `max` characters (never inside a surrogate pair), and how many were cut. */
 function bounded(text: string, max: number): [string, string] {
-  if (text.length <= max) return [text, ''];
-  let end = max;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return [text.slice(0, end), `…(+${text.length - end} chars)`];
+  const shown = headOf(text, max);
+  return [shown, shown.length < text.length ? `…(+${text.length - shown.length} chars)` : ''];
 }
 
 /**

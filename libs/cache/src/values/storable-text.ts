@@ -21,3 +21,10 @@ export function textProblem(text: string): string | undefined {
 export function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
+
+/** The first `length` UTF-16 units of `text`, never ending inside a surrogate pair. */
+export function headOf(text: string, length: number): string {
+  if (text.length <= length) return text;
+  const last = text.charCodeAt(length - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length);
+}
