@@ -65,12 +65,14 @@ export function checkCacheableOptions(
       );
     }
   }
-  const { ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock } = options;
   const tags = typeof options.tags === 'function' ? undefined : options.tags;
-  parseGetOrSetOptions(
-    defined({ ttl, tags, unless, grace, timeout, hardTimeout, refreshAhead, lock }),
-    path,
-  );
+  parseGetOrSetOptions(defined({ ...loadOptionsOf(options), tags }), path);
+}
+
+/** The `getOrSet` options of a `@Cacheable` but its tags (which may depend on the call). */
+function loadOptionsOf(options: CacheableOptions): GetOrSetOptions {
+  const { ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock } = options;
+  return defined({ ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock });
 }
 
 /** Resolves the key and tags of one call; undefined when it cannot be keyed (then uncached). */
@@ -104,6 +106,8 @@ export function Cacheable<Args extends unknown[] = unknown[], Result = unknown>(
 ): MethodDecorator {
   const settings = options as unknown as CacheableOptions;
   const check = (path: string): void => checkCacheableOptions(settings, path, true);
+  // Built once: only the key and tags depend on the call.
+  const load = settings && loadOptionsOf(settings);
   return wrappingDecorator(
     'Cacheable',
     options?.namespace,
@@ -111,13 +115,9 @@ export function Cacheable<Args extends unknown[] = unknown[], Result = unknown>(
       if (settings.condition && !settings.condition(...args)) return call();
       const target = callTarget(settings, args, where);
       if (!target) return call();
-      const { ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock } = settings;
       const cached = new CacheableCall(call, where);
       return namespace
-        .getOrSet(target.key, cached.loader, {
-          ...defined({ ttl, unless, grace, timeout, hardTimeout, refreshAhead, lock }),
-          tags: target.tags,
-        })
+        .getOrSet(target.key, cached.loader, { ...load, tags: target.tags })
         .catch((outcome: unknown) => cached.settle(outcome));
     },
     check,
