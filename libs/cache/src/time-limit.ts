@@ -26,3 +26,14 @@ export function resolvesWithin(work: Promise<unknown>, ms: number): Promise<bool
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   return Promise.race([done, late]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Runs `task` every `interval` ms without holding the process open, its failures ignored (the
+ * task reports its own); no timer for `Infinity`, which Node would run every millisecond.
+ */
+export function every(interval: number, task: () => Promise<unknown>): NodeJS.Timeout | undefined {
+  if (interval === Infinity) return undefined;
+  const timer = setInterval(() => void task().catch(() => undefined), interval);
+  timer.unref();
+  return timer;
+}

@@ -10,6 +10,7 @@ import { embeddedStoreExists } from './storage-connection';
 import { loadStoragePeers } from '../optional-peer';
 import { TableWriter } from './table-writer';
 import { loadNamespace, type PageSource, type RestorableNamespace } from './warm-loader';
+import { every } from '../time-limit';
 
 export type { Removal } from './removal';
 export type { NamespacePersistence, PersistenceHealth, PersistenceTurn } from './persistence-types';
@@ -83,7 +84,6 @@ export class PersistenceManager {
       // A database that is down or unprepared degrades persistence; it never stops the app.
       this.status.failed(error, undefined, 'start');
     }
-    // An interval of Infinity runs no timer (Node would run it every millisecond).
     this.timers = [
       every(this.options.flushInterval, () => this.writer.flushPeriodic()),
       every(this.options.cleanupInterval, () => this.cleanup()),
@@ -193,12 +193,4 @@ export class PersistenceManager {
     }
     return this.store;
   }
-}
-
-/** Runs `task` every `interval` ms without holding the process open; none for Infinity. */
-function every(interval: number, task: () => Promise<unknown>): NodeJS.Timeout | undefined {
-  if (interval === Infinity) return undefined;
-  const timer = setInterval(() => void task().catch(() => undefined), interval);
-  timer.unref();
-  return timer;
 }
