@@ -8,7 +8,8 @@ import { snapshotValue } from '../libs/cache/src/values/snapshot-value';
  * module's own code. A value is copied and deeply frozen when stored (`snapshotValue`), a value
  * read from Redis is decoded from the stored entry (its expiry and metadata before the value)
  * and deeply frozen (`decodeEntry`), and a Redis key is named under the namespace's base on
- * each call, as isolation asks. No namespace, tier stack, breaker, timeout or event runs.
+ * each call, as isolation asks. No namespace, tier stack, breaker or event runs, and no timeout
+ * except in a timed floor (`timedFloor`).
  *
  * A case measured against its floor shows what the module adds beyond those guarantees; the
  * floor against the raw peer shows what the guarantees themselves cost, in the same run.
@@ -16,6 +17,14 @@ import { snapshotValue } from '../libs/cache/src/values/snapshot-value';
 
 /** The name a floor peer goes by: what it does on top of the raw peer. */
 export const floorPeer = (work: string): string => `floor: ${work}`;
+
+/**
+ * The name of a Redis floor that also bounds each command in time, as the namespace's
+ * `commandTimeout` does: the raw client's own per-command timeout (ioredis `commandTimeout`).
+ * Without it a floor skips a guarantee every call of the namespace keeps.
+ */
+export const timedFloor = (work: string): string =>
+  floorPeer(`${work}, each command timed out by ioredis commandTimeout`);
 
 /** The copy a store keeps of `value`: deeply frozen, checked (see `snapshotValue`). */
 export function frozenCopy<T>(value: T): T {

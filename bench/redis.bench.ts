@@ -10,7 +10,7 @@ import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import { CacheModule, CacheService, type NamespaceCache } from 'nest-tiered-cache';
 import { RedisServer } from '../test/servers/redis-server';
-import { floorPeer, frozenCopy, storedText, storedValue, valueKeyOf } from './floors';
+import { floorPeer, frozenCopy, storedText, storedValue, timedFloor, valueKeyOf } from './floors';
 import { compare, type BenchRecord } from './harness';
 
 const KEYS = 10_000;
@@ -72,6 +72,9 @@ export async function benchRedis(): Promise<BenchRecord[]> {
   const remote: NamespaceCache<Item> = service.namespace('remote');
   const layered: NamespaceCache<Item> = service.namespace('layered');
   const raw = new Redis(url, { enableAutoPipelining: true });
+  // The floors with a deadline: the raw client's own per-command timeout, the namespace's
+  // `commandTimeout`, which every call of the namespace keeps.
+  const timed = new Redis(url, { enableAutoPipelining: true, commandTimeout: 2000 });
   const manager = createCache({
     stores: [
       new Keyv({ store: new LRUCache<string, NonNullable<unknown>>({ max: 2 * HOT }) }),
@@ -114,6 +117,8 @@ export async function benchRedis(): Promise<BenchRecord[]> {
           'BentoCache Redis-only': (i) => bentoRemote.get({ key: key(i) }),
           [floorPeer('raw GET + entry decode and freeze')]: async (i) =>
             storedValue((await raw.get(storedKey(i))) as string),
+          [timedFloor('raw GET + entry decode and freeze')]: async (i) =>
+            storedValue((await timed.get(storedKey(i))) as string),
         },
         concurrency,
       )),
@@ -126,6 +131,8 @@ export async function benchRedis(): Promise<BenchRecord[]> {
           'BentoCache Redis-only': (i) => bentoRemote.set({ key: key(i), value: items[i % KEYS] }),
           [floorPeer('raw SET PX of the entry (frozen copy, encoded)')]: (i) =>
             raw.set(`floor:${key(i)}`, storedText(items[i % KEYS], TTL), 'PX', TTL),
+          [timedFloor('raw SET PX of the entry (frozen copy, encoded)')]: (i) =>
+            timed.set(`floor:${key(i)}`, storedText(items[i % KEYS], TTL), 'PX', TTL),
         },
         concurrency,
       )),
@@ -162,6 +169,10 @@ export async function benchRedis(): Promise<BenchRecord[]> {
         (await raw.mget(batches[i % 100].map((k) => valueKeyOf('bench', 'remote', k)))).map(
           (text) => storedValue(text as string),
         ),
+      [timedFloor('raw MGET + entry decode and freeze')]: async (i) =>
+        (await timed.mget(batches[i % 100].map((k) => valueKeyOf('bench', 'remote', k)))).map(
+          (text) => storedValue(text as string),
+        ),
     })),
   );
 
@@ -169,6 +180,7 @@ export async function benchRedis(): Promise<BenchRecord[]> {
   await bentoRemote.disconnectAll();
   await manager.disconnect();
   await raw.quit();
+  await timed.quit();
   await app.close();
   await server?.stop();
   return records;
