@@ -25,6 +25,7 @@ import { sendStoredJson } from './stored-json';
 import { cacheHandlerValue, HandlerLoad, Uncacheable } from './handler-load';
 import { HTTP_CODE_METADATA, routeVersion, SSE_METADATA, takesRawResponse } from './nest-metadata';
 import { routeCacheKey } from './route-key';
+import { mergedVary } from './vary-header';
 import { routeOptions, RoutePlans, type RoutePlan } from './route-plan';
 import { loggedMessage } from '../logging/log-text';
 
@@ -175,7 +176,9 @@ export class CacheInterceptor implements NestInterceptor {
     for (let i = 0; i < names.length; i++) {
       adapter.setHeader(response, names[i], cached.headers[names[i]]);
     }
-    if (options.vary?.length) adapter.setHeader(response, 'Vary', options.vary.join(', '));
+    if (options.vary?.length) {
+      adapter.setHeader(response, 'Vary', mergedVary(response.getHeader('vary'), options.vary));
+    }
     // The status is not set here: Nest applies the route's own (`@HttpCode`), the one stored.
   }
 }
