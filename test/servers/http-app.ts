@@ -10,6 +10,8 @@ export interface HttpAppOptions<Instance> {
   readonly adapter?: AbstractHttpAdapter;
   /** Called with the platform's own instance (Express or Fastify) before the app listens. */
   readonly configure?: (instance: Instance) => void;
+  /** Called with the app before it listens (to enable versioning, say). */
+  readonly prepare?: (app: INestApplication) => void;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface HttpAppOptions<Instance> {
  */
 export async function startHttpApp<Instance = unknown>(
   module: Type<unknown> | DynamicModule,
-  { adapter, configure }: HttpAppOptions<Instance> = {},
+  { adapter, configure, prepare }: HttpAppOptions<Instance> = {},
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   const options = { logger: false as const, forceCloseConnections: true };
@@ -26,6 +28,7 @@ export async function startHttpApp<Instance = unknown>(
     ? moduleRef.createNestApplication(adapter, options)
     : moduleRef.createNestApplication(options);
   configure?.(app.getHttpAdapter().getInstance() as Instance);
+  prepare?.(app);
   await app.listen(0, '127.0.0.1');
   return app;
 }

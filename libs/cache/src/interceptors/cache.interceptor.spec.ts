@@ -1,4 +1,12 @@
-import { HttpCode, Next, Res, Sse, type ExecutionContext } from '@nestjs/common';
+import {
+  HttpCode,
+  Next,
+  Res,
+  Sse,
+  Version,
+  VERSION_NEUTRAL,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { lastValueFrom, of } from 'rxjs';
@@ -11,6 +19,7 @@ import {
   NEXT_PARAM,
   RESPONSE_PARAM,
   ROUTE_ARGS_METADATA,
+  routeVersion,
   SSE_METADATA,
 } from './nest-metadata';
 
@@ -92,6 +101,12 @@ describe('the Nest metadata CacheInterceptor reads', () => {
     stream(): void {}
 
     raw(@Res() _response: unknown, @Next() _next: unknown): void {}
+
+    @Version(['2', '1'])
+    versioned(): void {}
+
+    @Version(VERSION_NEUTRAL)
+    neutral(): void {}
   }
 
   it('has the keys and values the public decorators write', () => {
@@ -111,5 +126,8 @@ describe('the Nest metadata CacheInterceptor reads', () => {
         [NEXT_PARAM, 1],
       ]),
     );
+    expect(routeVersion(Routes, Routes.prototype.versioned)).toBe('1,2');
+    expect(routeVersion(Routes, Routes.prototype.neutral)).toBe('(VERSION_NEUTRAL)');
+    expect(routeVersion(Routes, Routes.prototype.created)).toBeUndefined();
   });
 });

@@ -23,8 +23,9 @@ import {
 import { serializeStoredJsonOnFastify } from './fastify-stored-json';
 import { sendStoredJson } from './stored-json';
 import { cacheHandlerValue, HandlerLoad, Uncacheable } from './handler-load';
-import { HTTP_CODE_METADATA, SSE_METADATA, takesRawResponse } from './nest-metadata';
+import { HTTP_CODE_METADATA, routeVersion, SSE_METADATA, takesRawResponse } from './nest-metadata';
 import { routeCacheKey } from './route-key';
+import { mergedVary } from './vary-header';
 import { routeOptions, RoutePlans, type RoutePlan } from './route-plan';
 import { loggedMessage } from '../logging/log-text';
 
@@ -88,6 +89,7 @@ export class CacheInterceptor implements NestInterceptor {
           !this.reflector.get(SSE_METADATA, handler),
         // Each header once already (`mergeRouteOptions`), whatever its case.
         vary: (options.vary ?? []).map((name) => name.toLowerCase()),
+        version: routeVersion(controller, handler),
         status: this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? 200,
         load: this.loadOptions(options),
       };
@@ -103,7 +105,8 @@ export class CacheInterceptor implements NestInterceptor {
 
   /** The cache key of this call, or undefined when it must not be cached. */
   protected trackBy(context: ExecutionContext, options: RouteCacheOptions): string | undefined {
-    return routeCacheKey(context, options, this.planFor(context).vary);
+    const plan = this.planFor(context);
+    return routeCacheKey(context, options, plan.vary, plan.version);
   }
 
   /** Routes that write the response themselves (`@Res()`, `@Next()`) are never cached. */
@@ -173,7 +176,9 @@ export class CacheInterceptor implements NestInterceptor {
     for (let i = 0; i < names.length; i++) {
       adapter.setHeader(response, names[i], cached.headers[names[i]]);
     }
-    if (options.vary?.length) adapter.setHeader(response, 'Vary', options.vary.join(', '));
+    if (options.vary?.length) {
+      adapter.setHeader(response, 'Vary', mergedVary(response.getHeader('vary'), options.vary));
+    }
     // The status is not set here: Nest applies the route's own (`@HttpCode`), the one stored.
   }
 }

@@ -44,14 +44,19 @@ const NO_VARIANT = '-';
  * [IPv6], optional port), so it holds no space and no `/`; the variant is `-` or the digest of the
  * varied and URL-shaping headers; the target (path and query, as sent, the query sorted by name)
  * comes last, or its digest when it is long. A Host that is not a valid host, a target that is
- * not a path, or one with a `#`, is not cached. `vary` names are lower case.
+ * not a path, or one with a `#`, is not cached. `vary` names are lower case. The variant holds
+ * the route's `version` too: versioning by header sends one URL to a handler per version.
  */
-export function httpCacheKey(request: KeyedRequest, vary: readonly string[]): string | undefined {
+export function httpCacheKey(
+  request: KeyedRequest,
+  vary: readonly string[],
+  version?: string,
+): string | undefined {
   const host = request.headers.host ?? '';
   if (typeof host !== 'string' || !isValidHost(host)) return undefined;
   const target = requestTarget(request.url);
   if (target === undefined) return undefined;
-  const variant = headerVariant(request.headers, vary) ?? NO_VARIANT;
+  const variant = headerVariant(request.headers, vary, version) ?? NO_VARIANT;
   return `${request.method} ${host} ${variant} ${target}`;
 }
 
@@ -81,21 +86,24 @@ export function carriesUnvariedCredentials(
 }
 
 /**
- * The digest of the headers named in `vary` and of the URL-shaping headers the request carries;
- * undefined when there are none. An absent header and an empty one differ.
+ * The digest of the `vary` and URL-shaping headers the request carries and of the route's
+ * `version`; undefined when there are none. An absent header and an empty one differ.
  */
 function headerVariant(
   headers: KeyedRequest['headers'],
   vary: readonly string[],
+  version?: string,
 ): string | undefined {
   let shaping: string[] | undefined;
   for (const name of URL_SHAPING_HEADERS) {
     if (headers[name] !== undefined) (shaping ??= []).push(name);
   }
   // The common case (nothing varied, no URL-shaping header) allocates nothing.
-  if (vary.length === 0 && shaping === undefined) return undefined;
+  if (vary.length === 0 && shaping === undefined && version === undefined) return undefined;
   const names = new Set(shaping ? [...vary, ...shaping] : vary);
   const pairs = [...names].sort().map((name) => [name, headers[name] ?? null]);
+  // No header name holds a space: this pair is never a header's.
+  if (version !== undefined) pairs.push(['route version', version]);
   return digest(JSON.stringify(pairs));
 }
 

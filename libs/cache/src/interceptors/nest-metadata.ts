@@ -30,3 +30,24 @@ export function takesRawResponse(controller: object, handlerName: string): boole
     return type === RESPONSE_PARAM || type === NEXT_PARAM;
   });
 }
+
+/** Written by `@Version()` on the handler and by `@Controller({ version })` on the class. */
+export const VERSION_METADATA = '__version__';
+
+/**
+ * The versions a route answers, as `@Version()` or its controller declare them (the handler's
+ * first), in one text; undefined when it declares none. Header and media-type versioning route
+ * one URL to several handlers: this tells their responses apart.
+ */
+export function routeVersion(controller: object, handler: object): string | undefined {
+  const declared: unknown =
+    Reflect.getMetadata(VERSION_METADATA, handler) ??
+    Reflect.getMetadata(VERSION_METADATA, controller);
+  if (declared === undefined) return undefined;
+  const versions = Array.isArray(declared) ? declared : [declared];
+  // `VERSION_NEUTRAL` is a symbol; a declared version is a string.
+  return versions
+    .map((version) => (typeof version === 'symbol' ? `(${version.description})` : `${version}`))
+    .sort()
+    .join(',');
+}

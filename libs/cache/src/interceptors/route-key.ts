@@ -16,12 +16,14 @@ interface HttpRequest extends KeyedRequest {
  * The cache key of one call to a route, or undefined when it must not be cached: an HTTP call
  * only when it reads (GET, HEAD) and carries no credential the route does not vary on (`vary`,
  * lower case); keyed by the route's own key when it has one, else by its URL (`httpCacheKey`).
- * A call that is not HTTP is cached only under a key of the route's.
+ * A call that is not HTTP is cached only under a key of the route's. A URL key holds the route's
+ * `version` (see `routeVersion`): one URL may reach a handler per version.
  */
 export function routeCacheKey(
   context: ExecutionContext,
   options: RouteCacheOptions,
   vary: readonly string[],
+  version?: string,
 ): string | undefined {
   let request: HttpRequest | undefined;
   if (context.getType() === 'http') {
@@ -38,5 +40,5 @@ export function routeCacheKey(
   }
   if (!request) return undefined;
   const url = request.originalUrl ?? request.url;
-  return httpCacheKey({ method: request.method, url, headers: request.headers }, vary);
+  return httpCacheKey({ method: request.method, url, headers: request.headers }, vary, version);
 }

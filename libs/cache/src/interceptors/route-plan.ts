@@ -15,6 +15,8 @@ export interface RoutePlan {
   readonly enabled: boolean;
   /** Header names the key varies on, lower case. */
   readonly vary: readonly string[];
+  /** The versions the route answers (`routeVersion`), or undefined when it declares none. */
+  readonly version?: string;
   readonly status: number;
   readonly load: GetOrSetOptions;
 }
