@@ -165,9 +165,12 @@ export class NamespaceLoader<V> {
     } catch (error) {
       // Grace covers a loader that fails, not a store that failed after it answered (strict
       // mode): that load has a newer value than the stale one, and its error carries it.
-      const served = withinGrace(stale);
-      if (served === undefined || isUserError(error) || run.answered) throw error;
-      this.signals.counters.staleServes++;
+      if (withinGrace(stale) === undefined || isUserError(error) || run.answered) throw error;
+      // The stale value is read again: a removal made while the loader ran (here or on another
+      // instance) leaves nothing to fall back on, and a write made meanwhile is newer than it.
+      const served = withinGrace(await this.stack.current(key, budget));
+      if (served === undefined) throw error;
+      if (isStale(served, Date.now())) this.signals.counters.staleServes++;
       return served.value as V;
     } finally {
       if (this.staleOf.get(key) === stale) this.staleOf.delete(key);
