@@ -71,6 +71,32 @@ describe('grace while a removal comes during the load, two instances on one Redi
     return load;
   };
 
+  // A hard timeout serves the stale value too; the instances a removal reaches drop it: this
+  // one always, another when its memory held the key (the bus tells it so).
+  it.each([
+    ['near', 'A', () => a],
+    ['near', 'B', () => b],
+    ['far', 'A', () => a],
+  ])('%s: a hard timeout does not serve what a delete on %s removed', async (namespace, _, app) => {
+    await a.ns(namespace).set(key, 'old');
+    await b.ns(namespace).get(key);
+    advanceDate(2000);
+    const called = deferred<void>();
+    const never = deferred<string>();
+    const load = a.ns<string>(namespace).getOrSet(
+      key,
+      () => {
+        called.resolve();
+        return never.promise;
+      },
+      { hardTimeout: 500 },
+    );
+    await called.promise;
+    await app().ns(namespace).delete(key);
+    await expect(load).rejects.toMatchObject({ code: 'E_CACHE_LOADER_TIMEOUT' });
+    never.resolve('late');
+  });
+
   describe.each(['near', 'far'])('namespace %s', (namespace) => {
     it('serves the stale value when nothing removed it', async () => {
       expect(await failingLoadAround(namespace, async () => undefined)).toBe('old');
