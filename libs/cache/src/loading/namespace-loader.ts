@@ -9,6 +9,7 @@ import {
 import type { GetOrSetOptions } from '../options/call-options.interface';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { Removal } from '../persistence/persistence-manager';
+import { covers } from '../persistence/removal';
 import type { TierStack } from '../stack/tier-stack';
 import { isExpired, isStale, type CacheEntry } from '../tiers/cache-entry';
 import { assertKey } from '../values/validate-key';
@@ -124,6 +125,10 @@ export class NamespaceLoader<V> {
       const pattern = compileGlob(removal.glob);
       this.flights.supersedeWhere((key) => pattern.test(key));
     }
+    // What a removal took is no fallback for the callers still waiting on their timeouts.
+    for (const [key, entry] of this.staleOf) {
+      if (covers(removal, key, entry)) this.staleOf.delete(key);
+    }
   }
 
   /** A write of `key` supersedes its load. */
@@ -165,9 +170,12 @@ export class NamespaceLoader<V> {
     } catch (error) {
       // Grace covers a loader that fails, not a store that failed after it answered (strict
       // mode): that load has a newer value than the stale one, and its error carries it.
-      const served = withinGrace(stale);
-      if (served === undefined || isUserError(error) || run.answered) throw error;
-      this.signals.counters.staleServes++;
+      if (withinGrace(stale) === undefined || isUserError(error) || run.answered) throw error;
+      // The stale value is read again: a removal made while the loader ran (here or on another
+      // instance) leaves nothing to fall back on, and a write made meanwhile is newer than it.
+      const served = withinGrace(await this.stack.current(key, budget));
+      if (served === undefined) throw error;
+      if (isStale(served, Date.now())) this.signals.counters.staleServes++;
       return served.value as V;
     } finally {
       if (this.staleOf.get(key) === stale) this.staleOf.delete(key);

@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '../errors/cache.error';
 import { expectStringList } from '../options/option-checks';
 import type { TierStack } from '../stack/tier-stack';
+import type { CacheEntry } from '../tiers/cache-entry';
 import { freshEntry } from '../tiers/entry-rules';
 import { expectKeyText } from '../values/validate-key';
 
@@ -16,10 +17,12 @@ export class IndexQueries<V> {
     const keys = await this.keysByIndex(index, value);
     const entries = await this.stack.query('getByIndex', (tier) => tier.getMany(keys), []);
     const now = Date.now();
-    // A tier's read keeps an entry past its TTL for getOrSet's grace fallback: absent here.
+    // A tier's read keeps an entry past its TTL for getOrSet's grace fallback: absent here. The
+    // values are read after the keys: one written again since (here or by another instance)
+    // under another index value, or none, is no longer indexed so.
     return entries
       .map((entry) => freshEntry(entry, now))
-      .filter((entry) => entry !== undefined)
+      .filter((entry): entry is CacheEntry => entry?.indexes?.[index] === value)
       .map((entry) => entry.value as V);
   }
 

@@ -12,6 +12,15 @@ interface TableTicket extends LoadTicket {
   readonly version: string | null;
 }
 
+/**
+ * The ticket of a load whose first read failed: counter 0 and no row, so any row, delete mark or
+ * epoch refuses its store.
+ */
+export function unreadTableTicket(): LoadTicket {
+  const ticket: TableTicket = { issuedAt: Date.now(), counter: '0', version: null };
+  return ticket;
+}
+
 /** What a load's first read found of one key, and its ticket. */
 export interface TicketedRow {
   readonly row: LoadedRow | undefined;

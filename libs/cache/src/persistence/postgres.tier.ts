@@ -6,6 +6,7 @@ import type { RemovedKeys } from '../tiers/removed-keys';
 import { addToCounter, freshEntry, mergeEntry, withExpiry } from '../tiers/entry-rules';
 import { CACHE_DEFAULTS } from '../options/cache-options.defaults';
 import { PersistenceLevel } from '../options/persistence-level';
+import { unreadTableTicket } from './load-ticket-store';
 import type { Removal } from './removal';
 import type { LoadedRow } from './storage-rows';
 import type { StorageStore } from './storage-store';
@@ -68,6 +69,9 @@ export class PostgresTier implements CacheTier {
     const reads = await tickets.read(this.namespace, keys);
     return reads.map(({ row, ticket }) => ({ entry: row && this.decode(row), ticket }));
   }
+
+  /** See `unreadTableTicket`; the embedded store ignores tickets. */
+  readonly unreadTicket = unreadTableTicket;
 
   async setUnlessChanged(key: string, entry: CacheEntry, ticket: LoadTicket): Promise<boolean> {
     const { tickets } = await this.store();

@@ -18,7 +18,7 @@ const EXPIRY_HEAD = 64;
 export const DELETE_SCRIPT = `
 local removed = {{}, {}}
 local now = tonumber(ARGV[2])
-local n = redis.call('INCR', ARGV[1] .. ':n')
+local n = next_count(ARGV[1])
 for i = 3, #ARGV do
   local existed, expires = forget(ARGV[1], ARGV[i], ARGV[1] .. ':v:' .. ARGV[i])
   if existed then file_removed(removed, ARGV[i], expires, now) end
@@ -88,7 +88,7 @@ return 1
 
 /** KEYS[1] any key of the namespace; ARGV base. Loads started before now store nothing. */
 export const MARK_EPOCH_SCRIPT = `
-redis.call('SET', ARGV[1] .. ':e', redis.call('INCR', ARGV[1] .. ':n'))
+redis.call('SET', ARGV[1] .. ':e', next_count(ARGV[1]))
 return 1
 `;
 
@@ -117,7 +117,7 @@ return 1
  * keys as `DELETE_SCRIPT` does. Moves the namespace epoch: a load in flight may carry a tag.
  */
 export const DELETE_BY_TAGS_SCRIPT = `
-redis.call('SET', ARGV[1] .. ':e', redis.call('INCR', ARGV[1] .. ':n'))
+redis.call('SET', ARGV[1] .. ':e', next_count(ARGV[1]))
 local removed = {{}, {}}
 local now = tonumber(ARGV[2])
 for i = 3, #ARGV do

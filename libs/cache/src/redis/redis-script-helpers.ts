@@ -99,6 +99,19 @@ local function format_number(n)
   if n == math.floor(n) and math.abs(n) < 9007199254740992 then return string.format('%d', n) end
   return string.format('%.17g', n)
 end
+
+-- Moves the namespace's write counter (delete marks and the epoch take its number). A counter
+-- that is missing (Redis restarted empty, a replica promoted, the key evicted) starts from the
+-- server's clock in microseconds, past any number an earlier counter reached, so a load's ticket
+-- from before never outranks a removal made after.
+local function next_count(base)
+  local key = base .. ':n'
+  if redis.call('EXISTS', key) == 0 then
+    local time = redis.call('TIME')
+    redis.call('SET', key, format_number(tonumber(time[1]) * 1000000 + tonumber(time[2])))
+  end
+  return redis.call('INCR', key)
+end
 `;
 
 /** A script and the number of KEYS it takes. */

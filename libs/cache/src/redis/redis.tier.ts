@@ -57,6 +57,11 @@ export class RedisTier extends RedisAtomics implements CacheTier {
     }));
   }
 
+  /** Counter 0 and no text: refused by any value, delete mark or epoch (see `storeUnlessChanged`). */
+  unreadTicket(): LoadTicket {
+    return issueTicket(Date.now(), '0', null);
+  }
+
   setUnlessChanged(key: string, entry: CacheEntry, ticket: LoadTicket): Promise<boolean> {
     return storeUnlessChanged(this.client, this.valueKey(key), this.base, key, entry, ticket);
   }

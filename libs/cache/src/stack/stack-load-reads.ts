@@ -1,6 +1,7 @@
 import type { CacheEntry } from '../tiers/cache-entry';
 import type { Awaitable, LoadTicket } from '../tiers/cache-tier.interface';
 import type { FarBudget } from './far-budget';
+import type { FarGuard } from './far-guard';
 import { StackReads } from './stack-reads';
 
 /** What a load's first read found, and the ticket its store presents (shared tiers only). */
@@ -21,12 +22,14 @@ export class StackLoadReads extends StackReads {
 
   /**
    * `readMany` at the start of a batch load, in one call to the shared tier, with the ticket
-   * each key's `writeLoaded` presents: none from a tier without tickets or when the read failed,
-   * and nothing found without a shared tier.
+   * each key's `writeLoaded` presents: none from a tier without tickets, the tier's unread ticket
+   * when the read failed, and nothing found without a shared tier.
    */
   async readManyForLoad(keys: readonly string[], budget?: FarBudget): Promise<LoadRead[]> {
     if (!this.far || keys.length === 0) return keys.map(() => ({ entry: undefined }));
-    let tickets: ReadonlyArray<LoadTicket | undefined> = [];
+    // A read that fails vouches for nothing: the stores then present the unread ticket.
+    const unread = this.far.tier.unreadTicket?.();
+    let tickets: ReadonlyArray<LoadTicket | undefined> = keys.map(() => unread);
     return this.readManySharedWith(
       keys,
       async (far) => {
@@ -42,10 +45,12 @@ export class StackLoadReads extends StackReads {
 
   /**
    * `readShared` at the start of a load, with the ticket its store presents (see
-   * `CacheTier.readForLoad`); no ticket from a tier without one, or when the read failed.
+   * `CacheTier.readForLoad`); no ticket from a tier without one, the tier's unread ticket when
+   * the read failed.
    */
   private readSharedForLoad(key: string, budget?: FarBudget): Promise<LoadRead> {
-    let ticket: LoadTicket | undefined;
+    // A read that fails vouches for nothing: the store then presents the unread ticket.
+    let ticket = (this.far as FarGuard).tier.unreadTicket?.();
     return this.readSharedWith(
       key,
       async (far) => {

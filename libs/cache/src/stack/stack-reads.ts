@@ -111,6 +111,22 @@ export class StackReads extends StackMemory {
     return freshEntry(entry, Date.now());
   }
 
+  /**
+   * The entry of `key` now (fresh or stale), without filling memory: the shared tier's answer
+   * when it gives one, memory's when there is no shared tier or it cannot answer.
+   */
+  async current(key: string, budget?: FarBudget): Promise<CacheEntry | undefined> {
+    if (!this.far) return this.readNear(key);
+    const entry = await this.far.call<CacheEntry | undefined | null>(
+      'get',
+      key,
+      readEntry,
+      () => null,
+      budget,
+    );
+    return entry === null ? this.near?.get(key) : entry;
+  }
+
   /** A query on the deciding tier (index lookups), degraded to memory on a fault. */
   async query<T>(
     operation: string,

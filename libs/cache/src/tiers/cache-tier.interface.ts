@@ -83,6 +83,12 @@ export interface CacheTier {
    */
   readManyForLoad?(keys: readonly string[]): Promise<TicketedRead[]>;
   /**
+   * The ticket of a load whose first read failed (tiers that issue tickets implement it): it
+   * vouches for nothing that was read, so its store lands only where no instance can have changed
+   * the key meanwhile: nothing stored under it, no delete mark, no removal by rule.
+   */
+  unreadTicket?(): LoadTicket;
+  /**
    * Stores a loaded entry unless `key` was written, deleted or invalidated (by any instance)
    * since `ticket` was read; true when stored.
    */
