@@ -14,6 +14,11 @@ export interface CacheStorageMetadata {
   readonly graceUntil?: number;
   /** How many times the entry was written. */
   readonly writes?: number;
+  /**
+   * The mark of the statement that wrote the row, in a namespace kept in Redis: the instance
+   * that wrote it changes it again only while it still carries this mark (see `SharedFollow`).
+   */
+  readonly w?: string;
 }
 
 /** One row of `cache_storage`. */

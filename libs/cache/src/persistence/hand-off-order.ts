@@ -1,5 +1,10 @@
 import type { CacheEntry } from '../tiers/cache-entry';
-import type { NamespacePersistence, PersistenceTurn, Recheck } from './persistence-types';
+import type {
+  NamespacePersistence,
+  PersistenceTurn,
+  Recheck,
+  SharedEntries,
+} from './persistence-types';
 import type { Removal } from './removal';
 
 /**
@@ -44,6 +49,8 @@ export interface PersistenceSink {
   written(key: string, entry: CacheEntry): Promise<void>;
   removed(removal: Removal): Promise<void>;
   dropped(key: string): void;
+  /** See `NamespacePersistence.follow`: not a change, so it takes no turn. */
+  follow(shared: SharedEntries): void;
 }
 
 /** A namespace's persistence whose changes reach `sink` in the order their turns were taken. */
@@ -90,5 +97,6 @@ export function inOrder(sink: PersistenceSink): NamespacePersistence {
     dropped: async (key) => {
       await order.reserve()(() => sink.dropped(key));
     },
+    follow: (shared) => sink.follow(shared),
   };
 }

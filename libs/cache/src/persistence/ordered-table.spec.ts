@@ -1,4 +1,5 @@
 import { DirtyEntries } from './dirty-entries';
+import { WriteQueue } from './write-queue';
 import { OrderedTable } from './ordered-table';
 import type { StoreGuard } from './store-guard';
 
@@ -17,7 +18,7 @@ function tableOverFakeStore() {
       probe: () => answer('probe', undefined),
     },
   } as unknown as StoreGuard;
-  return { store, table: new OrderedTable(guard, new DirtyEntries(), 100) };
+  return { store, table: new OrderedTable(guard, new DirtyEntries(), 100, new WriteQueue()) };
 }
 
 describe('OrderedTable', () => {

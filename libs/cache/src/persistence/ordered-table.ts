@@ -2,6 +2,8 @@ import type { RemovedKeys } from '../tiers/removed-keys';
 import type { DirtyEntries } from './dirty-entries';
 import { PendingRemovals } from './pending-removals';
 import type { Removal } from './removal';
+import { SharedFollow } from './shared-follow';
+import type { WriteQueue } from './write-queue';
 import type { GuardedStore, StoreGuard } from './store-guard';
 
 /**
@@ -13,26 +15,43 @@ import type { GuardedStore, StoreGuard } from './store-guard';
  */
 export class OrderedTable {
   private readonly pending = new PendingRemovals();
+  /** Checks the rows of namespaces kept in a shared tier against it once they land. */
+  readonly follow: SharedFollow;
 
   constructor(
     private readonly guard: StoreGuard,
     private readonly dirty: DirtyEntries,
     /** Keys per delete statement. */
     private readonly batchSize: number,
-  ) {}
+    /** The queue of the table's changes: a check of rows that landed waits its turn there. */
+    queue: Pick<WriteQueue, 'enqueue'>,
+  ) {
+    this.follow = new SharedFollow((namespace) => this.of(namespace), batchSize, queue);
+  }
 
   /** The statements of `namespace`, each sent once the removals waiting for it are applied. */
   of(namespace: string): GuardedStore {
     return {
       upsert: async (rows, batchSize) => {
         await this.applyWaiting(namespace);
-        await this.guard.store.upsert(rows, batchSize);
+        if (!this.follow.follows(namespace)) return this.guard.store.upsert(rows, batchSize);
+        const mark = this.follow.mark();
+        try {
+          await this.guard.store.upsert(this.follow.marked(rows, mark), batchSize);
+        } finally {
+          // Even a statement that failed may land later (past its deadline): checked either way.
+          this.follow.written(namespace, rows, mark);
+        }
       },
       remove: async (_namespace, removal, batchSize) => {
         await this.applyWaiting(namespace);
         return this.statement(namespace, removal, batchSize);
       },
       probe: () => this.guard.store.probe(),
+      mend: async (_namespace, gone, changed) => {
+        await this.applyWaiting(namespace);
+        await this.guard.store.mend(namespace, gone, changed);
+      },
     };
   }
 

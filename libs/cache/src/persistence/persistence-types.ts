@@ -5,6 +5,14 @@ import type { Removal } from './removal';
 /** Of keys written while a removal ran, those the shared tier no longer holds. */
 export type Recheck = (written: readonly string[]) => Promise<readonly string[]>;
 
+/**
+ * The entries a shared tier holds under `keys` (undefined: none), in their order; undefined when
+ * the tier could not answer.
+ */
+export type SharedEntries = (
+  keys: readonly string[],
+) => Promise<ReadonlyArray<CacheEntry | undefined> | undefined>;
+
 /** Where a namespace hears of a fault met on its behalf. */
 export type Report = (operation: string, error: Error, key?: string) => void;
 
@@ -39,6 +47,12 @@ export interface NamespacePersistence {
    * Each turn is used once, or skipped.
    */
   turn(): PersistenceTurn;
+  /**
+   * The namespace keeps its entries in a tier other instances change too (Redis): the rows this
+   * instance writes are checked against what `shared` holds once they land, and mended when
+   * another instance changed the key meanwhile (see `SharedFollow`).
+   */
+  follow(shared: SharedEntries): void;
 }
 
 /** A place in the order of a namespace's changes; see `NamespacePersistence.turn`. */

@@ -8,6 +8,7 @@ import { forEachPage, type PageRun } from './storage-pages';
 import { removeRows } from './storage-removals';
 import { changeRow, type RowChange } from './storage-row-change';
 import { queryLoadedRows, queryRows, type LoadedRow } from './storage-rows';
+import { StorageMendSql, type MendedRow, type WrittenRow } from './storage-mend-sql';
 import { StorageSql, type Statement, type StoredRow } from './storage-sql';
 import { isStaleRow } from './stored-entry';
 
@@ -19,6 +20,7 @@ import { isStaleRow } from './stored-entry';
  */
 export class StorageStore {
   private readonly sql: StorageSql;
+  private readonly mendSql: StorageMendSql;
   /** The PostgreSQL tier's load tickets; none on the embedded store (one connection holds it). */
   readonly tickets: LoadTicketStore | undefined;
 
@@ -32,6 +34,7 @@ export class StorageStore {
     private readonly release: () => void,
   ) {
     this.sql = new StorageSql(dialect, prefix);
+    this.mendSql = new StorageMendSql(dialect, prefix);
     this.tickets = dialect === 'postgres' ? new LoadTicketStore(dataSource, prefix) : undefined;
   }
 
@@ -75,6 +78,19 @@ export class StorageStore {
    */
   remove(namespace: string, removal: Removal, batchSize: number): Promise<RemovedKeys> {
     return removeRows(this.dataSource, this.sql, namespace, removal, batchSize);
+  }
+
+  /**
+   * Brings rows this instance wrote in line with the shared tier, each only while it still carries
+   * the mark it was written with: deletes `gone`, replaces `changed` (one statement each).
+   */
+  async mend(
+    namespace: string,
+    gone: readonly WrittenRow[],
+    changed: readonly MendedRow[],
+  ): Promise<void> {
+    if (gone.length > 0) await this.run(this.mendSql.deleteMarked(namespace, gone));
+    if (changed.length > 0) await this.run(this.mendSql.replaceMarked(namespace, changed));
   }
 
   /** Deletes the row of `key` only while it holds `value` (JSON text). */

@@ -20,7 +20,7 @@ export class StoreBusyError extends CacheError {
 }
 
 /** The statements of the table the caller changes; each goes through the guard. */
-export interface GuardedStore extends Pick<StorageStore, 'upsert' | 'probe'> {
+export interface GuardedStore extends Pick<StorageStore, 'upsert' | 'probe' | 'mend'> {
   /**
    * `StorageStore.remove`. `lateSuccess` runs if the statement failed its deadline yet the
    * database carried it out later: the removal did happen, before any later statement ran.
@@ -55,6 +55,7 @@ export class StoreGuard {
     remove: (namespace, removal, batchSize, lateSuccess) =>
       this.call((store) => store.remove(namespace, removal, batchSize), lateSuccess),
     probe: () => this.call((store) => store.probe()),
+    mend: (namespace, gone, changed) => this.call((store) => store.mend(namespace, gone, changed)),
   };
 
   constructor(

@@ -94,16 +94,27 @@ const PLAIN_METADATA = new Map<string, Metadata>();
 /** The metadata of a row, each field of the type `toRow` writes. */
 function parseMetadata(text: unknown): Metadata {
   if (typeof text !== 'string') throw corrupt('metadata is not JSON text');
-  const known = PLAIN_METADATA.get(text);
+  const known = PLAIN_METADATA.get(unmarked(text));
   if (known) return known;
   const metadata = checkMetadata(text);
   const { tags, indexes, graceUntil, expiresAt } = metadata;
   if (tags === undefined && indexes === undefined && graceUntil === undefined) {
     if (expiresAt === undefined && PLAIN_METADATA.size < 16) {
-      PLAIN_METADATA.set(text, Object.freeze(metadata));
+      PLAIN_METADATA.set(unmarked(text), Object.freeze(metadata));
     }
   }
   return metadata;
+}
+
+/**
+ * Metadata text without the mark of the write that stored it (`w`, last, as `SharedFollow`
+ * writes it): the marks of rows differ, what they mean does not.
+ */
+function unmarked(text: string): string {
+  const at = text.lastIndexOf(',"w":"');
+  // The mark holds no quote: anything else after it is not a mark this module wrote.
+  if (at < 0 || text.indexOf('"', at + 6) !== text.length - 2) return text;
+  return `${text.slice(0, at)}}`;
 }
 
 function checkMetadata(text: string): Metadata {
@@ -114,7 +125,7 @@ function checkMetadata(text: string): Metadata {
     throw corrupt('metadata is not JSON');
   }
   if (!isPlainRecord(metadata)) throw corrupt('metadata is not an object');
-  const { persistence, tags, indexes, graceUntil, expiresAt, writes } = metadata;
+  const { persistence, tags, indexes, graceUntil, expiresAt, writes, w } = metadata;
   if (!PERSISTENCE_LEVELS.includes(persistence as PersistenceLevel)) {
     throw corrupt('metadata has no persistence level');
   }
@@ -134,6 +145,7 @@ function checkMetadata(text: string): Metadata {
     if (time !== undefined && !Number.isFinite(time))
       throw corrupt(`metadata ${name} is not a time`);
   }
+  if (w !== undefined && typeof w !== 'string') throw corrupt('metadata w is not a mark');
   if (writes !== undefined && !Number.isSafeInteger(writes)) {
     throw corrupt('metadata writes is not a count');
   }

@@ -55,7 +55,7 @@ export class TableWriter {
      */
     private readonly storeInUse: () => boolean,
   ) {
-    this.table = new OrderedTable(guard, this.dirty, batchSize);
+    this.table = new OrderedTable(guard, this.dirty, batchSize, this.queue);
     const { dirty, table, reports } = this;
     this.flushing = { guard, dirty, table, status, reports, batchSize };
   }
@@ -85,6 +85,7 @@ export class TableWriter {
       written: (key, entry) => this.written(namespace, key, entry, report),
       removed: (removal) => this.removed(namespace, removal, report),
       dropped: (key) => this.dirty.drop(namespace, key),
+      follow: (shared) => this.table.follow.follow(namespace, shared),
     });
   }
 

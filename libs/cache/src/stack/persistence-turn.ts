@@ -1,5 +1,6 @@
 import { PersistenceLevel } from '../options/persistence-level';
 import type { NamespacePersistence, PersistenceTurn } from '../persistence/persistence-manager';
+import type { SharedEntries } from '../persistence/persistence-types';
 import type { CacheEntry } from '../tiers/cache-entry';
 import type { FarGuard } from './far-guard';
 
@@ -52,4 +53,18 @@ export async function missingFrom(
     (): ReadonlyArray<CacheEntry | null | undefined> => keys.map(() => null),
   );
   return keys.filter((_, i) => entries[i] === undefined);
+}
+
+/**
+ * What the shared tier holds under some keys, read behind its guard (undefined when it cannot
+ * answer): how persistence checks the rows it wrote against it (`NamespacePersistence.follow`).
+ */
+export function sharedEntries(far: FarGuard): SharedEntries {
+  return (keys) =>
+    far.call<ReadonlyArray<CacheEntry | undefined> | undefined>(
+      'getMany',
+      undefined,
+      (tier) => tier.getMany(keys),
+      () => undefined,
+    );
 }

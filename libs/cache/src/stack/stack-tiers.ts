@@ -2,6 +2,7 @@ import type { NamespaceChannel } from '../bus/namespace-channel';
 import type { NamespacePersistence } from '../persistence/persistence-manager';
 import type { MemoryTier } from '../tiers/memory.tier';
 import { FarGuard } from './far-guard';
+import { sharedEntries } from './persistence-turn';
 import { ReadVersion } from './read-version';
 import type { NamespaceTiers, StackListener } from './stack-types';
 
@@ -35,6 +36,8 @@ export function holdTiers(
     new FarGuard(tiers.far, name, tiers.breaker, tiers.strict ?? false, (op, error, key) =>
       listener.fault(op, error, key),
     );
+  // Other instances change the shared tier too: the rows written here follow what it holds.
+  if (far) tiers.persistence?.follow(sharedEntries(far));
   return {
     name,
     near: tiers.near,
