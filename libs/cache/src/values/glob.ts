@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors/cache.error';
 import { describe } from '../options/option-checks';
+import { ANY_POINT, SegmentSearch } from './glob-segment-search';
 import { textProblem, utf8Bytes } from './storable-text';
 import { MAX_KEY_BYTES } from './validate-key';
 
@@ -53,11 +54,16 @@ type Segment = ReadonlyArray<string | typeof ONE>;
  * A compiled cache glob. Matching never backtracks into a regular expression: the glob is cut
  * at its `*`s into segments; the first must match at the start, the last at the end, and each
  * one in between at its leftmost place after the previous one (taking the leftmost place never
- * loses a match, since a segment has a fixed length in characters). The cost is at most
- * proportional to key length times glob length, whatever the glob: `*a*a*a*a*c` cannot blow up.
+ * loses a match, since a segment has a fixed length in characters). Each segment reads the key
+ * once from where the previous one ended: a literal one by `indexOf`, one with `?`s by
+ * `SegmentSearch` (a step per 32 characters of the segment for each character read), never by
+ * trying every place in turn. Whatever the glob (`*a*a*a*c`, `*?a?a?a...b*`), a key costs a few
+ * reads of each of its characters.
  */
 export class GlobMatcher {
   private readonly segments: Segment[];
+  /** For each segment between two `*`s that holds a `?`: its bit-parallel search. */
+  private readonly searches: Array<SegmentSearch | undefined>;
 
   constructor(readonly glob: string) {
     const segments: Array<Array<string | typeof ONE>> = [[]];
@@ -70,6 +76,11 @@ export class GlobMatcher {
       } else current.push(token.literal);
     }
     this.segments = segments;
+    this.searches = segments.map((segment, i) =>
+      i > 0 && i < segments.length - 1 && segment.includes(ONE)
+        ? new SegmentSearch(pointsOf(segment))
+        : undefined,
+    );
   }
 
   /** True when `key` matches the whole glob. */
@@ -81,7 +92,8 @@ export class GlobMatcher {
     if (last === 0) return head === key.length;
     let at = head;
     for (let i = 1; i < last; i++) {
-      at = findFrom(segments[i], key, at);
+      const search = this.searches[i];
+      at = search ? search.find(key, at) : findFrom(segments[i], key, at);
       if (at < 0) return false;
     }
     const tailStart = backFrom(key, key.length, lengthOf(segments[last]));
@@ -120,6 +132,16 @@ function findFrom(segment: Segment, key: string, from: number): number {
     if (at >= key.length) return -1;
   }
   return -1;
+}
+
+/** `segment` as code points, `ANY_POINT` for each `?`. */
+function pointsOf(segment: Segment): number[] {
+  const points: number[] = [];
+  for (const part of segment) {
+    if (part === ONE) points.push(ANY_POINT);
+    else for (const char of part) points.push(char.codePointAt(0) as number);
+  }
+  return points;
 }
 
 /** Length of `segment` in characters (code points). */
