@@ -9,6 +9,8 @@ export const ANY_POINT = -1;
  */
 export class SegmentSearch {
   private readonly words: number;
+  /** The run's length in code points. */
+  private readonly length: number;
   /** Bit j set: position j of the run is a `?`. */
   private readonly any: Uint32Array;
   /** For each literal code point of the run: bit j set where position j takes it. */
@@ -17,6 +19,7 @@ export class SegmentSearch {
   private readonly lastBit: number;
 
   constructor(points: readonly number[]) {
+    this.length = points.length;
     this.words = Math.max(1, Math.ceil(points.length / 32));
     this.any = new Uint32Array(this.words);
     points.forEach((point, j) => {
@@ -34,6 +37,8 @@ export class SegmentSearch {
 
   /** Where the run ends at its leftmost match at or after `from` (a code unit index), or -1. */
   find(key: string, from: number): number {
+    // Each code point takes one or two code units: too few left, no match.
+    if (key.length - from < this.length) return -1;
     const words = this.words;
     // Bit j set: the last j + 1 characters read match the run's first j + 1.
     const state = new Uint32Array(words);

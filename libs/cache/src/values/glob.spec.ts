@@ -89,6 +89,20 @@ describe('compileGlob', () => {
       reads.forEach((spy) => spy.mockRestore());
     }
   });
+
+  it('reads nothing of a key too short for the fixed characters of the glob', () => {
+    // A glob from the bus is not held to the limits: a run longer than any key never matches.
+    const matcher = compileGlob(`*${'?'.repeat(100_000)}*`);
+    const reads = (['charCodeAt', 'codePointAt', 'startsWith', 'indexOf'] as const).map((name) =>
+      jest.spyOn(String.prototype, name),
+    );
+    try {
+      expect(matcher.test('a'.repeat(1024))).toBe(false);
+      expect(reads.reduce((sum, spy) => sum + spy.mock.calls.length, 0)).toBe(0);
+    } finally {
+      reads.forEach((spy) => spy.mockRestore());
+    }
+  });
 });
 
 describe('assertGlob', () => {

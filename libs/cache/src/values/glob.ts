@@ -64,6 +64,9 @@ export class GlobMatcher {
   private readonly segments: Segment[];
   /** For each segment between two `*`s that holds a `?`: its bit-parallel search. */
   private readonly searches: Array<SegmentSearch | undefined>;
+  /** How many characters a matching key holds at least: its segments' lengths. */
+  private readonly least: number;
+  private readonly tailLength: number;
 
   constructor(readonly glob: string) {
     const segments: Array<Array<string | typeof ONE>> = [[]];
@@ -76,8 +79,14 @@ export class GlobMatcher {
       } else current.push(token.literal);
     }
     this.segments = segments;
+    const lengths = segments.map(lengthOf);
+    this.least = lengths.reduce((sum, length) => sum + length, 0);
+    this.tailLength = lengths[lengths.length - 1];
+    // A glob no key can match (one from the bus is not held to the limits) gets no search
+    // tables: their size grows with a segment's length times its distinct characters.
+    const searchable = this.least <= MAX_KEY_BYTES;
     this.searches = segments.map((segment, i) =>
-      i > 0 && i < segments.length - 1 && segment.includes(ONE)
+      searchable && i > 0 && i < segments.length - 1 && segment.includes(ONE)
         ? new SegmentSearch(pointsOf(segment))
         : undefined,
     );
@@ -85,6 +94,8 @@ export class GlobMatcher {
 
   /** True when `key` matches the whole glob. */
   test(key: string): boolean {
+    // Fewer code units than the glob's fixed characters: no match, and nothing read.
+    if (key.length < this.least) return false;
     const segments = this.segments;
     const last = segments.length - 1;
     const head = matchAt(segments[0], key, 0);
@@ -96,7 +107,7 @@ export class GlobMatcher {
       at = search ? search.find(key, at) : findFrom(segments[i], key, at);
       if (at < 0) return false;
     }
-    const tailStart = backFrom(key, key.length, lengthOf(segments[last]));
+    const tailStart = backFrom(key, key.length, this.tailLength);
     return tailStart >= at && matchAt(segments[last], key, tailStart) === key.length;
   }
 }
