@@ -1,6 +1,6 @@
 import { PersistenceLevel } from '../options/persistence-level';
 import type { CacheEntry } from '../tiers/cache-entry';
-import { covers, type Removal } from './removal';
+import { coverage, type Removal } from './removal';
 
 /** Dirty entries of one level, per namespace and key; null marks a pending delete. */
 export type DirtyLevel = Map<string, Map<string, CacheEntry | null>>;
@@ -165,14 +165,15 @@ export class DirtyEntries {
       this.forget(namespace, removal.keys);
       return;
     }
+    const covers = coverage(removal);
     for (const level of [this.periodic, this.onShutdown]) {
       const entries = level.get(namespace);
       if (!entries) continue;
-      for (const [key, entry] of entries) if (covers(removal, key, entry)) entries.delete(key);
+      for (const [key, entry] of entries) if (covers(key, entry)) entries.delete(key);
     }
     const flying = this.flying.get(namespace);
     for (const [key, flight] of flying ?? [])
-      if (covers(removal, key, flight.entries.get(key) ?? null)) flying?.delete(key);
+      if (covers(key, flight.entries.get(key) ?? null)) flying?.delete(key);
     this.prune(namespace);
   }
 

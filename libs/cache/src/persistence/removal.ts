@@ -12,12 +12,26 @@ export type Removal =
   | { readonly glob: string; readonly held?: readonly string[] }
   | { readonly all: true };
 
-/** Whether a removal takes `key` (whose dirty state is `entry`; null: a pending delete). */
-export function covers(removal: Removal, key: string, entry: CacheEntry | null): boolean {
-  if ('all' in removal) return true;
-  if ('keys' in removal) return removal.keys.includes(key);
+/** Whether a removal takes a key (whose dirty state is `entry`; null: a pending delete). */
+export type Coverage = (key: string, entry: CacheEntry | null) => boolean;
+
+/**
+ * What `removal` takes, ready to ask of many keys: its keys, tags and held keys as sets, its glob
+ * compiled once. A removal of thousands of keys or tags asked of thousands of dirty entries
+ * would otherwise cost their product.
+ */
+export function coverage(removal: Removal): Coverage {
+  if ('all' in removal) return () => true;
+  if ('keys' in removal) {
+    const keys = new Set(removal.keys);
+    return (key) => keys.has(key);
+  }
   // Its row goes whatever it was stored with, so a write made since must be written back.
-  if (removal.held?.includes(key)) return true;
-  if ('tags' in removal) return entry?.tags?.some((tag) => removal.tags.includes(tag)) ?? false;
-  return compileGlob(removal.glob).test(key);
+  const held = new Set(removal.held);
+  if ('tags' in removal) {
+    const tags = new Set(removal.tags);
+    return (key, entry) => held.has(key) || (entry?.tags?.some((tag) => tags.has(tag)) ?? false);
+  }
+  const pattern = compileGlob(removal.glob);
+  return (key) => held.has(key) || pattern.test(key);
 }

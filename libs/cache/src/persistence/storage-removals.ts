@@ -6,8 +6,8 @@ import type { Statement, StorageSql } from './storage-sql';
 import { isStaleRow } from './stored-entry';
 
 /**
- * Deletes the rows of `namespace` a removal covers (keys in batches of `batchSize`), returning the
- * keys of those that were live: held, or stale (within their grace period).
+ * Deletes the rows of `namespace` a removal covers (keys and tags in batches of `batchSize`),
+ * returning the keys of those that were live: held, or stale (within their grace period).
  */
 export async function removeRows(
   db: StorageQuery,
@@ -17,15 +17,26 @@ export async function removeRows(
   batchSize: number,
 ): Promise<RemovedKeys> {
   if ('all' in removal) return removed(db, sql.deleteKeys(namespace));
+  // Tags in batches, as keys: SQLite takes at most 32766 parameters in one statement, and a
+  // removal that never fits would stay pending, its rows left to come back at the next start.
   if ('tags' in removal) {
-    if (removal.tags.length === 0) return { held: [], stale: [] };
-    return removed(db, sql.deleteByTags(namespace, removal.tags));
+    return inBatches(removal.tags, batchSize, (batch) =>
+      removed(db, sql.deleteByTags(namespace, batch)),
+    );
   }
   const keys = 'keys' in removal ? removal.keys : await matching(db, sql, namespace, removal.glob);
+  return inBatches(keys, batchSize, (batch) => removed(db, sql.deleteKeys(namespace, batch)));
+}
+
+/** Runs `remove` on each batch of `items` in turn, joining what they removed. */
+async function inBatches(
+  items: readonly string[],
+  batchSize: number,
+  remove: (batch: readonly string[]) => Promise<RemovedKeys>,
+): Promise<RemovedKeys> {
   const batches: RemovedKeys[] = [];
-  for (let start = 0; start < keys.length; start += batchSize) {
-    const batch = keys.slice(start, start + batchSize);
-    batches.push(await removed(db, sql.deleteKeys(namespace, batch)));
+  for (let start = 0; start < items.length; start += batchSize) {
+    batches.push(await remove(items.slice(start, start + batchSize)));
   }
   return joinRemoved(batches);
 }

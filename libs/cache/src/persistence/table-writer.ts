@@ -7,7 +7,7 @@ import { OrderedTable } from './ordered-table';
 import { RemovalsDiscardedError } from './pending-removals';
 import type { PersistenceStatus } from './persistence-status';
 import { reportOnce, type NamespacePersistence, type Report } from './persistence-types';
-import { covers, type Removal } from './removal';
+import { coverage, type Removal } from './removal';
 import type { StoreGuard } from './store-guard';
 import { toRow } from './stored-entry';
 import { WriteQueue } from './write-queue';
@@ -180,9 +180,10 @@ export class TableWriter {
                 this.dirty.mark(this.dirty.periodic, namespace, key, null);
           this.status.failed(error, report, 'unpersist');
         }
+        const covers = coverage(removal);
         for (const [key, entry] of since) {
           const deferred = entry.persistence !== PersistenceLevel.ON_CHANGE;
-          if (deferred && covers(removal, key, entry) && !this.dirty.isDirty(namespace, key))
+          if (deferred && covers(key, entry) && !this.dirty.isDirty(namespace, key))
             this.dirty.mark(this.dirty.levelOf(entry), namespace, key, entry);
         }
       } finally {

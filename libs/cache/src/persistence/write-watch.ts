@@ -1,5 +1,5 @@
 import type { CacheEntry } from '../tiers/cache-entry';
-import { covers, type Removal } from './removal';
+import { coverage, type Removal } from './removal';
 
 /**
  * The entries written while removals wait in the queue or run, per namespace: a removal applied
@@ -27,8 +27,9 @@ export class WriteWatch {
 
   /** A later removal took these writes: no watcher writes them back. */
   forgetCovered(namespace: string, removal: Removal): void {
+    const covers = coverage(removal);
     for (const since of this.watching.get(namespace) ?? [])
-      for (const [key, entry] of since) if (covers(removal, key, entry)) since.delete(key);
+      for (const [key, entry] of since) if (covers(key, entry)) since.delete(key);
   }
 
   /** Tells every watcher of `namespace` that `key` was written. */

@@ -36,6 +36,10 @@ describe('compileGlob', () => {
     ['*🚀', 'a🚀', true],
     ['?🚀*', 'a🚀b', true],
     ['trailing\\', 'trailing\\', true],
+    [`*${'a?'.repeat(40)}*`, `x${'ab'.repeat(40)}y`, true],
+    [`*${'a?'.repeat(40)}*`, `x${'ab'.repeat(39)}bby`, false],
+    [`*${'?'.repeat(70)}🚀*`, `${'🚀'.repeat(71)}`, true],
+    [`*${'?'.repeat(70)}🚀*`, `${'🚀'.repeat(70)}`, false],
   ])('%j against %j: %s', (glob, key, matches) => {
     expect(compileGlob(glob).test(key)).toBe(matches);
   });
@@ -63,6 +67,41 @@ describe('compileGlob', () => {
     const glob = `${'*a'.repeat(40)}*c`;
     expect(compileGlob(glob).test('a'.repeat(1000))).toBe(false);
     expect(compileGlob(glob).test(`${'a'.repeat(1000)}c`)).toBe(true);
+  });
+
+  it.each([
+    ['one long run of ? and a', `*${'?a'.repeat(400)}b*`],
+    ['a run of 601 with one ? in the middle', `*${'a'.repeat(300)}?${'a'.repeat(300)}b*`],
+    ['many short runs', `*${`${'a'.repeat(20)}?`.repeat(80)}b*`],
+  ])('reads each character of a long key a few times at most: %s', (_case, glob) => {
+    // Counted by the string reads the matcher makes, not by the clock: trying the run at each
+    // place in turn makes some million of them here; one pass over the key about a thousand.
+    const key = `${'a'.repeat(1023)}c`;
+    const matcher = compileGlob(glob);
+    const reads = (['charCodeAt', 'codePointAt', 'startsWith', 'indexOf'] as const).map((name) =>
+      jest.spyOn(String.prototype, name),
+    );
+    try {
+      expect(matcher.test(key)).toBe(false);
+      const count = reads.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+      expect(count).toBeLessThanOrEqual(4 * key.length);
+    } finally {
+      reads.forEach((spy) => spy.mockRestore());
+    }
+  });
+
+  it('reads nothing of a key too short for the fixed characters of the glob', () => {
+    // A glob from the bus is not held to the limits: a run longer than any key never matches.
+    const matcher = compileGlob(`*${'?'.repeat(100_000)}*`);
+    const reads = (['charCodeAt', 'codePointAt', 'startsWith', 'indexOf'] as const).map((name) =>
+      jest.spyOn(String.prototype, name),
+    );
+    try {
+      expect(matcher.test('a'.repeat(1024))).toBe(false);
+      expect(reads.reduce((sum, spy) => sum + spy.mock.calls.length, 0)).toBe(0);
+    } finally {
+      reads.forEach((spy) => spy.mockRestore());
+    }
   });
 });
 

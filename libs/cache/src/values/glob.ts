@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors/cache.error';
 import { describe } from '../options/option-checks';
+import { ANY_POINT, SegmentSearch } from './glob-segment-search';
 import { textProblem, utf8Bytes } from './storable-text';
 import { MAX_KEY_BYTES } from './validate-key';
 
@@ -53,11 +54,19 @@ type Segment = ReadonlyArray<string | typeof ONE>;
  * A compiled cache glob. Matching never backtracks into a regular expression: the glob is cut
  * at its `*`s into segments; the first must match at the start, the last at the end, and each
  * one in between at its leftmost place after the previous one (taking the leftmost place never
- * loses a match, since a segment has a fixed length in characters). The cost is at most
- * proportional to key length times glob length, whatever the glob: `*a*a*a*a*c` cannot blow up.
+ * loses a match, since a segment has a fixed length in characters). Each segment reads the key
+ * once from where the previous one ended: a literal one by `indexOf`, one with `?`s by
+ * `SegmentSearch` (a step per 32 characters of the segment for each character read), never by
+ * trying every place in turn. Whatever the glob (`*a*a*a*c`, `*?a?a?a...b*`), a key costs a few
+ * reads of each of its characters.
  */
 export class GlobMatcher {
   private readonly segments: Segment[];
+  /** For each segment between two `*`s that holds a `?`: its bit-parallel search. */
+  private readonly searches: Array<SegmentSearch | undefined>;
+  /** How many characters a matching key holds at least: its segments' lengths. */
+  private readonly least: number;
+  private readonly tailLength: number;
 
   constructor(readonly glob: string) {
     const segments: Array<Array<string | typeof ONE>> = [[]];
@@ -70,10 +79,23 @@ export class GlobMatcher {
       } else current.push(token.literal);
     }
     this.segments = segments;
+    const lengths = segments.map(lengthOf);
+    this.least = lengths.reduce((sum, length) => sum + length, 0);
+    this.tailLength = lengths[lengths.length - 1];
+    // A glob no key can match (one from the bus is not held to the limits) gets no search
+    // tables: their size grows with a segment's length times its distinct characters.
+    const searchable = this.least <= MAX_KEY_BYTES;
+    this.searches = segments.map((segment, i) =>
+      searchable && i > 0 && i < segments.length - 1 && segment.includes(ONE)
+        ? new SegmentSearch(pointsOf(segment))
+        : undefined,
+    );
   }
 
   /** True when `key` matches the whole glob. */
   test(key: string): boolean {
+    // Fewer code units than the glob's fixed characters: no match, and nothing read.
+    if (key.length < this.least) return false;
     const segments = this.segments;
     const last = segments.length - 1;
     const head = matchAt(segments[0], key, 0);
@@ -81,10 +103,11 @@ export class GlobMatcher {
     if (last === 0) return head === key.length;
     let at = head;
     for (let i = 1; i < last; i++) {
-      at = findFrom(segments[i], key, at);
+      const search = this.searches[i];
+      at = search ? search.find(key, at) : findFrom(segments[i], key, at);
       if (at < 0) return false;
     }
-    const tailStart = backFrom(key, key.length, lengthOf(segments[last]));
+    const tailStart = backFrom(key, key.length, this.tailLength);
     return tailStart >= at && matchAt(segments[last], key, tailStart) === key.length;
   }
 }
@@ -120,6 +143,16 @@ function findFrom(segment: Segment, key: string, from: number): number {
     if (at >= key.length) return -1;
   }
   return -1;
+}
+
+/** `segment` as code points, `ANY_POINT` for each `?`. */
+function pointsOf(segment: Segment): number[] {
+  const points: number[] = [];
+  for (const part of segment) {
+    if (part === ONE) points.push(ANY_POINT);
+    else for (const char of part) points.push(char.codePointAt(0) as number);
+  }
+  return points;
 }
 
 /** Length of `segment` in characters (code points). */
