@@ -9,7 +9,7 @@ import {
 import type { GetOrSetOptions } from '../options/call-options.interface';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { Removal } from '../persistence/persistence-manager';
-import { covers } from '../persistence/removal';
+import { coverage } from '../persistence/removal';
 import type { TierStack } from '../stack/tier-stack';
 import { isExpired, isStale, type CacheEntry } from '../tiers/cache-entry';
 import { assertKey } from '../values/validate-key';
@@ -126,8 +126,10 @@ export class NamespaceLoader<V> {
       this.flights.supersedeWhere((key) => pattern.test(key));
     }
     // What a removal took is no fallback for the callers still waiting on their timeouts.
+    if (this.staleOf.size === 0) return;
+    const covers = coverage(removal);
     for (const [key, entry] of this.staleOf) {
-      if (covers(removal, key, entry)) this.staleOf.delete(key);
+      if (covers(key, entry)) this.staleOf.delete(key);
     }
   }
 
