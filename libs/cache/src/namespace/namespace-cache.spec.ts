@@ -413,6 +413,11 @@ describe.each([
       );
       expect(await cache.get('s')).toBe('text');
       expect(await cache.has('c')).toBe(false);
+      // A step that is not a number is named as what it is, whatever it is.
+      await expect(cache.increment('c', '2' as unknown as number)).rejects.toThrow('got "2"');
+      await expect(
+        cache.increment('c', Object.create(null) as unknown as number),
+      ).rejects.toMatchObject({ code: 'E_CACHE_INVALID_VALUE', message: /by must be a finite/ });
       // A key in a message is quoted as JSON: a newline in it cannot start a line of its own.
       await cache.set('line\nforged', 'text');
       await expect(cache.increment('line\nforged')).rejects.toThrow(
