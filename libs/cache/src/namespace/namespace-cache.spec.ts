@@ -667,6 +667,11 @@ describe.each([
         /on\(event\): "sets" is not an event; one of hit, miss, set, delete, evict, expire, error/,
       );
       expect(() => cache.on('__proto__' as never, () => undefined)).toThrow(InvalidOptionError);
+      // JSON cannot write every value: the refusal must still be a CacheError naming it.
+      expect(() => cache.on(1n as never, () => undefined)).toThrow(/1n is not an event/);
+      expect(() => cache.on(Symbol('set') as never, () => undefined)).toThrow(
+        /Symbol\(set\) is not an event/,
+      );
       expect(() => cache.on('set', 'listener' as never)).toThrow(/expected a function/);
     });
   });
