@@ -1,41 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PersistenceLevel, type CacheModuleOptions } from 'nest-tiered-cache';
+import { PersistenceLevel } from 'nest-tiered-cache';
 import { startCacheApp } from './servers/cache-app';
-import { PostgresDatabase } from './servers/postgres-database';
-import { RedisServer } from './servers/redis-server';
 
 /** More tags than SQLite takes parameters in one statement (32766). */
 const TAG_COUNT = 40_000;
 const tags = Array.from({ length: TAG_COUNT }, (_unused, i) => `tag-${i}`);
-
-/** Shared tiers a batch write goes to, and what it takes to start each. */
-const sharedTiers: Array<
-  [string, number, () => Promise<[CacheModuleOptions, () => Promise<void>]>]
-> = [
-  [
-    'Redis',
-    30_000,
-    async () => {
-      const redis = await RedisServer.start();
-      const options = { redis: { url: redis.url }, namespaces: [{ name: 'n', tiers: ['redis'] }] };
-      return [options as CacheModuleOptions, () => redis.stop()];
-    },
-  ],
-  [
-    'the PostgreSQL tier',
-    10_000,
-    async () => {
-      const database = await PostgresDatabase.create();
-      const options = {
-        namespaces: [{ name: 'n', tiers: ['postgres'] }],
-        persistence: { dataSource: { type: 'postgres', url: database.url } },
-      };
-      return [options as CacheModuleOptions, () => database.drop()];
-    },
-  ],
-];
 
 /** Inputs far past the usual sizes: each is handled whole, and nothing stored is lost or kept. */
 describe('huge inputs', () => {
@@ -68,26 +39,4 @@ describe('huge inputs', () => {
       await second.close();
     }
   }, 30_000);
-
-  it.each(sharedTiers)(
-    'stores every entry of one large setMany on %s, none lost to its own queue',
-    async (_tier, count, start) => {
-      const [options, stop] = await start();
-      const app = await startCacheApp(options);
-      try {
-        const entries = Array.from(
-          { length: count },
-          (_unused, i) => [`k${i}`, i, { tags: ['bulk'] }] as [string, number, { tags: string[] }],
-        );
-        await app.ns('n').setMany(entries);
-        expect(app.ns('n').stats().errors).toBe(0);
-        expect(await app.ns('n').get(`k${count - 1}`)).toBe(count - 1);
-        expect(await app.ns('n').invalidateTags(['bulk'])).toBe(count);
-      } finally {
-        await app.close();
-        await stop();
-      }
-    },
-    60_000,
-  );
 });
