@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { InvalidOptionError } from '../errors/cache.error';
 import { loggedMessage } from '../logging/log-text';
+import { describe } from '../options/option-checks';
 
 /** Payload of every namespace event but `error`. */
 export interface CacheKeyEvent {
@@ -62,11 +63,11 @@ export class NamespaceEvents {
   on<E extends NamespaceCacheEvent>(event: E, listener: NamespaceCacheListener<E>): () => void {
     if (!EVENTS.has(event)) {
       throw new InvalidOptionError(
-        `on(event): ${JSON.stringify(event)} is not an event; one of ${[...EVENTS].join(', ')}`,
+        `on(event): ${describe(event)} is not an event; one of ${[...EVENTS].join(', ')}`,
       );
     }
     if (typeof listener !== 'function') {
-      throw new InvalidOptionError(`on(${JSON.stringify(event)}, listener): expected a function`);
+      throw new InvalidOptionError(`on(${describe(event)}, listener): expected a function`);
     }
     const sets = this.listeners as { [K in E]?: Set<NamespaceCacheListener<E>> };
     const set = (sets[event] ??= new Set());

@@ -117,9 +117,10 @@ export class NamespaceLoader<V> {
     if ('keys' in removal) this.flights.supersedeAll(removal.keys);
     else if ('all' in removal) this.flights.supersedeAll();
     else if ('tags' in removal) {
-      const { tags } = removal;
+      // A set: searched for every tag of every load in flight, a list would cost their product.
+      const tags = new Set(removal.tags);
       this.flights.supersedeWhere(
-        (_key, flightTags) => flightTags?.some((tag) => tags.includes(tag)) ?? false,
+        (_key, flightTags) => flightTags?.some((tag) => tags.has(tag)) ?? false,
       );
     } else {
       const pattern = compileGlob(removal.glob);

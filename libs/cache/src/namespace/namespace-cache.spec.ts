@@ -413,6 +413,11 @@ describe.each([
       );
       expect(await cache.get('s')).toBe('text');
       expect(await cache.has('c')).toBe(false);
+      // A step that is not a number is named as what it is, whatever it is.
+      await expect(cache.increment('c', '2' as unknown as number)).rejects.toThrow('got "2"');
+      await expect(
+        cache.increment('c', Object.create(null) as unknown as number),
+      ).rejects.toMatchObject({ code: 'E_CACHE_INVALID_VALUE', message: /by must be a finite/ });
       // A key in a message is quoted as JSON: a newline in it cannot start a line of its own.
       await cache.set('line\nforged', 'text');
       await expect(cache.increment('line\nforged')).rejects.toThrow(
@@ -662,6 +667,11 @@ describe.each([
         /on\(event\): "sets" is not an event; one of hit, miss, set, delete, evict, expire, error/,
       );
       expect(() => cache.on('__proto__' as never, () => undefined)).toThrow(InvalidOptionError);
+      // JSON cannot write every value: the refusal must still be a CacheError naming it.
+      expect(() => cache.on(1n as never, () => undefined)).toThrow(/1n is not an event/);
+      expect(() => cache.on(Symbol('set') as never, () => undefined)).toThrow(
+        /Symbol\(set\) is not an event/,
+      );
       expect(() => cache.on('set', 'listener' as never)).toThrow(/expected a function/);
     });
   });

@@ -1,6 +1,7 @@
 import { InvalidValueError } from '../errors/cache.error';
 import { parseSetOptions } from '../options/call-options';
 import type { SetOptions } from '../options/call-options.interface';
+import { describe } from '../options/option-checks';
 import type { NamespaceSettings } from '../options/resolved-options';
 import type { TierStack } from '../stack/tier-stack';
 import { assertKey } from '../values/validate-key';
@@ -19,7 +20,7 @@ export class NamespaceCounters {
     assertKey(key);
     if (typeof by !== 'number' || !Number.isFinite(by)) {
       throw new InvalidValueError(
-        `increment(${quoted(key)}): by must be a finite number, got ${String(by)}`,
+        `increment(${quoted(key)}): by must be a finite number, got ${describe(by)}`,
       );
     }
     // A new counter takes this entry's expiry and metadata.

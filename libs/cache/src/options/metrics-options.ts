@@ -1,5 +1,10 @@
 import type { Registry } from 'prom-client';
-import { expectObject } from './option-checks';
+import { InvalidOptionError } from '../errors/cache.error';
+import { describe, expectKnownKeys, expectObject } from './option-checks';
+
+const KNOWN = ['registry', 'prefix', 'buckets'] as const;
+/** What Prometheus takes as the start of a metric name. */
+const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /** Options of `CacheModule.forRoot({ metrics })`. */
 export interface MetricsOptions {
@@ -23,5 +28,34 @@ export interface MetricsOptions {
 /** Validates `metrics`: `true` for the defaults, an options object, or off. */
 export function validateMetrics(raw: unknown): MetricsOptions | false {
   if (raw === undefined || raw === false) return false;
-  return raw === true ? {} : expectObject(raw, 'metrics');
+  if (raw === true) return {};
+  // Checked here, so a bad one names its option instead of failing inside prom-client.
+  const options = expectObject(raw, 'metrics');
+  expectKnownKeys(options, KNOWN, 'metrics');
+  const { prefix, buckets } = options;
+  if (prefix !== undefined && (typeof prefix !== 'string' || !METRIC_PREFIX.test(prefix))) {
+    throw new InvalidOptionError(
+      `metrics.prefix: ${describe(prefix)} cannot start a Prometheus metric name`,
+      'use letters, digits, _ and :, not starting with a digit, e.g. "shop_cache_"',
+    );
+  }
+  if (buckets !== undefined && !increasingNumbers(buckets)) {
+    throw new InvalidOptionError(
+      `metrics.buckets: ${describe(buckets)} is not a non-empty list of finite numbers in increasing order`,
+    );
+  }
+  return options;
+}
+
+function increasingNumbers(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every(
+      (item, i) =>
+        typeof item === 'number' &&
+        Number.isFinite(item) &&
+        (i === 0 || item > (value[i - 1] as number)),
+    )
+  );
 }

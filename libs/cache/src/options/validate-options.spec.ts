@@ -28,3 +28,19 @@ describe('module options: bus', () => {
     expect(() => busOf({ bus: 'yes', persistence: { dataSource: postgres } })).toThrow('bus');
   });
 });
+
+describe('module options: metrics', () => {
+  it('names a prefix or buckets prom-client would refuse, and an unknown option', () => {
+    const start = (metrics: unknown) => () => validateModuleOptions({ metrics });
+    expect(start({ prefix: 'my cache' })).toThrow(
+      /metrics.prefix: "my cache" cannot start a Prometheus metric name/,
+    );
+    expect(start({ prefix: '1cache_' })).toThrow(/metrics.prefix/);
+    expect(start({ buckets: [0.1, 'x'] })).toThrow(/metrics.buckets/);
+    expect(start({ buckets: [0.5, 0.1] })).toThrow(/increasing order/);
+    expect(start({ prefx: 'shop_' })).toThrow(/metrics.prefx: unknown option/);
+    expect(
+      validateModuleOptions({ metrics: { prefix: 'shop:cache_', buckets: [0.1, 1] } }).metrics,
+    ).toEqual({ prefix: 'shop:cache_', buckets: [0.1, 1] });
+  });
+});

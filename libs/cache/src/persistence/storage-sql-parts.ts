@@ -1,5 +1,10 @@
 import type { StorageDialect } from './cache-storage.entity';
 
+/** The most parameters SQLite takes in one statement. */
+const SQLITE_MAX_PARAMETERS = 32_766;
+/** Room for the parameters a statement has besides its rows': prefix, namespace, time... */
+const STATEMENT_PARAMETERS = 4;
+
 /** The current time as SQLite writes it: ISO text, to the millisecond, as `time` stores times. */
 export const SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
@@ -14,6 +19,16 @@ export abstract class StorageSqlParts {
     readonly dialect: StorageDialect,
     readonly prefix: string,
   ) {}
+
+  /**
+   * How many rows of `perRow` parameters one statement of a batch takes: `batchSize`, or fewer
+   * on SQLite, where a statement over its parameter limit fails whole.
+   */
+  rowsPerStatement(batchSize: number, perRow: number): number {
+    if (this.dialect === 'postgres') return batchSize;
+    const fits = Math.floor((SQLITE_MAX_PARAMETERS - STATEMENT_PARAMETERS) / perRow);
+    return Math.min(batchSize, fits);
+  }
 
   /** A time as the dialect stores it. */
   time(ms: number | null): Date | string | null {

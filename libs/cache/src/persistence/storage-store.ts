@@ -60,10 +60,11 @@ export class StorageStore {
     return store;
   }
 
-  /** Inserts or replaces rows, one statement per batch. */
+  /** Inserts or replaces rows, one statement per batch (five parameters a row on SQLite). */
   async upsert(rows: readonly StoredRow[], batchSize: number): Promise<void> {
-    for (let start = 0; start < rows.length; start += batchSize) {
-      await this.run(this.sql.upsert(rows.slice(start, start + batchSize)));
+    const size = this.sql.rowsPerStatement(batchSize, 5);
+    for (let start = 0; start < rows.length; start += size) {
+      await this.run(this.sql.upsert(rows.slice(start, start + size)));
     }
   }
 
@@ -77,7 +78,8 @@ export class StorageStore {
    * those that were live: held, or stale (within their grace period).
    */
   remove(namespace: string, removal: Removal, batchSize: number): Promise<RemovedKeys> {
-    return removeRows(this.dataSource, this.sql, namespace, removal, batchSize);
+    const size = this.sql.rowsPerStatement(batchSize, 1);
+    return removeRows(this.dataSource, this.sql, namespace, removal, size);
   }
 
   /**

@@ -2,7 +2,6 @@ import type { NamespaceMetrics } from '../metrics/cache-metrics';
 import type { NamespacePersistence } from '../persistence/persistence-manager';
 import type { CacheEntry } from '../tiers/cache-entry';
 import type { CacheTier, LoadTicket } from '../tiers/cache-tier.interface';
-import { BATCH_WRITES_IN_FLIGHT, eachBounded } from './bounded-each';
 import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
 import { takesTurn, turnFor } from './persistence-turn';
@@ -107,16 +106,11 @@ export class StackWrites extends StackLoadReads {
   }
 
   /**
-   * `write` for many entries: placed at once in memory alone, else sent to the shared tier at
-   * most `BATCH_WRITES_IN_FLIGHT` at a time (its timeout counts from the send). Each reaches
-   * persistence in the place it took when it was placed, so a removal placed between two of them
-   * stays between them.
+   * `write` for many entries, all placed at once; each reaches persistence in the place it took
+   * when it was placed, so a removal placed between two of them stays between them.
    */
   async writeMany(entries: ReadonlyArray<readonly [string, CacheEntry]>): Promise<void> {
-    const write = ([key, entry]: readonly [string, CacheEntry]): Promise<void> =>
-      this.write(key, entry);
-    if (this.far) await eachBounded(entries, BATCH_WRITES_IN_FLIGHT, write);
-    else await Promise.all(entries.map(write));
+    await Promise.all(entries.map(async ([key, entry]) => this.write(key, entry)));
   }
 
   /** Throws now, naming it, when memory is the only tier and cannot hold `entry`. */
