@@ -22,16 +22,19 @@ export class SharedFollow {
   private readonly shared = new Map<string, SharedEntries>();
   /** What this instance last did to rows it has not checked yet, by namespace and key. */
   private readonly unchecked = new Map<string, Map<string, Unchecked>>();
+  /** Rows whose check failed, checked again on the next flush. */
+  private readonly failed = new Map<string, Map<string, Unchecked>>();
   private readonly instance = randomBytes(6).toString('base64url');
   private statements = 0;
-  private checking = false;
+  /** The checks running now, one after another while rows keep landing. */
+  private running: Promise<void> | undefined;
 
   constructor(
     /** The statements of a namespace, as the table's queue runs them. */
     private readonly store: (namespace: string) => GuardedStore,
     /** Keys per read of the shared tier and per mending statement. */
     private readonly batchSize: number,
-    /** The table's queue: a check runs behind the changes queued before it. */
+    /** The table's queue: a mending statement takes its turn there. */
     private readonly queue: Pick<WriteQueue, 'enqueue'>,
   ) {}
 
@@ -57,7 +60,7 @@ export class SharedFollow {
 
   /**
    * `rows` were written with `mark` (or their statement was sent, and may still land): their keys
-   * are checked in a turn of the table's queue after this one.
+   * are checked now, or once the check running now ends.
    */
   written(namespace: string, rows: readonly StoredRow[], mark: string): void {
     const keys = this.uncheckedOf(namespace);
@@ -72,59 +75,77 @@ export class SharedFollow {
     this.schedule();
   }
 
-  /** Queues a check of the rows changed since the last one, unless one is queued. */
-  schedule(): void {
-    if (this.checking || this.unchecked.size === 0) return;
-    this.checking = true;
-    void this.queue.enqueue(() => this.check());
+  /**
+   * Checks the rows changed since the last check, unless a check runs (it starts the next one
+   * when it ends). The shared tier is read outside the table's queue, so no change of this
+   * instance waits for a check; only a mending statement takes a turn there. `retry`: the rows
+   * whose check failed are checked too (a flush).
+   */
+  schedule(retry = false): void {
+    if (retry) for (const [namespace, keys] of this.failed.entries()) this.keep(namespace, keys);
+    if (retry) this.failed.clear();
+    if (this.running || this.unchecked.size === 0) return;
+    this.running = this.check().finally(() => {
+      this.running = undefined;
+      this.schedule();
+    });
+  }
+
+  /** Resolves once no check runs (those started meanwhile included). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
   }
 
   private async check(): Promise<void> {
-    this.checking = false;
     const batches = [...this.unchecked];
     this.unchecked.clear();
     for (const [namespace, keys] of batches) {
       const done = [...keys.values()];
       for (let start = 0; start < done.length; start += this.batchSize) {
         const batch = done.slice(start, start + this.batchSize);
-        try {
-          await this.mend(namespace, batch);
-        } catch {
-          // Checked again after the next change that lands, or the next flush.
-          for (const row of batch) this.keep(namespace, row);
-        }
+        // Checked again on the next flush (a shared tier or database that did not answer).
+        if (!(await this.mend(namespace, batch).catch(() => false)))
+          this.keep(namespace, new Map(batch.map((row) => [row.key, row])), this.failed);
       }
     }
   }
 
-  /** Reads the shared tier for `batch`, then mends the rows that differ from it. */
-  private async mend(namespace: string, batch: readonly Unchecked[]): Promise<void> {
+  /**
+   * Reads the shared tier for `batch`, then mends the rows that differ from it, in a turn of the
+   * table's queue. False when the shared tier could not answer.
+   */
+  private async mend(namespace: string, batch: readonly Unchecked[]): Promise<boolean> {
     const entries = await this.shared.get(namespace)?.(batch.map(({ key }) => key));
-    // The shared tier cannot answer: nothing is known to differ.
-    if (!entries) return;
+    if (!entries) return false;
     const mark = this.mark();
     const mends = mendsOf(namespace, batch, entries, mark);
-    if (noMends(mends)) return;
+    if (noMends(mends)) return true;
     const { gone, changed, missing } = mends;
+    const marked = this.marked(missing, mark);
     const inserted = new Set(
-      await this.store(namespace).mend(namespace, gone, changed, this.marked(missing, mark)),
+      await this.queue.enqueue(() => this.store(namespace).mend(namespace, gone, changed, marked)),
     );
     // A row written back may be one another instance deleted meanwhile: checked as a write.
     const back = missing.filter((row) => inserted.has(row.key));
     if (back.length > 0) this.written(namespace, back, mark);
+    return true;
   }
 
-  /** Keeps `done` to check again, unless this instance changed its row since. */
-  private keep(namespace: string, done: Unchecked): void {
-    const keys = this.uncheckedOf(namespace);
-    if (!keys.has(done.key)) keys.set(done.key, done);
+  /** Adds `rows` to be checked (to `into`), unless this instance changed their rows since. */
+  private keep(
+    namespace: string,
+    rows: ReadonlyMap<string, Unchecked>,
+    into = this.unchecked,
+  ): void {
+    const keys = this.uncheckedOf(namespace, into);
+    for (const [key, done] of rows) if (!keys.has(key)) keys.set(key, done);
   }
 
-  private uncheckedOf(namespace: string): Map<string, Unchecked> {
-    let keys = this.unchecked.get(namespace);
+  private uncheckedOf(namespace: string, of = this.unchecked): Map<string, Unchecked> {
+    let keys = of.get(namespace);
     if (!keys) {
       keys = new Map<string, Unchecked>();
-      this.unchecked.set(namespace, keys);
+      of.set(namespace, keys);
     }
     return keys;
   }
