@@ -8,8 +8,8 @@ import type { TcpProxy } from './servers/tcp-proxy';
 
 /**
  * Two instances share Redis and the `cache_storage` table. A's link to the database is held (a
- * frozen proxy) while its ON_CHANGE write reaches Redis; B then deletes or rewrites the key, in
- * Redis and the table; A's held write lands last. The table must end as Redis holds the key, so
+ * frozen proxy) while its ON_CHANGE write or delete reaches Redis; B then changes the key, in
+ * Redis and the table; A's held statement lands last. The table must end as Redis holds the key, so
  * a warm start, or a reader of the table alone, never serves what was deleted or overwritten.
  */
 describe('the table follows Redis across instances', () => {
@@ -95,6 +95,21 @@ describe('the table follows Redis across instances', () => {
     // A reader of the table alone (a warm start without Redis) serves what Redis holds.
     const reader = await start(database.url, false);
     expect(await reader.ns('shared').get('k')).toBe('newer, from B');
+  }, 40_000);
+
+  it('writes back a row its held delete took after another instance wrote the key again', async () => {
+    const [a, b] = await twoInstances();
+    a.ns('shared').on('error', () => undefined);
+    await b.ns('shared').set('k', 'first');
+    proxy.freeze();
+    // Gone from Redis at once; the table's delete stays held in the proxy.
+    expect(await a.ns('shared').delete('k')).toBe(true);
+    await b.ns('shared').set('k', 'written again, from B');
+    expect(await rows()).toEqual([{ key: 'k', value: 'written again, from B' }]);
+
+    await landed(a);
+    expect(await rows()).toEqual([{ key: 'k', value: 'written again, from B' }]);
+    expect(await a.ns('shared').get('k')).toBe('written again, from B');
   }, 40_000);
 
   it('keeps rows the instances agree on, written from both sides', async () => {

@@ -23,7 +23,7 @@ function recordingStore(refuse: (row: StoredRow) => Error | undefined = () => un
     },
     remove: () => Promise.resolve({ held: [], stale: [] }),
     probe: () => Promise.resolve(),
-    mend: () => Promise.resolve(),
+    mend: () => Promise.resolve([]),
   };
   return { store, statements };
 }

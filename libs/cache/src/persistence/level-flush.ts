@@ -29,8 +29,8 @@ export async function flushLevels(
   { guard, dirty, table, status, reports, batchSize }: FlushContext,
   levels: readonly DirtyLevel[],
 ): Promise<number> {
-  // Rows whose check against the shared tier failed are checked again, after this flush.
-  table.follow.schedule();
+  // Rows whose check against the shared tier failed are checked again.
+  table.follow.schedule(true);
   const flights = levels.flatMap((level) => dirty.take(level).map((flight) => ({ flight, level })));
   const namespaces = new Set([
     ...table.namespaces(),

@@ -45,12 +45,18 @@ export class OrderedTable {
       },
       remove: async (_namespace, removal, batchSize) => {
         await this.applyWaiting(namespace);
-        return this.statement(namespace, removal, batchSize);
+        const follows = 'keys' in removal && this.follow.follows(namespace);
+        try {
+          return await this.statement(namespace, removal, batchSize);
+        } finally {
+          // As a write: a delete that failed may land later; checked either way.
+          if (follows) this.follow.removed(namespace, removal.keys);
+        }
       },
       probe: () => this.guard.store.probe(),
-      mend: async (_namespace, gone, changed) => {
+      mend: async (_namespace, gone, changed, missing) => {
         await this.applyWaiting(namespace);
-        await this.guard.store.mend(namespace, gone, changed);
+        return this.guard.store.mend(namespace, gone, changed, missing);
       },
     };
   }

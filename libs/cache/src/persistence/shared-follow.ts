@@ -1,44 +1,40 @@
 import { randomBytes } from 'node:crypto';
-import { PersistenceLevel } from '../options/persistence-level';
-import type { CacheEntry } from '../tiers/cache-entry';
 import type { SharedEntries } from './persistence-types';
-import type { MendedRow, WrittenRow } from './storage-mend-sql';
+import { mendsOf, noMends, withMark, type Unchecked } from './shared-mends';
 import type { StoredRow } from './storage-sql';
 import type { GuardedStore } from './store-guard';
-import { toRow } from './stored-entry';
 import type { WriteQueue } from './write-queue';
-
-/** A row as this instance last wrote it (unmarked), and the mark it was written with. */
-interface Written {
-  readonly row: StoredRow;
-  readonly mark: string;
-}
 
 /**
  * Keeps the rows of namespaces whose entries live in a shared tier (Redis) in line with it across
- * instances. Each instance orders its own table writes, but not against other instances': a write
- * its slow database link held back can land after another instance deleted or rewrote the key.
- * So every row it writes carries a mark (`w` in its metadata, unique to that statement), and once
- * a batch has landed the shared tier is read for its keys (one read per batch); a row whose entry
- * the shared tier no longer holds, or holds otherwise, is deleted or replaced by the shared tier's
- * entry, only while it still carries this instance's mark: a row another instance wrote since is
- * that instance's to check, so two instances never undo each other. Whatever writes a row last
- * checks it after the shared tier changed last, so the table ends as the shared tier holds it.
+ * instances. Each instance orders its own table statements, but not against other instances': a
+ * write or delete its slow database link held back can land after another instance changed the
+ * key. So every row it writes carries a mark (`w` in its metadata, unique to that statement), and
+ * once a batch of writes or deletes has landed the shared tier is read for its keys (one read per
+ * batch): a row the shared tier no longer holds, or holds otherwise, is deleted or replaced by the
+ * shared tier's entry, only while it still carries this instance's mark; a row it deleted that the
+ * shared tier holds is written back unless a live row is there (and checked again, as a write).
+ * A row another instance changed since is that instance's to check, so two instances never undo
+ * each other; whoever changes a row last checks it after the shared tier changed last, so the
+ * table ends as the shared tier holds it.
  */
 export class SharedFollow {
   private readonly shared = new Map<string, SharedEntries>();
-  /** Rows landed (or sent) and not checked yet, by namespace and key. */
-  private readonly unchecked = new Map<string, Map<string, Written>>();
+  /** What this instance last did to rows it has not checked yet, by namespace and key. */
+  private readonly unchecked = new Map<string, Map<string, Unchecked>>();
+  /** Rows whose check failed, checked again on the next flush. */
+  private readonly failed = new Map<string, Map<string, Unchecked>>();
   private readonly instance = randomBytes(6).toString('base64url');
   private statements = 0;
-  private checking = false;
+  /** The checks running now, one after another while rows keep landing. */
+  private running: Promise<void> | undefined;
 
   constructor(
     /** The statements of a namespace, as the table's queue runs them. */
     private readonly store: (namespace: string) => GuardedStore,
     /** Keys per read of the shared tier and per mending statement. */
     private readonly batchSize: number,
-    /** The table's queue: a check runs behind the changes queued before it. */
+    /** The table's queue: a mending statement takes its turn there. */
     private readonly queue: Pick<WriteQueue, 'enqueue'>,
   ) {}
 
@@ -64,94 +60,93 @@ export class SharedFollow {
 
   /**
    * `rows` were written with `mark` (or their statement was sent, and may still land): their keys
-   * are checked in a turn of the table's queue after this one.
+   * are checked now, or once the check running now ends.
    */
   written(namespace: string, rows: readonly StoredRow[], mark: string): void {
     const keys = this.uncheckedOf(namespace);
-    for (const row of rows) keys.set(row.key, { row, mark });
+    for (const row of rows) keys.set(row.key, { key: row.key, row, mark });
     this.schedule();
   }
 
-  /** Queues a check of the rows written since the last one, unless one is queued. */
-  schedule(): void {
-    if (this.checking || this.unchecked.size === 0) return;
-    this.checking = true;
-    void this.queue.enqueue(() => this.check());
+  /** The rows of `keys` were deleted (or their statement was sent): checked as `written` is. */
+  removed(namespace: string, keys: readonly string[]): void {
+    const unchecked = this.uncheckedOf(namespace);
+    for (const key of keys) unchecked.set(key, { key });
+    this.schedule();
+  }
+
+  /**
+   * Checks the rows changed since the last check, unless a check runs (it starts the next one
+   * when it ends). The shared tier is read outside the table's queue, so no change of this
+   * instance waits for a check; only a mending statement takes a turn there. `retry`: the rows
+   * whose check failed are checked too (a flush).
+   */
+  schedule(retry = false): void {
+    if (retry) for (const [namespace, keys] of this.failed.entries()) this.keep(namespace, keys);
+    if (retry) this.failed.clear();
+    if (this.running || this.unchecked.size === 0) return;
+    this.running = this.check().finally(() => {
+      this.running = undefined;
+      this.schedule();
+    });
+  }
+
+  /** Resolves once no check runs (those started meanwhile included). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
   }
 
   private async check(): Promise<void> {
-    this.checking = false;
     const batches = [...this.unchecked];
     this.unchecked.clear();
     for (const [namespace, keys] of batches) {
-      const written = [...keys.values()];
-      for (let start = 0; start < written.length; start += this.batchSize) {
-        const batch = written.slice(start, start + this.batchSize);
-        try {
-          await this.mend(namespace, batch);
-        } catch {
-          // Checked again with the next rows that land, or the next periodic flush.
-          for (const row of batch) this.keep(namespace, row);
-        }
+      const done = [...keys.values()];
+      for (let start = 0; start < done.length; start += this.batchSize) {
+        const batch = done.slice(start, start + this.batchSize);
+        // Checked again on the next flush (a shared tier or database that did not answer).
+        if (!(await this.mend(namespace, batch).catch(() => false)))
+          this.keep(namespace, new Map(batch.map((row) => [row.key, row])), this.failed);
       }
     }
   }
 
-  /** Reads the shared tier for `batch`, then deletes or replaces the rows that differ. */
-  private async mend(namespace: string, batch: readonly Written[]): Promise<void> {
-    const read = this.shared.get(namespace);
-    const entries = await read?.(batch.map(({ row }) => row.key));
-    // The shared tier cannot answer: nothing is known to differ.
-    if (!entries) return;
-    const gone: WrittenRow[] = [];
-    const changed: MendedRow[] = [];
+  /**
+   * Reads the shared tier for `batch`, then mends the rows that differ from it, in a turn of the
+   * table's queue. False when the shared tier could not answer.
+   */
+  private async mend(namespace: string, batch: readonly Unchecked[]): Promise<boolean> {
+    const entries = await this.shared.get(namespace)?.(batch.map(({ key }) => key));
+    if (!entries) return false;
     const mark = this.mark();
-    batch.forEach(({ row, mark: was }, i) => {
-      const entry = entries[i];
-      // An entry kept in memory only is one the table must not hold.
-      if (entry === undefined || entry.persistence === PersistenceLevel.MEMORY_ONLY) {
-        gone.push({ key: row.key, mark: was });
-        return;
-      }
-      const now = rowOf(namespace, row.key, entry);
-      if (now === undefined) return;
-      if (
-        now.value !== row.value ||
-        now.expiresAt !== row.expiresAt ||
-        now.metadata !== row.metadata
-      )
-        changed.push({ row: withMark(now, mark), was });
-    });
-    if (gone.length === 0 && changed.length === 0) return;
-    await this.store(namespace).mend(namespace, gone, changed);
+    const mends = mendsOf(namespace, batch, entries, mark);
+    if (noMends(mends)) return true;
+    const { gone, changed, missing } = mends;
+    const marked = this.marked(missing, mark);
+    const inserted = new Set(
+      await this.queue.enqueue(() => this.store(namespace).mend(namespace, gone, changed, marked)),
+    );
+    // A row written back may be one another instance deleted meanwhile: checked as a write.
+    const back = missing.filter((row) => inserted.has(row.key));
+    if (back.length > 0) this.written(namespace, back, mark);
+    return true;
   }
 
-  /** Keeps `written` to check again, unless this instance wrote its key since. */
-  private keep(namespace: string, written: Written): void {
-    const keys = this.uncheckedOf(namespace);
-    if (!keys.has(written.row.key)) keys.set(written.row.key, written);
+  /** Adds `rows` to be checked (to `into`), unless this instance changed their rows since. */
+  private keep(
+    namespace: string,
+    rows: ReadonlyMap<string, Unchecked>,
+    into = this.unchecked,
+  ): void {
+    const keys = this.uncheckedOf(namespace, into);
+    for (const [key, done] of rows) if (!keys.has(key)) keys.set(key, done);
   }
 
-  private uncheckedOf(namespace: string): Map<string, Written> {
-    let keys = this.unchecked.get(namespace);
+  private uncheckedOf(namespace: string, of = this.unchecked): Map<string, Unchecked> {
+    let keys = of.get(namespace);
     if (!keys) {
-      keys = new Map<string, Written>();
-      this.unchecked.set(namespace, keys);
+      keys = new Map<string, Unchecked>();
+      of.set(namespace, keys);
     }
     return keys;
   }
-}
-
-/** The row of the shared tier's entry; undefined when it cannot be encoded (left as it is). */
-function rowOf(namespace: string, key: string, entry: CacheEntry): StoredRow | undefined {
-  try {
-    return toRow(namespace, key, entry);
-  } catch {
-    return undefined;
-  }
-}
-
-/** `row` with `mark` as the last field of its metadata (an object, never empty: see `toRow`). */
-function withMark(row: StoredRow, mark: string): StoredRow {
-  return { ...row, metadata: `${row.metadata.slice(0, -1)},"w":${JSON.stringify(mark)}}` };
 }

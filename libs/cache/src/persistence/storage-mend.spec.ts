@@ -32,7 +32,7 @@ describe('StorageStore.mend on SQLite', () => {
       [marked('a', 1, 'x.0'), marked('b', 2, 'y.0'), marked('c', 3, 'x.0'), marked('d', 4, 'y.0')],
       10,
     );
-    await store.mend(
+    const written = await store.mend(
       'ns',
       [
         { key: 'a', mark: 'x.0' },
@@ -42,8 +42,17 @@ describe('StorageStore.mend on SQLite', () => {
         { row: marked('c', 30, 'x.1'), was: 'x.0' },
         { row: marked('d', 40, 'x.1'), was: 'x.0' },
       ],
+      [],
     );
+    expect(written).toEqual([]);
     expect(await values()).toEqual({ b: 2, c: 30, d: 4 });
+  });
+
+  it('writes back a missing row, never over a live one', async () => {
+    await store.upsert([marked('b', 2, 'y.0')], 10);
+    const written = await store.mend('ns', [], [], [marked('a', 1, 'x.1'), marked('b', 20, 'x.1')]);
+    expect(written).toEqual(['a']);
+    expect(await values()).toEqual({ a: 1, b: 2 });
   });
 
   it('reads marked rows back as the entries they hold', async () => {

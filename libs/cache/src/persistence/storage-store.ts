@@ -83,16 +83,21 @@ export class StorageStore {
   }
 
   /**
-   * Brings rows this instance wrote in line with the shared tier, each only while it still carries
-   * the mark it was written with: deletes `gone`, replaces `changed` (one statement each).
+   * Brings rows this instance changed in line with the shared tier (one statement each): deletes
+   * `gone` and replaces `changed`, each only while it still carries the mark this instance wrote
+   * it with; writes `missing` where no live row is. Returns the keys of `missing` written.
    */
   async mend(
     namespace: string,
     gone: readonly WrittenRow[],
     changed: readonly MendedRow[],
-  ): Promise<void> {
+    missing: readonly StoredRow[],
+  ): Promise<string[]> {
     if (gone.length > 0) await this.run(this.mendSql.deleteMarked(namespace, gone));
     if (changed.length > 0) await this.run(this.mendSql.replaceMarked(namespace, changed));
+    if (missing.length === 0) return [];
+    const written = await this.run<{ key: string }>(this.sql.upsert(missing, true));
+    return written.map((row) => row.key);
   }
 
   /** Deletes the row of `key` only while it holds `value` (JSON text). */

@@ -55,7 +55,8 @@ export class StoreGuard {
     remove: (namespace, removal, batchSize, lateSuccess) =>
       this.call((store) => store.remove(namespace, removal, batchSize), lateSuccess),
     probe: () => this.call((store) => store.probe()),
-    mend: (namespace, gone, changed) => this.call((store) => store.mend(namespace, gone, changed)),
+    mend: (namespace, gone, changed, missing) =>
+      this.call((store) => store.mend(namespace, gone, changed, missing)),
   };
 
   constructor(

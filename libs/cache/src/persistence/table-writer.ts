@@ -70,9 +70,10 @@ export class TableWriter {
     return this.dirty.count() + this.table.waiting();
   }
 
-  /** Resolves once every change queued so far has run, whatever its outcome. */
-  settled(): Promise<void> {
-    return this.queue.settled();
+  /** Resolves once every change queued so far has run (whatever its outcome) and was checked. */
+  async settled(): Promise<void> {
+    await this.queue.settled();
+    await this.table.follow.settled();
   }
 
   /**
@@ -89,10 +90,7 @@ export class TableWriter {
     });
   }
 
-  /**
-   * Writes every dirty entry now (PERIODIC and ON_SHUTDOWN, in one flush, so a namespace hears of
-   * its failure once); returns how many rows.
-   */
+  /** Writes every dirty entry now, PERIODIC and ON_SHUTDOWN in one flush; returns how many rows. */
   flush(): Promise<number> {
     return this.queueFlush([this.dirty.periodic, this.dirty.onShutdown]);
   }
@@ -195,7 +193,9 @@ export class TableWriter {
       .catch((error) => this.status.failed(error, report, 'unpersist'));
   }
 
-  private queueFlush(levels: readonly DirtyLevel[]): Promise<number> {
-    return this.queue.enqueue(() => flushLevels(this.flushing, levels));
+  private async queueFlush(levels: readonly DirtyLevel[]): Promise<number> {
+    const rows = await this.queue.enqueue(() => flushLevels(this.flushing, levels));
+    await this.table.follow.settled();
+    return rows;
   }
 }
