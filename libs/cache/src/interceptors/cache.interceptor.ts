@@ -23,6 +23,7 @@ import {
 import { serializeStoredJsonOnFastify } from './fastify-stored-json';
 import { sendStoredJson } from './stored-json';
 import { cacheHandlerValue, HandlerLoad, Uncacheable } from './handler-load';
+import { headersNow, headersSetSince } from './handler-headers';
 import { HTTP_CODE_METADATA, routeVersion, SSE_METADATA, takesRawResponse } from './nest-metadata';
 import { routeCacheKey } from './route-key';
 import { mergedVary } from './vary-header';
@@ -123,13 +124,19 @@ export class CacheInterceptor implements NestInterceptor {
   ): Promise<Observable<unknown>> {
     const response = context.getArgByIndex<HttpResponse>(1);
     const handler = new HandlerLoad(next);
+    // The headers before the handler runs, to store those it sets.
+    let before: Readonly<Record<string, unknown>> = {};
     try {
       const cached = await namespace.getOrSet(
         key,
-        handler.loader((body) => {
-          if (!this.isCacheable(plan.status, response, body)) throw new Uncacheable(body);
-          return this.toCached(plan.status, response, storedForm(body));
-        }),
+        handler.loader(
+          (body) => {
+            if (!this.isCacheable(plan.status, response, body)) throw new Uncacheable(body);
+            const headers = headersSetSince(before, response);
+            return this.toCached(plan.status, response, storedForm(body), headers);
+          },
+          () => (before = headersNow(response)),
+        ),
         plan.load,
       );
       if (!isCachedResponse(cached)) return handler.uncached();
@@ -147,9 +154,14 @@ export class CacheInterceptor implements NestInterceptor {
     }
   }
 
-  /** The stored form of a response: status, body, and the content type to send it back with. */
-  protected toCached(status: number, response: HttpResponse, body: unknown): CachedResponse {
-    return toCachedResponse(status, response, body);
+  /** The stored form of a response: status, body, and the headers to send it back with. */
+  protected toCached(
+    status: number,
+    response: HttpResponse,
+    body: unknown,
+    headers?: Readonly<Record<string, string>>,
+  ): CachedResponse {
+    return toCachedResponse(status, response, body, headers);
   }
 
   /** The getOrSet options a route's `@CacheOptions` carry. */
