@@ -24,7 +24,12 @@ import { serializeStoredJsonOnFastify } from './fastify-stored-json';
 import { sendStoredJson } from './stored-json';
 import { cacheHandlerValue, HandlerLoad, Uncacheable } from './handler-load';
 import { headersNow, headersSetSince } from './handler-headers';
-import { HTTP_CODE_METADATA, routeVersion, SSE_METADATA, takesRawResponse } from './nest-metadata';
+import {
+  HTTP_CODE_METADATA,
+  routeVersion,
+  streamsOrRedirects,
+  takesRawResponse,
+} from './nest-metadata';
 import { routeCacheKey } from './route-key';
 import { mergedVary } from './vary-header';
 import { routeOptions, RoutePlans, type RoutePlan } from './route-plan';
@@ -33,7 +38,8 @@ import { loggedMessage } from '../logging/log-text';
 /**
  * Caches GET and HEAD successes of the routes it intercepts (per route, per controller, or
  * globally with `APP_INTERCEPTOR`), configured by `@CacheOptions`. Never caches errors, non-2xx
- * statuses, responses that set cookies, routes that take `@Res()`/`@Next()`, SSE or streams.
+ * statuses (`@Redirect()` routes), responses that set cookies, routes that take
+ * `@Res()`/`@Next()`, SSE or streams.
  * A request carrying credentials is cached only when the route varies on them. Concurrent
  * identical misses run the handler once. Sets `X-Cache: HIT | MISS`. A cache fault is logged and
  * the handler runs: the cache never fails a request. Members are protected for subclasses.
@@ -87,7 +93,7 @@ export class CacheInterceptor implements NestInterceptor {
         enabled:
           options.enabled !== false &&
           !this.takesRawResponse(context) &&
-          !this.reflector.get(SSE_METADATA, handler),
+          !streamsOrRedirects(handler),
         // Each header once already (`mergeRouteOptions`), whatever its case.
         vary: (options.vary ?? []).map((name) => name.toLowerCase()),
         version: routeVersion(controller, handler),

@@ -11,7 +11,7 @@ import type { GetOrSetOptions } from '../options/call-options.interface';
 /** What never changes for a route. */
 export interface RoutePlan {
   readonly options: RouteCacheOptions;
-  /** False when the route is off, takes `@Res()`/`@Next()`, or streams (SSE). */
+  /** False when the route is off, takes `@Res()`/`@Next()`, streams (SSE) or redirects. */
   readonly enabled: boolean;
   /** Header names the key varies on, lower case. */
   readonly vary: readonly string[];
