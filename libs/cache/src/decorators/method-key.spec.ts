@@ -24,7 +24,7 @@ describe('methodCallKey', () => {
     expect(new Set(keys).size).toBe(3);
   });
 
-  it('tells -0 from 0, as the cache itself does', () => {
+  it('tells -0 from 0, which a method may answer differently (1 / x)', () => {
     expect(keyOf(-0)).not.toBe(keyOf(0));
     expect(keyOf([-0])).not.toBe(keyOf([0]));
   });

@@ -57,7 +57,7 @@ function stableJson(value: unknown, ancestors: Set<object>): string {
       return `${kind}${text}`;
     }
     case 'number':
-      // JSON would turn these into null, like null itself, and -0 into 0, which the cache tells apart.
+      // JSON would turn these into null, like null itself, and -0 into 0 (yet 1 / -0 is -Infinity).
       if (Object.is(value, -0)) return '-0';
       return Number.isFinite(value) ? JSON.stringify(value) : String(value);
     default:

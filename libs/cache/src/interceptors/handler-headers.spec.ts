@@ -14,6 +14,7 @@ describe('headersSetSince', () => {
       'x-rows': 2,
       'x-cache': 'MISS',
       'content-length': '7',
+      etag: 'W/"7-abc"',
     });
     expect(headersSetSince(before, response)).toEqual({
       'cache-control': 'max-age=60',

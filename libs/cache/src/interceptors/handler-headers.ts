@@ -3,10 +3,15 @@ export interface HeaderedResponse {
   getHeaders?(): Readonly<Record<string, unknown>>;
 }
 
-/** Headers the cache writes itself, or that never describe the stored response alone. */
+/**
+ * Headers the cache writes itself, or that never describe the stored response alone. The
+ * platform writes an ETag as it sends each body: a refresh-ahead run, on a request already
+ * answered with the old body, would otherwise store that body's ETag with the new one.
+ */
 const NOT_REPLAYED = new Set([
   'x-cache',
   'set-cookie',
+  'etag',
   'content-length',
   'transfer-encoding',
   'connection',
