@@ -3,6 +3,7 @@ import {
   Get,
   Inject,
   Injectable,
+  Param,
   UseInterceptors,
   type INestApplication,
 } from '@nestjs/common';
@@ -36,6 +37,17 @@ class LegacyController {
   }
 }
 
+/** `@nestjs/cache-manager` reads `@CacheKey` on the handler only: on a class it changes nothing. */
+@Controller('legacy-items')
+@UseInterceptors(CacheInterceptor)
+@CacheKey('legacy-items')
+class LegacyItemsController {
+  @Get(':id')
+  findOne(@Param('id') id: string): { id: string } {
+    return { id };
+  }
+}
+
 describe('switching from @nestjs/cache-manager', () => {
   let app: INestApplication;
 
@@ -43,7 +55,7 @@ describe('switching from @nestjs/cache-manager', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [CacheModule.forRoot()],
       providers: [LegacyService],
-      controllers: [LegacyController],
+      controllers: [LegacyController, LegacyItemsController],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false, forceCloseConnections: true });
     await app.init();
@@ -76,5 +88,11 @@ describe('switching from @nestjs/cache-manager', () => {
     const ttl = await app.get(CacheService).namespace('http').getTtl('legacy-list');
     expect(ttl).toBeGreaterThan(29_000);
     expect(ttl).toBeLessThanOrEqual(30_000);
+  });
+
+  it('keys each route of a class that carries @CacheKey by its URL, as cache-manager did', async () => {
+    await request(app.getHttpServer()).get('/legacy-items/1').expect(200, { id: '1' });
+    await request(app.getHttpServer()).get('/legacy-items/2').expect(200, { id: '2' });
+    expect(await app.get(CacheService).namespace('http').get('legacy-items')).toBeUndefined();
   });
 });

@@ -11,7 +11,10 @@ export const CACHE_MANAGER = 'CACHE_MANAGER';
 export const CACHE_KEY_METADATA = 'cache_module:cache_key';
 export const CACHE_TTL_METADATA = 'cache_module:cache_ttl';
 
-/** `@nestjs/cache-manager`'s `@CacheKey(key)`: the route's cache key. */
+/**
+ * `@nestjs/cache-manager`'s `@CacheKey(key)`: the route's cache key. Read on the method only, as
+ * there: on a class it does nothing (one key for every route of the class would mix them).
+ */
 export const CacheKey = (key: string): ClassDecorator & MethodDecorator =>
   SetMetadata(CACHE_KEY_METADATA, key);
 

@@ -1,12 +1,17 @@
-import { callTarget, checkCacheableOptions, type CacheableOptions } from './cacheable.decorator';
+import {
+  answerOf,
+  callTarget,
+  checkCacheableOptions,
+  type CacheableOptions,
+} from './cacheable.decorator';
 import { methodCacheLogger, wrappingDecorator } from './method-cache';
 import { loggedMessage } from '../logging/log-text';
 
 /**
  * Always runs the method, then stores its result under the call's key, so later `@Cacheable`
  * reads of that key see it. It takes the options of `@Cacheable` but those of a load (`grace`,
- * the timeouts, `refreshAhead`, `lock`), refused when the class is defined. A failure to store is
- * logged; it never fails the call.
+ * the timeouts, `refreshAhead`, `lock`), refused when the class is defined. A failure to store
+ * (a `condition` or `unless` that throws included) is logged; it never fails the call.
  */
 export function CachePut<Args extends unknown[] = unknown[], Result = unknown>(
   options: CacheableOptions<Args, Result>,
@@ -18,8 +23,12 @@ export function CachePut<Args extends unknown[] = unknown[], Result = unknown>(
     options?.namespace,
     async (namespace, call, args, where) => {
       const result = await call();
-      if (settings.condition && !settings.condition(...args)) return result;
-      if (result === undefined || settings.unless?.(result)) return result;
+      const { condition, unless } = settings;
+      if (condition && !answerOf(where, 'condition', () => condition(...args), false)) {
+        return result;
+      }
+      if (result === undefined) return result;
+      if (unless && answerOf(where, 'unless', () => unless(result), true)) return result;
       const target = callTarget(settings, args, where);
       if (!target) return result;
       try {

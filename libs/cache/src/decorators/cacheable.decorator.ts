@@ -96,6 +96,26 @@ export function callTarget(
 }
 
 /**
+ * What a predicate of the options (`condition`, `unless`) answers, or `whenThrown` when it throws,
+ * which is logged: a fault of the cache's settings never fails the call, it only stores nothing.
+ */
+export function answerOf(
+  where: { className: string; method: string },
+  name: string,
+  predicate: () => unknown,
+  whenThrown: boolean,
+): boolean {
+  try {
+    return Boolean(predicate());
+  } catch (error) {
+    methodCacheLogger.warn(
+      `${where.className}.${where.method}: not cached, its ${name} threw: ${loggedMessage(error)}`,
+    );
+    return whenThrown;
+  }
+}
+
+/**
  * Caches the result of a method returning a Promise: a call whose key holds a value returns it
  * without running the method; concurrent calls of one missing key run it once. Results come back
  * as deeply frozen copies, on the first call as on later ones. A result the cache cannot store
@@ -112,7 +132,10 @@ export function Cacheable<Args extends unknown[] = unknown[], Result = unknown>(
     'Cacheable',
     options?.namespace,
     (namespace, call, args, where) => {
-      if (settings.condition && !settings.condition(...args)) return call();
+      const { condition } = settings;
+      if (condition && !answerOf(where, 'condition', () => condition(...args), false)) {
+        return call();
+      }
       const target = callTarget(settings, args, where);
       if (!target) return call();
       const cached = new CacheableCall(call, where);

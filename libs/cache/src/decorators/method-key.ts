@@ -4,9 +4,9 @@ import { keyProblem } from '../values/validate-key';
 /**
  * The default key of a decorated method call: `Class.method(<arguments as stable JSON>)`, object
  * keys sorted so `{a, b}` and `{b, a}` agree; hashed when it is not a valid key as it stands
- * (over the key's byte limit, or holding a NUL or a lone surrogate). Arguments
- * that cannot be told apart as JSON (functions, symbols, circular values) throw, and the call
- * then runs uncached.
+ * (over the key's byte limit, or holding a NUL or a lone surrogate). A class instance is keyed
+ * by its class's name and its fields or `toJSON`. Arguments that cannot be told apart as JSON
+ * (functions, symbols, circular values) throw, and the call then runs uncached.
  */
 export function methodCallKey(className: string, method: string, args: readonly unknown[]): string {
   const key = `${className}.${method}(${stableJson(args, new Set())})`;
@@ -29,13 +29,16 @@ function stableJson(value: unknown, ancestors: Set<object>): string {
       if (value instanceof Map) return `Map(${stableJson([...value.entries()], ancestors)})`;
       if (value instanceof Set) return `Set(${stableJson([...value.values()], ancestors)})`;
       const proto: unknown = Object.getPrototypeOf(value);
+      // A class instance keys by its class too (`new ById('1')` and `new BySlug('1')` differ),
+      // and by what it says it is, or not at all.
+      let kind = '';
       if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
-        // Class instances key by what they say they are, or not at all.
+        kind = (value.constructor as { name?: string } | undefined)?.name ?? '?';
         const toJSON = (value as { toJSON?: () => unknown }).toJSON;
         if (typeof toJSON === 'function')
-          return `${value.constructor.name}(${stableJson(toJSON.call(value), ancestors)})`;
+          return `${kind}(${stableJson(toJSON.call(value), ancestors)})`;
         if (Object.getOwnPropertySymbols(value).length > 0 || Object.keys(value).length === 0) {
-          throw new TypeError(`a ${value.constructor.name} argument cannot be part of a cache key`);
+          throw new TypeError(`a ${kind} argument cannot be part of a cache key`);
         }
       }
       if (ancestors.has(value))
@@ -51,10 +54,11 @@ function stableJson(value: unknown, ancestors: Set<object>): string {
             )
             .join(',')}}`;
       ancestors.delete(value);
-      return text;
+      return `${kind}${text}`;
     }
     case 'number':
-      // JSON would turn these into null, like null itself.
+      // JSON would turn these into null, like null itself, and -0 into 0 (yet 1 / -0 is -Infinity).
+      if (Object.is(value, -0)) return '-0';
       return Number.isFinite(value) ? JSON.stringify(value) : String(value);
     default:
       return JSON.stringify(value);

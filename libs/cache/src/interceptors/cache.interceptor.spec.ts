@@ -1,6 +1,7 @@
 import {
   HttpCode,
   Next,
+  Redirect,
   Res,
   Sse,
   Version,
@@ -17,6 +18,7 @@ import { CacheInterceptor } from './cache.interceptor';
 import {
   HTTP_CODE_METADATA,
   NEXT_PARAM,
+  REDIRECT_METADATA,
   RESPONSE_PARAM,
   ROUTE_ARGS_METADATA,
   routeVersion,
@@ -100,6 +102,9 @@ describe('the Nest metadata CacheInterceptor reads', () => {
     @Sse()
     stream(): void {}
 
+    @Redirect('/elsewhere', 301)
+    moved(): void {}
+
     raw(@Res() _response: unknown, @Next() _next: unknown): void {}
 
     @Version(['2', '1'])
@@ -112,6 +117,10 @@ describe('the Nest metadata CacheInterceptor reads', () => {
   it('has the keys and values the public decorators write', () => {
     expect(Reflect.getMetadata(HTTP_CODE_METADATA, Routes.prototype.created)).toBe(203);
     expect(Reflect.getMetadata(SSE_METADATA, Routes.prototype.stream)).toBe(true);
+    expect(Reflect.getMetadata(REDIRECT_METADATA, Routes.prototype.moved)).toEqual({
+      url: '/elsewhere',
+      statusCode: 301,
+    });
     const args = Reflect.getMetadata(ROUTE_ARGS_METADATA, Routes, 'raw') as Record<
       string,
       { index: number }

@@ -23,7 +23,13 @@ import {
 import { serializeStoredJsonOnFastify } from './fastify-stored-json';
 import { sendStoredJson } from './stored-json';
 import { cacheHandlerValue, HandlerLoad, Uncacheable } from './handler-load';
-import { HTTP_CODE_METADATA, routeVersion, SSE_METADATA, takesRawResponse } from './nest-metadata';
+import { headersNow, headersSetSince } from './handler-headers';
+import {
+  HTTP_CODE_METADATA,
+  routeVersion,
+  streamsOrRedirects,
+  takesRawResponse,
+} from './nest-metadata';
 import { routeCacheKey } from './route-key';
 import { mergedVary } from './vary-header';
 import { routeOptions, RoutePlans, type RoutePlan } from './route-plan';
@@ -32,7 +38,8 @@ import { loggedMessage } from '../logging/log-text';
 /**
  * Caches GET and HEAD successes of the routes it intercepts (per route, per controller, or
  * globally with `APP_INTERCEPTOR`), configured by `@CacheOptions`. Never caches errors, non-2xx
- * statuses, responses that set cookies, routes that take `@Res()`/`@Next()`, SSE or streams.
+ * statuses (`@Redirect()` routes), responses that set cookies, routes that take
+ * `@Res()`/`@Next()`, SSE or streams.
  * A request carrying credentials is cached only when the route varies on them. Concurrent
  * identical misses run the handler once. Sets `X-Cache: HIT | MISS`. A cache fault is logged and
  * the handler runs: the cache never fails a request. Members are protected for subclasses.
@@ -86,7 +93,7 @@ export class CacheInterceptor implements NestInterceptor {
         enabled:
           options.enabled !== false &&
           !this.takesRawResponse(context) &&
-          !this.reflector.get(SSE_METADATA, handler),
+          !streamsOrRedirects(handler),
         // Each header once already (`mergeRouteOptions`), whatever its case.
         vary: (options.vary ?? []).map((name) => name.toLowerCase()),
         version: routeVersion(controller, handler),
@@ -123,13 +130,19 @@ export class CacheInterceptor implements NestInterceptor {
   ): Promise<Observable<unknown>> {
     const response = context.getArgByIndex<HttpResponse>(1);
     const handler = new HandlerLoad(next);
+    // The headers before the handler runs, to store those it sets.
+    let before: Readonly<Record<string, unknown>> = {};
     try {
       const cached = await namespace.getOrSet(
         key,
-        handler.loader((body) => {
-          if (!this.isCacheable(plan.status, response, body)) throw new Uncacheable(body);
-          return this.toCached(plan.status, response, storedForm(body));
-        }),
+        handler.loader(
+          (body) => {
+            if (!this.isCacheable(plan.status, response, body)) throw new Uncacheable(body);
+            const headers = headersSetSince(before, response);
+            return this.toCached(plan.status, response, storedForm(body), headers);
+          },
+          () => (before = headersNow(response)),
+        ),
         plan.load,
       );
       if (!isCachedResponse(cached)) return handler.uncached();
@@ -147,9 +160,14 @@ export class CacheInterceptor implements NestInterceptor {
     }
   }
 
-  /** The stored form of a response: status, body, and the content type to send it back with. */
-  protected toCached(status: number, response: HttpResponse, body: unknown): CachedResponse {
-    return toCachedResponse(status, response, body);
+  /** The stored form of a response: status, body, and the headers to send it back with. */
+  protected toCached(
+    status: number,
+    response: HttpResponse,
+    body: unknown,
+    headers?: Readonly<Record<string, string>>,
+  ): CachedResponse {
+    return toCachedResponse(status, response, body, headers);
   }
 
   /** The getOrSet options a route's `@CacheOptions` carry. */

@@ -2,33 +2,39 @@ import { StreamableFile } from '@nestjs/common';
 import { snapshotValue } from '../values/snapshot-value';
 import { DATE_TO_JSON } from '../values/snapshot-walker';
 import { unboxed } from '../values/unboxed';
+import type { HeaderedResponse } from './handler-headers';
 
 /** A response as the route cache stores it. */
 export interface CachedResponse {
   readonly status: number;
   readonly body: unknown;
-  /** Response headers given back on a hit (content type). */
+  /** Response headers given back on a hit (content type, those the handler set). */
   readonly headers: Readonly<Record<string, string>>;
 }
 
 /** A raw response as Express and Fastify both expose it. */
-export interface HttpResponse {
+export interface HttpResponse extends HeaderedResponse {
   getHeader(name: string): unknown;
   /** Fastify's reply wraps the Node response. */
   readonly raw?: { getHeader(name: string): unknown };
 }
 
-/** The stored form of a response: status, body, and the content type to send it back with. */
+/**
+ * The stored form of a response: status, body, and the headers to send it back with: its content
+ * type and the `headers` its handler set (see `headersSetSince`).
+ */
 export function toCachedResponse(
   status: number,
   response: HttpResponse,
   body: unknown,
+  headers: Readonly<Record<string, string>> = {},
 ): CachedResponse {
   const contentType = response.getHeader('content-type');
   return {
     status,
     body,
-    headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
+    headers:
+      typeof contentType === 'string' ? { ...headers, 'content-type': contentType } : headers,
   };
 }
 

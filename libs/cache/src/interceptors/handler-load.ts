@@ -47,10 +47,14 @@ export class HandlerLoad {
 
   constructor(private readonly next: CallHandler) {}
 
-  /** The loader for `getOrSet`: runs the handler and stores what `store` makes of its body. */
-  loader<T>(store: (body: unknown) => T): () => Promise<T> {
+  /**
+   * The loader for `getOrSet`: runs the handler and stores what `store` makes of its body;
+   * `starting` is called first, before the handler runs.
+   */
+  loader<T>(store: (body: unknown) => T, starting?: () => void): () => Promise<T> {
     return async () => {
       this.ran = true;
+      starting?.();
       return store(await this.runOnce());
     };
   }

@@ -12,6 +12,9 @@ export const HTTP_CODE_METADATA = '__httpCode__';
 /** Written by `@Sse()` on the handler. */
 export const SSE_METADATA = '__sse__';
 
+/** Written by `@Redirect()` on the handler: the route answers 3xx, never cached. */
+export const REDIRECT_METADATA = '__redirect__';
+
 /** Written on the controller, per handler name, by parameter decorators (`@Res()`, `@Next()`...). */
 export const ROUTE_ARGS_METADATA = '__routeArguments__';
 
@@ -50,4 +53,11 @@ export function routeVersion(controller: object, handler: object): string | unde
     .map((version) => (typeof version === 'symbol' ? `(${version.description})` : `${version}`))
     .sort()
     .join(',');
+}
+
+/** Whether a route answers otherwise than with a body: it streams (`@Sse()`) or redirects (3xx). */
+export function streamsOrRedirects(handler: object): boolean {
+  return Boolean(
+    Reflect.getMetadata(SSE_METADATA, handler) || Reflect.getMetadata(REDIRECT_METADATA, handler),
+  );
 }

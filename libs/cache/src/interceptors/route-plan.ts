@@ -11,7 +11,7 @@ import type { GetOrSetOptions } from '../options/call-options.interface';
 /** What never changes for a route. */
 export interface RoutePlan {
   readonly options: RouteCacheOptions;
-  /** False when the route is off, takes `@Res()`/`@Next()`, or streams (SSE). */
+  /** False when the route is off, takes `@Res()`/`@Next()`, streams (SSE) or redirects. */
   readonly enabled: boolean;
   /** Header names the key varies on, lower case. */
   readonly vary: readonly string[];
@@ -23,8 +23,8 @@ export interface RoutePlan {
 
 /**
  * A route's options as its metadata gives them (`mergeRouteOptions`: the method's over the
- * class's, their `vary` and `tags` together); `@CacheKey` and `@CacheTTL` (the names
- * `@nestjs/cache-manager` uses) fill in `key` and `ttl`.
+ * class's, their `vary` and `tags` together); `@CacheKey` (on the method) and `@CacheTTL` (the
+ * names `@nestjs/cache-manager` uses) fill in `key` and `ttl`.
  */
 export function routeOptions(reflector: Reflector, context: ExecutionContext): RouteCacheOptions {
   const targets = [context.getHandler(), context.getClass()];
@@ -33,7 +33,9 @@ export function routeOptions(reflector: Reflector, context: ExecutionContext): R
     targets,
   );
   const options = mergeRouteOptions(inherited, own);
-  const key = reflector.getAllAndOverride<string | undefined>(CACHE_KEY_METADATA, targets);
+  // On the handler only, as `@nestjs/cache-manager` reads it: on a class, one key would serve
+  // one route's response for every other route and URL of the class.
+  const key = reflector.get<string | undefined>(CACHE_KEY_METADATA, context.getHandler());
   const ttl = reflector.getAllAndOverride<number | undefined>(CACHE_TTL_METADATA, targets);
   return {
     ...options,
