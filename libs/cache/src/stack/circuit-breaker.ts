@@ -16,6 +16,7 @@ export class CircuitBreaker extends CircuitStateMachine {
   // Deadlines mostly come in order, so the timer is rarely moved.
   private readonly inFlight = new DeadlineQueue();
   private timer?: NodeJS.Timeout;
+  private verdict?: NodeJS.Immediate;
   private timerAt = Infinity;
 
   constructor(private readonly options: CircuitBreakerOptions) {
@@ -124,7 +125,9 @@ export class CircuitBreaker extends CircuitStateMachine {
   /** Stops the timer; calls still in flight fail. */
   close(): void {
     clearTimeout(this.timer);
+    clearImmediate(this.verdict);
     this.timer = undefined;
+    this.verdict = undefined;
     this.timerAt = Infinity;
     this.expire(Infinity);
     this.forgetWatchers();
@@ -137,14 +140,24 @@ export class CircuitBreaker extends CircuitStateMachine {
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
-        this.timerAt = Infinity;
-        const next = this.expire(Date.now());
-        if (next !== Infinity) this.arm(next);
+        // Fired late, the process was busy: the verdict waits for the answers that arrived
+        // meanwhile (sockets are read before immediates run), so a call answered in time does
+        // not fail for the process's own delay, nor a batch whose answers it had not read yet.
+        if (Date.now() > at) this.verdict = setImmediate(this.judge);
+        else this.judge();
       },
       Math.max(0, at - Date.now()),
     );
     this.timer.unref();
   }
+
+  /** Fails the calls due now, and sets the timer for the next deadline. */
+  private readonly judge = (): void => {
+    this.verdict = undefined;
+    this.timerAt = Infinity;
+    const next = this.expire(Date.now());
+    if (next !== Infinity) this.arm(next);
+  };
 
   /** Fails the calls due by `now` (all of them at `Infinity`); returns the earliest still ahead. */
   private expire(now: number): number {

@@ -38,6 +38,29 @@ describe('DeadlineQueue', () => {
     expect(queue.due(70)).toEqual({ due: [], next: 100 });
   });
 
+  it('lets a call given a later deadline wait on, apart, until it is given none', () => {
+    const queue = new DeadlineQueue();
+    let renewTo: number | undefined = 80;
+    const batch: PendingCall = { ...call(10), renewal: () => renewTo };
+    const plain = call(10);
+    const after = call(50);
+    [batch, plain, after].forEach((pending) => queue.add(pending));
+    expect(queue.due(20)).toEqual({ due: [plain], next: 50 });
+    expect(batch).toMatchObject({ deadline: 80, apart: true, done: false });
+    expect(queue.due(60)).toEqual({ due: [after], next: 80 });
+    renewTo = undefined;
+    expect(queue.due(90)).toEqual({ due: [batch], next: Infinity });
+    // Once answered it is never given again, wherever it waited.
+    expect(queue.settle(batch)).toBe(false);
+  });
+
+  it('gives every call at Infinity (closing), renewed or not', () => {
+    const queue = new DeadlineQueue();
+    const batch: PendingCall = { ...call(10), renewal: () => 1_000 };
+    queue.add(batch);
+    expect(queue.due(Infinity)).toEqual({ due: [batch], next: Infinity });
+  });
+
   it('keeps its array bounded, however many calls were answered', () => {
     const queue = new DeadlineQueue();
     let waiting = call(0);

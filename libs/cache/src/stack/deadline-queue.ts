@@ -1,13 +1,19 @@
 /** A call waiting for the backend, with the moment it gives up (see `CircuitBreaker.attempt`). */
 export interface PendingCall {
-  readonly deadline: number;
+  /** Moved on only by `renewal`. */
+  deadline: number;
   /** Ends the call with its failure: the backend's error, or a timeout at its deadline. */
   fail(error: unknown): void;
   /** Answered, or failed at its deadline. */
   done: boolean;
   /** Queued apart from the calls in deadline order (see `DeadlineQueue`). */
   apart: boolean;
+  /** A later deadline for a call past its own at `now` (a batch still answered), or undefined. */
+  renewal?(now: number): number | undefined;
 }
+
+/** What takes the place of a call moved apart from the ordered ones. */
+const MOVED: PendingCall = { deadline: 0, done: true, apart: false, fail: () => undefined };
 
 /**
  * The calls in flight on one backend, by deadline. Nearly every call gets "now + timeout", so
@@ -41,7 +47,10 @@ export class DeadlineQueue {
     return true;
   }
 
-  /** Takes out the calls due by `now` (every call at `Infinity`); the earliest deadline left. */
+  /**
+   * Takes out the calls due by `now` (every call at `Infinity`), but a call that is given a later
+   * deadline (`renewal`) waits on, apart; returns the earliest deadline left.
+   */
   due(now: number): { due: PendingCall[]; next: number } {
     const due: PendingCall[] = [];
     let next = Infinity;
@@ -52,11 +61,17 @@ export class DeadlineQueue {
         next = pending.deadline;
         break;
       }
+      if (this.renewed(pending, now)) {
+        this.ordered[i] = MOVED;
+        pending.apart = true;
+        this.others.add(pending);
+        continue;
+      }
       pending.done = true;
       due.push(pending);
     }
     for (const pending of this.others) {
-      if (pending.deadline > now) {
+      if (pending.deadline > now || this.renewed(pending, now)) {
         next = Math.min(next, pending.deadline);
         continue;
       }
@@ -66,6 +81,14 @@ export class DeadlineQueue {
     }
     this.trim();
     return { due, next };
+  }
+
+  /** Whether `pending`, due at `now`, was given a later deadline. */
+  private renewed(pending: PendingCall, now: number): boolean {
+    const deadline = now === Infinity ? undefined : pending.renewal?.(now);
+    if (deadline === undefined || deadline <= now) return false;
+    pending.deadline = deadline;
+    return true;
   }
 
   /** Drops the done calls at the front; keeps the array from growing without bound. */

@@ -3,6 +3,7 @@ import { isUserError, UnavailableError } from '../errors/fault';
 import { diagnostics } from '../metrics/diagnostics';
 import type { Awaitable, CacheTier } from '../tiers/cache-tier.interface';
 import type { CircuitBreaker } from './circuit-breaker';
+import { BatchBudget } from './batch-budget';
 import { FarBudget } from './far-budget';
 import { TierCall, type FaultAbsorber, type TierOutcome, type TierRun } from './tier-call';
 
@@ -35,6 +36,14 @@ export class FarGuard {
    */
   budget(): FarBudget | undefined {
     return this.breaker && new FarBudget(this.breaker.timeout);
+  }
+
+  /**
+   * A budget for the calls of one batch sent at once (see `BatchBudget`); undefined when nothing
+   * bounds the tier.
+   */
+  batchBudget(): FarBudget | undefined {
+    return this.breaker && new BatchBudget(this.breaker.timeout);
   }
 
   /**

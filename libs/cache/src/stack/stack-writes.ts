@@ -107,10 +107,12 @@ export class StackWrites extends StackLoadReads {
 
   /**
    * `write` for many entries, all placed at once; each reaches persistence in the place it took
-   * when it was placed, so a removal placed between two of them stays between them.
+   * when it was placed, so a removal placed between two of them stays between them. They share
+   * one batch budget: the tail of a large batch waits while the shared tier answers its head.
    */
   async writeMany(entries: ReadonlyArray<readonly [string, CacheEntry]>): Promise<void> {
-    await Promise.all(entries.map(async ([key, entry]) => this.write(key, entry)));
+    const budget = this.far?.batchBudget();
+    await Promise.all(entries.map(async ([key, entry]) => this.write(key, entry, budget)));
   }
 
   /** Throws now, naming it, when memory is the only tier and cannot hold `entry`. */

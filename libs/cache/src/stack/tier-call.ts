@@ -38,7 +38,8 @@ export class TierCall<T, R = T> implements BreakerCall<T> {
 
   constructor(
     private readonly tier: CacheTier,
-    readonly deadline: number,
+    /** Moved on only while the call's batch is answered (see `renewal`). */
+    public deadline: number,
     private readonly operation: string,
     private readonly key: string | undefined,
     private readonly run: TierRun<T>,
@@ -59,7 +60,7 @@ export class TierCall<T, R = T> implements BreakerCall<T> {
   }
 
   succeed(value: T): void {
-    this.budget?.close();
+    this.budget?.close(true);
     this.settle(value);
   }
 
@@ -74,6 +75,11 @@ export class TierCall<T, R = T> implements BreakerCall<T> {
       return;
     }
     this.settle(fallback);
+  }
+
+  /** A later deadline while the call's batch is being answered (see `BatchBudget`). */
+  renewal(now: number): number | undefined {
+    return this.budget?.renewal(now);
   }
 
   /** Resolves the answer with what the caller makes of `value`; what it throws rejects it. */
