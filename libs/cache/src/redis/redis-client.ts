@@ -24,8 +24,11 @@ export function createRedisClient(options: ResolvedRedisOptions): RedisClient {
     enableAutoPipelining: true,
     // Fail fast while disconnected: the breaker and the fallbacks take it from there.
     enableOfflineQueue: false,
-    // The circuit breaker bounds every call in time: one timer, not one per command.
-    maxRetriesPerRequest: 1,
+    // The circuit breaker bounds every call in time: one timer, not one per command. A command
+    // sent when the connection drops fails then and is never sent again: Redis may have run it
+    // already (its reply lost), and an increment or any script run twice is a wrong answer.
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
     // After QUIT the server closes at once; only a socket that already failed (e.g. a refused
     // TLS certificate) waits this long, holding the process open, before it is destroyed.

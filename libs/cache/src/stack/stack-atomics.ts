@@ -122,7 +122,13 @@ export class StackAtomics {
       channel?.keys([key]);
     }
     if (!failed) return result as T;
-    if (near) return run(near);
+    if (near) {
+      const local = await run(near);
+      // Kept only while memory is bypassed (see `StackWrites.placed`): trusted, it would be
+      // served here alone while the other instances read the shared tier.
+      if (channel?.trusted) near.delete([key]);
+      return local;
+    }
     if (fallback === UNAVAILABLE) throw new UnavailableError(this.tiers.name, operation);
     return fallback;
   }

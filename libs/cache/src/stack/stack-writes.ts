@@ -9,8 +9,9 @@ import { StackLoadReads } from './stack-load-reads';
 import type { StackTiers } from './stack-tiers';
 import type { StackListener } from './stack-types';
 
-/** The fallback of a write whose fault is absorbed: nothing to answer with. */
-const nothing = (): undefined => undefined;
+/** The fallback of a write whose fault is absorbed: it says so. */
+const REFUSED = Symbol('refused');
+const refused = (): typeof REFUSED => REFUSED;
 
 /** The answer of a write done within the call: one settled promise, shared. */
 const SETTLED: Promise<void> = Promise.resolve();
@@ -42,8 +43,8 @@ export class StackWrites extends StackLoadReads {
     // now and answered with a settled promise every such call shares.
     if (this.far) {
       const version = this.version.current();
-      return this.sendFar(key, entry, undefined, () => {
-        this.placed(key, entry, version);
+      return this.sendFar(key, entry, undefined, (failed) => {
+        this.placed(key, entry, version, failed);
         this.listener.written(key);
       });
     }
@@ -145,47 +146,53 @@ export class StackWrites extends StackLoadReads {
     const far = this.far as FarGuard;
     // Chained, not awaited: every write to the shared tier passes here (no async frame).
     if (ticket === undefined || far.tier.setUnlessChanged === undefined) {
-      return this.sendFar(key, entry, budget, () => this.placed(key, entry, version));
+      return this.sendFar(key, entry, budget, (failed) => this.placed(key, entry, version, failed));
     }
     // A load's value goes in only if nobody changed the key since the load began; a write that
-    // failed is taken as done (memory is written even if the shared tier fails).
+    // failed is taken as done (memory keeps it as `placed` says).
     return far
-      .call(
+      .call<boolean | typeof REFUSED>(
         'set',
         key,
         (tier) =>
           (tier.setUnlessChanged as NonNullable<CacheTier['setUnlessChanged']>)(key, entry, ticket),
-        () => true,
+        refused,
         budget,
       )
-      .then((stored) => stored && this.placed(key, entry, version));
+      .then((stored) => stored !== false && this.placed(key, entry, version, stored === REFUSED));
   }
 
   /**
    * The shared tier's write of `entry`, its fault absorbed (see `placeFar`), resolved to what
-   * `then` returns, run in the call's own settlement.
+   * `then` returns (told whether the write failed), run in the call's own settlement.
    */
   private sendFar<R>(
     key: string,
     entry: CacheEntry,
     budget: FarBudget | undefined,
-    then: () => R,
+    then: (failed: boolean) => R,
   ): Promise<R> {
-    return (this.far as FarGuard).call(
+    return (this.far as FarGuard).call<void | typeof REFUSED, R>(
       'set',
       key,
       (tier) => tier.set(key, entry),
-      nothing,
+      refused,
       budget,
-      then,
+      (_, answer) => then(answer === REFUSED),
     );
   }
 
-  /** After the shared tier's write: other instances told, memory written (see `placeFar`). */
-  private placed(key: string, entry: CacheEntry, version: number): true {
+  /**
+   * After the shared tier's write: other instances told, memory written (see `placeFar`). A
+   * write the shared tier failed is kept in memory only while memory is bypassed (the last
+   * resort, cleared when the bus and circuit recover): trusted memory would serve it here alone,
+   * while every other instance reads what the shared tier holds.
+   */
+  private placed(key: string, entry: CacheEntry, version: number, failed: boolean): true {
     this.channel?.keys([key]);
-    if (this.version.current() === version) this.storeNear(key, entry);
-    else this.near?.delete([key]);
+    if (this.version.current() === version && !(failed && this.channel?.trusted)) {
+      this.storeNear(key, entry);
+    } else this.near?.delete([key]);
     return true;
   }
 }
