@@ -162,9 +162,10 @@ export class CircuitBreaker extends CircuitStateMachine {
   /** Fails the calls due by `now` (all of them at `Infinity`); returns the earliest still ahead. */
   private expire(now: number): number {
     const { due, next } = this.inFlight.due(now);
+    // A timeout is a fault of the backend; calls failed by `close` are not. All are counted
+    // before any caller hears: calls that timed out together see the circuit they opened.
+    if (now !== Infinity) for (let i = 0; i < due.length; i++) this.failed();
     for (const pending of due) {
-      // A timeout is a fault of the backend; calls failed by `close` are not.
-      if (now !== Infinity) this.failed();
       pending.fail(
         new CommandTimeoutError(this.options.name, this.options.timeout, this.options.timeoutHint),
       );
