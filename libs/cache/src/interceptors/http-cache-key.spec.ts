@@ -11,6 +11,13 @@ describe('httpCacheKey', () => {
     expect(httpCacheKey(request('ok.test'), [])).toBe('GET ok.test - /page');
   });
 
+  it('keys a Host of a DNS name and a port, and leaves a longer one uncached', () => {
+    const longest = `${'a'.repeat(253)}:65535`;
+    expect(httpCacheKey(request(longest), [])).toBe(`GET ${longest} - /page`);
+    expect(httpCacheKey(request(`a${longest}`), [])).toBeUndefined();
+    expect(httpCacheKey(request('a'.repeat(2000)), [])).toBeUndefined();
+  });
+
   it('keeps a target of up to 512 UTF-8 bytes in clear and digests a longer one', () => {
     // 170 characters of 3 bytes each: 510 bytes plus the leading slash.
     const kept = `/${'€'.repeat(170)}`;

@@ -124,7 +124,15 @@ function isValidHost(host: string): boolean {
   return valid;
 }
 
+/**
+ * The longest Host a key takes: a DNS name of 253 characters and a port. A longer one, valid or
+ * not, names no server: cached, it would push the key past its limit and log a fault on every
+ * request a client chose to send with it.
+ */
+const HOST_MAX = 253 + ':65535'.length;
+
 function checkHost(host: string): boolean {
+  if (host.length > HOST_MAX) return false;
   const match = HOST.exec(host);
   if (!match) return false;
   const ipv6 = match[1];
