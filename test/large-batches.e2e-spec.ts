@@ -1,34 +1,31 @@
 import type { CacheModuleOptions } from 'nest-tiered-cache';
 import { startCacheApp } from './servers/cache-app';
+import { startDatabaseProxy } from './servers/database-proxy';
 import { PostgresDatabase } from './servers/postgres-database';
 import { RedisServer } from './servers/redis-server';
 
 /** A shared tier to start, with a batch larger than it answers within one commandTimeout. */
-type SharedTier = [string, number, () => Promise<[CacheModuleOptions, () => Promise<void>]>];
+type SharedTier = [
+  string,
+  number,
+  () => Promise<[CacheModuleOptions, slow: () => void, stop: () => Promise<void>]>,
+];
 
 const sharedTiers: SharedTier[] = [
   [
-    'Redis',
-    30_000,
-    async () => {
-      const redis = await RedisServer.start();
-      const options = {
-        redis: { url: redis.url },
-        namespaces: [{ name: 'n', tiers: ['redis'] }],
-      };
-      return [options as CacheModuleOptions, () => redis.stop()];
-    },
-  ],
-  [
-    'the PostgreSQL tier',
-    10_000,
+    'the PostgreSQL tier, each statement 10 ms away',
+    4_000,
     async () => {
       const database = await PostgresDatabase.create();
+      const { proxy, url } = await startDatabaseProxy(database);
       const options = {
         namespaces: [{ name: 'n', tiers: ['postgres'] }],
-        persistence: { dataSource: { type: 'postgres', url: database.url } },
+        persistence: { dataSource: { type: 'postgres', url } },
       };
-      return [options as CacheModuleOptions, () => database.drop()];
+      // Slowed once the app is up: 4,000 statements over the pool's 10 connections, each a round
+      // trip of 10 ms, about 4 s in all, twice the statements' timeout (2 s).
+      const slow = (): void => void (proxy.delay = 5);
+      return [options as CacheModuleOptions, slow, () => proxy.cut().then(() => database.drop())];
     },
   ],
 ];
@@ -41,9 +38,10 @@ describe('large batches on a shared tier', () => {
   it.each(sharedTiers)(
     'setMany stores every entry on %s, none lost waiting behind the others',
     async (_tier, count, start) => {
-      const [options, stop] = await start();
+      const [options, slow, stop] = await start();
       const app = await startCacheApp(options);
       try {
+        slow();
         const entries = Array.from(
           { length: count },
           (_unused, i) => [`k${i}`, i, { tags: ['bulk'] }] as [string, number, { tags: string[] }],
