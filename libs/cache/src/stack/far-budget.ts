@@ -22,9 +22,8 @@ export class FarBudget {
     return deadline;
   }
 
-  /** Ends a call started by `open`; `answered` when the backend answered it. */
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  close(answered = false): void {
+  /** Ends a call started by `open`; `_answered` when the backend answered it. */
+  close(_answered = false): void {
     if (--this.running === 0) this.spent += Date.now() - this.since;
   }
 
@@ -32,8 +31,7 @@ export class FarBudget {
    * A later deadline for a call past its own at `now`, or undefined: none here (one public call
    * waits at most its budget); a batch's calls wait while the batch is answered (`BatchBudget`).
    */
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  renewal(now: number): number | undefined {
+  renewal(_now: number): number | undefined {
     return undefined;
   }
 

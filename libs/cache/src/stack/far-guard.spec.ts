@@ -10,6 +10,18 @@ import { FarGuard, type FaultListener } from './far-guard';
 const tier = { kind: 'redis' } as unknown as CacheTier;
 const hang = (): Promise<never> => new Promise<never>(() => undefined);
 
+/** A backend that answers the calls sent to it one at a time, when told to. */
+class TurnTakingBackend {
+  private readonly waiting: Array<() => void> = [];
+
+  readonly send = (): Promise<string> =>
+    new Promise<string>((resolve) => this.waiting.push(() => resolve('ok')));
+
+  answerNext(): void {
+    this.waiting.shift()?.();
+  }
+}
+
 describe('FarGuard', () => {
   let breaker: CircuitBreaker;
   let faults: Array<[string, Error, string | undefined]>;
@@ -236,5 +248,61 @@ describe('FarGuard', () => {
     // Closed when the call answered: 10 ms later, none of it counts as spent.
     jest.advanceTimersByTime(10);
     expect(budget.open()).toBe(Date.now() + 100);
+  });
+
+  describe('with a batch budget', () => {
+    /** Sends `count` calls of one batch at once; the outcomes, as they come. */
+    function sendBatch(backend: TurnTakingBackend, count: number): unknown[] {
+      const budget = guard().batchBudget();
+      const outcomes: unknown[] = [];
+      for (let i = 0; i < count; i++) {
+        void guard()
+          .call('set', `k${i}`, backend.send, () => 'degraded', budget)
+          .then((outcome) => outcomes.push(outcome));
+      }
+      return outcomes;
+    }
+
+    it('lets the tail of a batch wait while the backend answers its head', async () => {
+      const backend = new TurnTakingBackend();
+      const outcomes = sendBatch(backend, 5);
+      // Each answer comes 80 ms after the one before: the last one 400 ms after its send.
+      for (let i = 0; i < 5; i++) {
+        await jest.advanceTimersByTimeAsync(80);
+        backend.answerNext();
+      }
+      await jest.advanceTimersByTimeAsync(0);
+      expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+      expect(faults).toEqual([]);
+      expect(breaker.current).toBe('closed');
+    });
+
+    it('fails what is left one timeout after the backend last answered', async () => {
+      const backend = new TurnTakingBackend();
+      const outcomes = sendBatch(backend, 3);
+      await jest.advanceTimersByTimeAsync(80);
+      backend.answerNext();
+      // Frozen from here: the other two wait 100 ms past that answer, not a moment more.
+      await jest.advanceTimersByTimeAsync(99);
+      expect(outcomes).toEqual(['ok']);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outcomes).toEqual(['ok', 'degraded', 'degraded']);
+      expect(faults).toHaveLength(2);
+      expect(faults[0][1]).toBeInstanceOf(CommandTimeoutError);
+    });
+
+    it('leaves a call out of any batch to its own timeout, however the batch is answered', async () => {
+      const backend = new TurnTakingBackend();
+      const outcomes = sendBatch(backend, 1);
+      let single: unknown;
+      void guard()
+        .call('get', 'other', backend.send, () => 'degraded')
+        .then((outcome) => (single = outcome));
+      await jest.advanceTimersByTimeAsync(80);
+      backend.answerNext();
+      await jest.advanceTimersByTimeAsync(20);
+      expect(outcomes).toEqual(['ok']);
+      expect(single).toBe('degraded');
+    });
   });
 });
