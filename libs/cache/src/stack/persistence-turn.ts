@@ -46,12 +46,8 @@ export async function missingFrom(
   keys: readonly string[],
 ): Promise<string[]> {
   if (keys.length === 0 || !far) return [];
-  const entries = await far.call(
-    'getMany',
-    undefined,
-    (tier) => tier.getMany(keys),
-    (): ReadonlyArray<CacheEntry | null | undefined> => keys.map(() => null),
-  );
+  const entries = await sharedEntries(far)(keys);
+  if (entries === undefined) return [];
   return keys.filter((_, i) => entries[i] === undefined);
 }
 

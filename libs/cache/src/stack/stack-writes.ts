@@ -4,14 +4,14 @@ import type { CacheEntry } from '../tiers/cache-entry';
 import type { CacheTier, LoadTicket } from '../tiers/cache-tier.interface';
 import type { FarBudget } from './far-budget';
 import type { FarGuard } from './far-guard';
+import type { TierOutcome } from './tier-call';
 import { takesTurn, turnFor } from './persistence-turn';
 import { StackLoadReads } from './stack-load-reads';
 import type { StackTiers } from './stack-tiers';
 import type { StackListener } from './stack-types';
 
-/** The fallback of a write whose fault is absorbed: it says so. */
-const REFUSED = Symbol('refused');
-const refused = (): typeof REFUSED => REFUSED;
+/** The fallback of a write whose fault is absorbed: nothing to answer with. */
+const nothing = (): undefined => undefined;
 
 /** The answer of a write done within the call: one settled promise, shared. */
 const SETTLED: Promise<void> = Promise.resolve();
@@ -43,7 +43,7 @@ export class StackWrites extends StackLoadReads {
     // now and answered with a settled promise every such call shares.
     if (this.far) {
       const version = this.version.current();
-      return this.sendFar(key, entry, undefined, (failed) => {
+      return this.sendFar(key, entry, undefined, (_key, _answer, failed) => {
         this.placed(key, entry, version, failed);
         this.listener.written(key);
       });
@@ -146,20 +146,21 @@ export class StackWrites extends StackLoadReads {
     const far = this.far as FarGuard;
     // Chained, not awaited: every write to the shared tier passes here (no async frame).
     if (ticket === undefined || far.tier.setUnlessChanged === undefined) {
-      return this.sendFar(key, entry, budget, (failed) => this.placed(key, entry, version, failed));
+      return this.sendFar(key, entry, budget, (_key, _answer, failed) =>
+        this.placed(key, entry, version, failed),
+      );
     }
     // A load's value goes in only if nobody changed the key since the load began; a write that
     // failed is taken as done (memory keeps it as `placed` says).
-    return far
-      .call<boolean | typeof REFUSED>(
-        'set',
-        key,
-        (tier) =>
-          (tier.setUnlessChanged as NonNullable<CacheTier['setUnlessChanged']>)(key, entry, ticket),
-        refused,
-        budget,
-      )
-      .then((stored) => stored !== false && this.placed(key, entry, version, stored === REFUSED));
+    return far.call<boolean, boolean>(
+      'set',
+      key,
+      (tier) =>
+        (tier.setUnlessChanged as NonNullable<CacheTier['setUnlessChanged']>)(key, entry, ticket),
+      () => true,
+      budget,
+      (_key, stored, failed) => stored && this.placed(key, entry, version, failed),
+    );
   }
 
   /**
@@ -170,15 +171,15 @@ export class StackWrites extends StackLoadReads {
     key: string,
     entry: CacheEntry,
     budget: FarBudget | undefined,
-    then: (failed: boolean) => R,
+    then: TierOutcome<void, R>,
   ): Promise<R> {
-    return (this.far as FarGuard).call<void | typeof REFUSED, R>(
+    return (this.far as FarGuard).call(
       'set',
       key,
       (tier) => tier.set(key, entry),
-      refused,
+      nothing,
       budget,
-      (_, answer) => then(answer === REFUSED),
+      then,
     );
   }
 

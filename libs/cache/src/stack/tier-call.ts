@@ -7,10 +7,10 @@ import type { FarBudget } from './far-budget';
 export type TierRun<T> = (tier: CacheTier, key: string | undefined) => Awaitable<T>;
 
 /**
- * What the caller makes of a tier call's outcome (its answer, or the fallback for a fault), run
- * in the call's own settlement: a step after the call without a promise of its own.
+ * What the caller makes of a tier call's outcome (its answer, or the fallback for a fault, then
+ * `failed`), run in the call's own settlement: a step after the call without a promise of its own.
  */
-export type TierOutcome<T, R> = (key: string | undefined, value: T) => R;
+export type TierOutcome<T, R> = (key: string | undefined, value: T, failed: boolean) => R;
 
 /** Where a tier call's fault goes: answered by a fallback value, or thrown (see `FarGuard`). */
 export type FaultAbsorber = <T>(
@@ -61,7 +61,7 @@ export class TierCall<T, R = T> implements BreakerCall<T> {
 
   succeed(value: T): void {
     this.budget?.close(true);
-    this.settle(value);
+    this.settle(value, false);
   }
 
   fail(error: unknown): void {
@@ -74,7 +74,7 @@ export class TierCall<T, R = T> implements BreakerCall<T> {
       this.reject(asError(thrown));
       return;
     }
-    this.settle(fallback);
+    this.settle(fallback, true);
   }
 
   /** A later deadline while the call's batch is being answered (see `BatchBudget`). */
@@ -83,13 +83,13 @@ export class TierCall<T, R = T> implements BreakerCall<T> {
   }
 
   /** Resolves the answer with what the caller makes of `value`; what it throws rejects it. */
-  private settle(value: T): void {
+  private settle(value: T, failed: boolean): void {
     if (this.outcome === undefined) {
       this.resolve(value as unknown as R);
       return;
     }
     try {
-      this.resolve(this.outcome(this.key, value));
+      this.resolve(this.outcome(this.key, value, failed));
     } catch (thrown) {
       this.reject(asError(thrown));
     }
