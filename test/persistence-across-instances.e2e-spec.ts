@@ -112,6 +112,21 @@ describe('the table follows Redis across instances', () => {
     expect(await a.ns('shared').get('k')).toBe('written again, from B');
   }, 40_000);
 
+  it('writes back a row its slow tag invalidation took after another instance wrote the key again', async () => {
+    const [a, b] = await twoInstances();
+    await b.ns('shared').set('k', 'first', { tags: ['t'] });
+    // A's statements reach the table 300 ms late each way, well within their deadline.
+    proxy.delay = 300;
+    const invalidation = a.ns('shared').invalidateTags(['t']);
+    await eventually(async () => expect(await b.ns('shared').get('k')).toBeUndefined());
+    await b.ns('shared').set('k', 'written again, from B', { tags: ['t'] });
+    expect(await rows()).toEqual([{ key: 'k', value: 'written again, from B' }]);
+    await invalidation;
+    proxy.delay = 0;
+    await a.service.flush();
+    expect(await rows()).toEqual([{ key: 'k', value: 'written again, from B' }]);
+  }, 20_000);
+
   it('keeps rows the instances agree on, written from both sides', async () => {
     const [a, b] = await twoInstances();
     await a.ns('shared').set('a', 1);

@@ -1,13 +1,16 @@
 import { PersistenceLevel } from '../options/persistence-level';
 import { plainEntry } from '../tiers/plain-entry';
+import { withMark } from './shared-mends';
 import { StorageStore } from './storage-store';
 import type { StoredRow } from './storage-sql';
 import { fromRow, toRow } from './stored-entry';
 
-/** A row of namespace `ns` marked `mark` (`w` last in its metadata, as `SharedFollow` marks it). */
+/** A row of namespace `ns` marked `mark`, as `SharedFollow` marks it. */
 function marked(key: string, value: unknown, mark: string): StoredRow {
-  const row = toRow('ns', key, plainEntry(value, 1, Infinity, PersistenceLevel.ON_CHANGE));
-  return { ...row, metadata: `${row.metadata.slice(0, -1)},"w":"${mark}"}` };
+  return withMark(
+    toRow('ns', key, plainEntry(value, 1, Infinity, PersistenceLevel.ON_CHANGE)),
+    mark,
+  );
 }
 
 /** The mending statements on the embedded store (sql.js, in memory): SQLite's own SQL. */

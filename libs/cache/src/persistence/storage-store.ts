@@ -62,10 +62,7 @@ export class StorageStore {
 
   /** Inserts or replaces rows, one statement per batch (five parameters a row on SQLite). */
   async upsert(rows: readonly StoredRow[], batchSize: number): Promise<void> {
-    const size = this.sql.rowsPerStatement(batchSize, 5);
-    for (let start = 0; start < rows.length; start += size) {
-      await this.run(this.sql.upsert(rows.slice(start, start + size)));
-    }
+    await this.inStatements(rows, batchSize, 5, (part) => this.sql.upsert(part));
   }
 
   /** Writes `row` unless its key holds a live row; true when written. */
@@ -93,10 +90,17 @@ export class StorageStore {
     changed: readonly MendedRow[],
     missing: readonly StoredRow[],
   ): Promise<string[]> {
-    if (gone.length > 0) await this.run(this.mendSql.deleteMarked(namespace, gone));
-    if (changed.length > 0) await this.run(this.mendSql.replaceMarked(namespace, changed));
-    if (missing.length === 0) return [];
-    const written = await this.run<{ key: string }>(this.sql.upsert(missing, true));
+    const { mendSql, sql } = this;
+    await this.inStatements(gone, gone.length, 2, (part) => mendSql.deleteMarked(namespace, part));
+    await this.inStatements(changed, changed.length, 5, (part) =>
+      mendSql.replaceMarked(namespace, part),
+    );
+    const written = await this.inStatements<StoredRow, { key: string }>(
+      missing,
+      missing.length,
+      5,
+      (part) => sql.upsert(part, true),
+    );
     return written.map((row) => row.key);
   }
 
@@ -180,6 +184,24 @@ export class StorageStore {
     } finally {
       this.release();
     }
+  }
+
+  /**
+   * `statement` over `rows`, `batchSize` rows at most a statement and no more than the dialect
+   * takes parameters (`perRow` each: SQLite takes 32,766 in all); the rows they answer with.
+   */
+  private async inStatements<R, T = unknown>(
+    rows: readonly R[],
+    batchSize: number,
+    perRow: number,
+    statement: (part: readonly R[]) => Statement,
+  ): Promise<T[]> {
+    const size = this.sql.rowsPerStatement(batchSize, perRow);
+    const answered: T[] = [];
+    for (let start = 0; start < rows.length; start += size) {
+      answered.push(...(await this.run<T>(statement(rows.slice(start, start + size)))));
+    }
+    return answered;
   }
 
   private run<T>(statement: Statement): Promise<T[]> {

@@ -94,13 +94,14 @@ const PLAIN_METADATA = new Map<string, Metadata>();
 /** The metadata of a row, each field of the type `toRow` writes. */
 function parseMetadata(text: unknown): Metadata {
   if (typeof text !== 'string') throw corrupt('metadata is not JSON text');
-  const known = PLAIN_METADATA.get(unmarked(text));
+  const meaning = unmarked(text);
+  const known = PLAIN_METADATA.get(meaning);
   if (known) return known;
   const metadata = checkMetadata(text);
   const { tags, indexes, graceUntil, expiresAt } = metadata;
   if (tags === undefined && indexes === undefined && graceUntil === undefined) {
     if (expiresAt === undefined && PLAIN_METADATA.size < 16) {
-      PLAIN_METADATA.set(unmarked(text), Object.freeze(metadata));
+      PLAIN_METADATA.set(meaning, Object.freeze(metadata));
     }
   }
   return metadata;
