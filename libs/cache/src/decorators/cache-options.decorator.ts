@@ -87,7 +87,7 @@ export function mergeRouteOptions(
  * `items` each once, in order, the first spelling kept (header names are one whatever their
  * case: `caseless`); undefined when there are none.
  */
-function joined(items: readonly string[], caseless: boolean): string[] | undefined {
+export function joined(items: readonly string[], caseless: boolean): string[] | undefined {
   if (items.length === 0) return undefined;
   const seen = new Set<string>();
   return items.filter((item) => {

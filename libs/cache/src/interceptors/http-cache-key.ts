@@ -98,13 +98,29 @@ function headerVariant(
   for (const name of URL_SHAPING_HEADERS) {
     if (headers[name] !== undefined) (shaping ??= []).push(name);
   }
-  // The common case (nothing varied, no URL-shaping header) allocates nothing.
-  if (vary.length === 0 && shaping === undefined && version === undefined) return undefined;
+  if (vary.length === 0 && shaping === undefined) {
+    // The common case (nothing varied, no URL-shaping header) allocates nothing; a versioned
+    // route's variant is the same for all its requests, hashed once.
+    return version === undefined ? undefined : versionVariant(version);
+  }
   const names = new Set(shaping ? [...vary, ...shaping] : vary);
   const pairs = [...names].sort().map((name) => [name, headers[name] ?? null]);
   // No header name holds a space: this pair is never a header's.
   if (version !== undefined) pairs.push(['route version', version]);
   return digest(JSON.stringify(pairs));
+}
+
+/** The variant of each route version met (versions are the app's own, a handful). */
+const versionVariants = new Map<string, string>();
+
+/** `headerVariant` of a request carrying no varied or URL-shaping header to a versioned route. */
+function versionVariant(version: string): string {
+  let variant = versionVariants.get(version);
+  if (variant === undefined) {
+    variant = digest(JSON.stringify([['route version', version]]));
+    versionVariants.set(version, variant);
+  }
+  return variant;
 }
 
 /** Host per RFC 3986: reg-name or IPv4, or an [IPv6] literal, then an optional `:port`. */
