@@ -61,7 +61,7 @@ export class CacheMetrics {
     for (const [field, help] of COUNTERS) {
       const seen = new Map<string, number>();
       const counter: Counter<'namespace'> = new client.Counter({
-        name: `${prefix}${snake(field)}_total`,
+        name: counterName(prefix, field),
         help: `Cache ${help}, by namespace.`,
         labelNames: ['namespace'],
         registers,
@@ -74,11 +74,11 @@ export class CacheMetrics {
           }
         },
       });
-      this.owned.push(`${prefix}${snake(field)}_total`);
+      this.owned.push(counterName(prefix, field));
     }
     for (const [field, help] of GAUGES) {
       const gauge: Gauge<'namespace'> = new client.Gauge({
-        name: `${prefix}${field}`,
+        name: gaugeName(prefix, field),
         help: `Cache ${help}, by namespace.`,
         labelNames: ['namespace'],
         registers,
@@ -92,7 +92,7 @@ export class CacheMetrics {
           }
         },
       });
-      this.owned.push(`${prefix}${field}`);
+      this.owned.push(gaugeName(prefix, field));
     }
     this.operations = new LocalHistogram(
       `${prefix}operation_duration_seconds`,
@@ -133,11 +133,21 @@ function loadPromClient(): typeof import('prom-client') {
   return loadPeer<typeof import('prom-client')>('prom-client', 'metrics');
 }
 
+/** The name of the counter of a stats field. */
+function counterName(prefix: string, field: string): string {
+  return `${prefix}${snake(field)}_total`;
+}
+
+/** The name of the gauge of a stats field. */
+function gaugeName(prefix: string, field: string): string {
+  return `${prefix}${field}`;
+}
+
 /** Every name this class registers under `prefix`. */
 function metricNames(prefix: string): string[] {
   return [
-    ...COUNTERS.map(([field]) => `${prefix}${snake(field)}_total`),
-    ...GAUGES.map(([field]) => `${prefix}${field}`),
+    ...COUNTERS.map(([field]) => counterName(prefix, field)),
+    ...GAUGES.map(([field]) => gaugeName(prefix, field)),
     `${prefix}operation_duration_seconds`,
     `${prefix}loader_duration_seconds`,
   ];

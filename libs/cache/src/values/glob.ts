@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../errors/cache.error';
 import { describe } from '../options/option-checks';
 import { ANY_POINT, SegmentSearch } from './glob-segment-search';
-import { textProblem, utf8Bytes } from './storable-text';
+import { isHigh, isLow, textProblem, utf8Bytes } from './storable-text';
 import { MAX_KEY_BYTES } from './validate-key';
 
 /** One piece of a cache glob: `*` (any run), `?` (one character) or a literal character. */
@@ -178,12 +178,4 @@ function backFrom(key: string, end: number, count: number): number {
 
 function nextChar(text: string, at: number): number {
   return isHigh(text.charCodeAt(at)) && isLow(text.charCodeAt(at + 1)) ? at + 2 : at + 1;
-}
-
-function isHigh(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
-
-function isLow(code: number): boolean {
-  return code >= 0xdc00 && code <= 0xdfff;
 }

@@ -26,5 +26,15 @@ export function utf8Bytes(text: string): number {
 export function headOf(text: string, length: number): string {
   if (text.length <= length) return text;
   const last = text.charCodeAt(length - 1);
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length);
+  return text.slice(0, isHigh(last) ? length - 1 : length);
+}
+
+/** Whether a UTF-16 unit opens a surrogate pair. */
+export function isHigh(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** Whether a UTF-16 unit closes a surrogate pair. */
+export function isLow(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }
